@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "OCI", dependencies: ["COpenSSL"]),
         .target(name: "Layers", dependencies: ["OCI", "CArchive", "CZlib", "CZstd", "COpenSSL"]),
         .target(name: "Registry", dependencies: ["OCI", "CCurl"]),
-        .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "CArchive"]),
+        .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "CArchive", "CCurl"]),
         .executableTarget(name: "slipway", dependencies: [
             "Builder", "OCI", "Registry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

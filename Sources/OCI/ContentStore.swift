@@ -75,12 +75,7 @@ public final class ContentStore: Sendable {
 
     /// Streams a stored blob through SHA-256 and reports whether it still matches its name.
     public func verify(_ digest: Digest) throws -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: blobURL(digest).path) else { throw OCIError.blobMissing(digest) }
-        defer { try? handle.close() }
-        var hasher = SHA256Hasher()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            chunk.withUnsafeBytes { hasher.update($0) }
-        }
-        return hasher.finalize() == digest
+        guard contains(digest) else { throw OCIError.blobMissing(digest) }
+        return try StreamingDigest.file(blobURL(digest).path) == digest
     }
 }

@@ -44,7 +44,7 @@ public struct Digest: Sendable, Hashable, Codable, Comparable, CustomStringConve
 
     /// The sha256 digest of bytes held in memory (manifests, configs: small by nature).
     public static func sha256(of data: some DataProtocol) -> Digest {
-        var hasher = SHA256Hasher()
+        let hasher = SHA256Hasher()
         for region in data.regions { region.withUnsafeBytes { hasher.update($0) } }
         return hasher.finalize()
     }

@@ -2,8 +2,9 @@ import COpenSSL
 
 /// Incremental SHA-256 on OpenSSL's EVP interface: the hot path of every layer, so it must
 /// stream (bounded memory) and use the assembly implementations OpenSSL ships.
-/// Not copyable: the EVP context is owned by exactly one hasher.
-public struct SHA256Hasher: ~Copyable {
+/// A class so that it can live inside other reference types (sinks, callbacks) and be
+/// finalised from there; one hasher owns one EVP context.
+public final class SHA256Hasher {
     private let context: OpaquePointer
     public private(set) var byteCount: Int64 = 0
 
@@ -16,17 +17,18 @@ public struct SHA256Hasher: ~Copyable {
 
     deinit { EVP_MD_CTX_free(context) }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         EVP_DigestUpdate(context, base, bytes.count)
         byteCount += Int64(bytes.count)
     }
 
-    public mutating func update(_ bytes: [UInt8]) {
+    public func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
-    public consuming func finalize() -> Digest {
+    /// Finishes the hash; the hasher must not be updated afterwards.
+    public func finalize() -> Digest {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &out, &length)

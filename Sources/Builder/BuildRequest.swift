@@ -1,0 +1,76 @@
+import OCI
+import Layers
+
+/// Everything one `slipway build` needs, independent of the command line that produced it.
+public struct BuildRequest: Sendable {
+    /// A named `--build-context`: another directory, or an image in an OCI layout.
+    public enum NamedContext: Sendable, Equatable {
+        case directory(String)
+        /// `oci-layout://PATH[:TAG|@sha256:…]`
+        case ociLayout(path: String, reference: String?)
+    }
+
+    public var contextDirectory: String
+    public var dockerfileText: String
+    /// How messages name the Dockerfile (`Dockerfile`, `build/Dockerfile.prod`, `-`).
+    public var dockerfileName: String
+    /// Patterns from `.dockerignore` (already read with BuildKit's rules).
+    public var ignorePatterns: [String]
+    public var platforms: [Platform]
+    public var buildArgs: [String: String]
+    public var labels: [String: String]
+    /// `--annotation`; keys may carry buildx's `index:` / `manifest:` / `manifest[os/arch]:` prefix.
+    public var annotations: [String: String]
+    public var target: String?
+    public var tags: [String]
+    public var sourceDateEpoch: Int64
+    public var compression: LayerCompression
+    public var jobs: Int
+    public var namedContexts: [String: NamedContext]
+    /// Where blobs are stored while building (a content store; outputs link from it).
+    public var storeDirectory: String
+    /// Scratch space for archive extraction and downloads; removed by the caller.
+    public var scratchDirectory: String
+
+    public init(contextDirectory: String, dockerfileText: String, dockerfileName: String = "Dockerfile",
+                ignorePatterns: [String] = [], platforms: [Platform], buildArgs: [String: String] = [:],
+                labels: [String: String] = [:], annotations: [String: String] = [:], target: String? = nil,
+                tags: [String] = [], sourceDateEpoch: Int64 = 0, compression: LayerCompression = .gzip(level: 6),
+                jobs: Int = 1, namedContexts: [String: NamedContext] = [:], storeDirectory: String,
+                scratchDirectory: String) {
+        self.contextDirectory = contextDirectory
+        self.dockerfileText = dockerfileText
+        self.dockerfileName = dockerfileName
+        self.ignorePatterns = ignorePatterns
+        self.platforms = platforms
+        self.buildArgs = buildArgs
+        self.labels = labels
+        self.annotations = annotations
+        self.target = target
+        self.tags = tags
+        self.sourceDateEpoch = sourceDateEpoch
+        self.compression = compression
+        self.jobs = jobs
+        self.namedContexts = namedContexts
+        self.storeDirectory = storeDirectory
+        self.scratchDirectory = scratchDirectory
+    }
+}
+
+/// What a build produced: the root descriptor (index for several platforms, manifest for
+/// one) and per platform its manifest and config, all stored in `store`.
+public struct BuildResult: Sendable {
+    public struct PlatformImage: Sendable {
+        public var platform: Platform
+        public var manifest: Descriptor
+        public var config: Descriptor
+        public var layers: [Descriptor]
+        /// The final stage's files (for `--output type=local`).
+        let tree: FileTree
+    }
+
+    public var root: Descriptor
+    public var images: [PlatformImage]
+    public var store: ContentStore
+    public var warnings: [String]
+}

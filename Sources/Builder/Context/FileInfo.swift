@@ -1,0 +1,47 @@
+import Foundation
+
+/// What `lstat` says about one path of a build context, captured once during the walk so
+/// COPY planning never touches the disk twice for the same file.
+struct FileInfo: Sendable {
+    enum Kind: Sendable, Equatable { case regular, directory, symlink, other(String) }
+
+    /// Slash-separated, relative to the context root ("" for the root).
+    var relativePath: String
+    var absolutePath: String
+    var kind: Kind
+    var mode: UInt32
+    var size: Int64
+    var device: UInt64
+    var inode: UInt64
+    var linkCount: UInt64
+    var linkTarget: String?
+
+    static func lstat(absolutePath: String, relativePath: String) throws -> FileInfo {
+        var st = stat()
+        guard Glibc.lstat(absolutePath, &st) == 0 else {
+            throw BuildError("cannot read '\(relativePath.isEmpty ? "." : relativePath)' in the build context: \(String(cString: strerror(errno)))")
+        }
+        let type = st.st_mode & S_IFMT
+        let kind: Kind
+        var target: String?
+        switch type {
+        case S_IFREG: kind = .regular
+        case S_IFDIR: kind = .directory
+        case S_IFLNK:
+            kind = .symlink
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(absolutePath, &buffer, buffer.count - 1)
+            guard n >= 0 else { throw BuildError("cannot read symlink '\(relativePath)': \(String(cString: strerror(errno)))") }
+            target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        case S_IFSOCK: kind = .other("socket")
+        case S_IFIFO: kind = .other("FIFO")
+        case S_IFCHR: kind = .other("character device")
+        case S_IFBLK: kind = .other("block device")
+        default: kind = .other("special file")
+        }
+        return FileInfo(relativePath: relativePath, absolutePath: absolutePath, kind: kind,
+                        mode: UInt32(st.st_mode & 0o7777), size: Int64(st.st_size),
+                        device: UInt64(st.st_dev), inode: UInt64(st.st_ino), linkCount: UInt64(st.st_nlink),
+                        linkTarget: target)
+    }
+}

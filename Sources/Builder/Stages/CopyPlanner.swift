@@ -1,0 +1,132 @@
+import Layers
+
+/// A COPY or ADD with every word expanded, ready to turn into layer entries.
+struct CopyRequest {
+    /// A source that is not a path: a heredoc body or a downloaded URL.
+    struct GeneratedFile {
+        var name: String
+        var source: LayerEntry.FileSource
+        var mode: UInt32
+    }
+
+    var instruction: String
+    var sources: [String]
+    var generated: [GeneratedFile]
+    var destination: String
+    var workdir: String
+    var owner: (uid: Int, gid: Int)?
+    var chmod: UInt32?
+    var parents: Bool
+    var excludes: [String]
+    /// For ADD: returns the entries of a local archive (paths relative to the destination),
+    /// or nil when the file is not an archive.
+    var extractArchive: ((String) throws -> [LayerEntry]?)?
+}
+
+/// COPY's semantics as BuildKit implements them: wildcards, "copy the contents of a
+/// directory", "into a directory when the destination is one", `--parents`, `--exclude`,
+/// `--chown`, `--chmod`, hard links kept within the layer, and the parent directories a
+/// layer needs. The output is the layer's entries; no bytes are read here.
+enum CopyPlanner {
+    static func plan(_ request: CopyRequest, from source: CopySource, onto tree: FileTree) throws -> [LayerEntry] {
+        let destinationPath = ContextPath.resolve(request.destination, workdir: request.workdir)
+        let destinationKey = FileTree.key(destinationPath)
+        let endsLikeDirectory = request.destination.hasSuffix("/") || request.destination.hasSuffix("/.")
+            || request.destination == "." || request.destination == ".."
+
+        var items: [SourceNode] = []
+        var usedWildcard = false
+        for raw in request.sources {
+            if ContextPath.hasGlobMeta(raw) { usedWildcard = true }
+            items.append(contentsOf: try source.resolve(raw, instruction: request.instruction))
+        }
+        let count = items.count + request.generated.count
+        let destinationIsDirectory = endsLikeDirectory || tree.isDirectory(destinationKey)
+        if (count > 1 || (usedWildcard && count > 1)) && !destinationIsDirectory {
+            throw BuildError("when using \(request.instruction) with more than one source file, the destination must be a directory and end with a /")
+        }
+        let intoDirectory = destinationIsDirectory || count > 1
+
+        var entries: [String: LayerEntry] = [:]
+        var firstPathOfLink: [[UInt64]: String] = [:]
+
+        func owner(_ node: SourceNode) -> (Int, Int) { request.owner ?? (node.uid, node.gid) }
+        func mode(_ node: SourceNode) -> UInt32 {
+            guard let chmod = request.chmod else { return node.mode }
+            return chmod
+        }
+        func add(_ path: String, _ node: SourceNode) {
+            guard !path.isEmpty else { return }
+            var kind = node.kind
+            if let identity = node.linkIdentity {
+                if let first = firstPathOfLink[identity] { kind = .hardlink(target: first) } else { firstPathOfLink[identity] = path }
+            }
+            let (uid, gid) = owner(node)
+            entries[path] = LayerEntry(path: path, kind: kind, mode: mode(node), uid: uid, gid: gid)
+        }
+
+        for item in items {
+            switch item.kind {
+            case .directory:
+                let target = request.parents ? ContextPath.join(destinationKey, item.matchedPath) : destinationKey
+                add(target, item)
+                for (relative, child) in try source.descendants(of: item, excludes: request.excludes) {
+                    add(ContextPath.join(target, relative), child)
+                }
+            default:
+                let target: String
+                if request.parents {
+                    target = ContextPath.join(destinationKey, item.matchedPath)
+                } else if intoDirectory {
+                    target = ContextPath.join(destinationKey, ContextPath.basename(item.matchedPath))
+                } else {
+                    target = destinationKey
+                }
+                if let extract = request.extractArchive, case .regularFile(.path(let file)) = item.kind,
+                   let extracted = try extract(file) {
+                    for entry in extracted {
+                        var placed = entry
+                        placed.path = ContextPath.join(destinationKey, entry.path)
+                        if case .hardlink(let linkTarget) = entry.kind {
+                            placed.kind = .hardlink(target: ContextPath.join(destinationKey, linkTarget))
+                        }
+                        if let (uid, gid) = request.owner { placed.uid = uid; placed.gid = gid }
+                        if let chmod = request.chmod { placed.mode = chmod }
+                        entries[placed.path] = placed
+                    }
+                    if !destinationKey.isEmpty && entries[destinationKey] == nil && tree.node(destinationKey) == nil {
+                        entries[destinationKey] = LayerEntry(path: destinationKey, kind: .directory, mode: 0o755, uid: 0, gid: 0)
+                    }
+                    continue
+                }
+                add(target, item)
+            }
+        }
+        for file in request.generated {
+            let target = intoDirectory ? ContextPath.join(destinationKey, file.name) : destinationKey
+            let node = SourceNode(matchedPath: file.name, kind: .regularFile(file.source), mode: file.mode,
+                                  uid: 0, gid: 0, linkIdentity: nil, location: "")
+            add(target, node)
+        }
+        addParents(to: &entries, tree: tree)
+        return entries.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    /// Every ancestor directory of every entry, as the stage has it (so the layer does not
+    /// change it) or as a new root-owned 0755 directory.
+    static func addParents(to entries: inout [String: LayerEntry], tree: FileTree) {
+        for path in Array(entries.keys) {
+            var parent = ContextPath.dirname(path)
+            while !parent.isEmpty, entries[parent] == nil {
+                if let existing = tree.resolve(parent), case .directory = existing.kind {
+                    var copy = existing
+                    copy.path = parent
+                    entries[parent] = copy
+                } else {
+                    entries[parent] = LayerEntry(path: parent, kind: .directory, mode: 0o755, uid: 0, gid: 0)
+                }
+                parent = ContextPath.dirname(parent)
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Dockerfile
+import Layers
+
+/// One thing a COPY source names, in a form common to the build context and a stage's
+/// file system, so COPY has one set of semantics whatever `--from` says.
+struct SourceNode: Sendable {
+    /// The path it was matched by, relative to the source root (used for `--parents`).
+    var matchedPath: String
+    var kind: LayerEntry.Kind
+    var mode: UInt32
+    var uid: Int
+    var gid: Int
+    /// (device, inode) when the file has other hard links, to keep links as links.
+    var linkIdentity: [UInt64]?
+    /// Where to find its children when it is a directory (context path or tree key).
+    var location: String
+}
+
+protocol CopySource {
+    /// Owner of copied files when no `--chown` is given: 0 for a context, the recorded owner
+    /// for a stage (as BuildKit does).
+    func resolve(_ source: String, instruction: String) throws -> [SourceNode]
+    /// Every entry below a directory, paths relative to it, parents before children.
+    func descendants(of node: SourceNode, excludes: [String]) throws -> [(relative: String, node: SourceNode)]
+}
+
+/// `COPY --exclude` patterns, compiled once per instruction.
+func excludeMatcher(_ patterns: [String]) throws -> PatternMatcher? {
+    guard !patterns.isEmpty else { return nil }
+    do { return try PatternMatcher(patterns: patterns) } catch {
+        throw BuildError("invalid --exclude pattern: \(error)")
+    }
+}
+
+/// Reads COPY sources from a build context directory.
+struct ContextSource: CopySource {
+    let context: BuildContext
+    let walkCache: WalkCache
+
+    func resolve(_ source: String, instruction: String) throws -> [SourceNode] {
+        try context.resolveSource(source, instruction: instruction).map { name, info in
+            try node(for: info, matchedPath: name)
+        }
+    }
+
+    func descendants(of node: SourceNode, excludes: [String]) throws -> [(relative: String, node: SourceNode)] {
+        let root = try context.info(node.location)
+        let infos = try walkCache.walk(context: context, directory: root, excludes: excludes)
+        let prefixLength = node.location.isEmpty ? 0 : node.location.utf8.count + 1
+        return try infos.map { info in
+            let relative = String(decoding: info.relativePath.utf8.dropFirst(prefixLength), as: UTF8.self)
+            return (relative, try self.node(for: info, matchedPath: info.relativePath))
+        }
+    }
+
+    private func node(for info: FileInfo, matchedPath: String) throws -> SourceNode {
+        let kind: LayerEntry.Kind
+        switch info.kind {
+        case .regular: kind = .regularFile(.path(info.absolutePath))
+        case .directory: kind = .directory
+        case .symlink: kind = .symlink(target: info.linkTarget ?? "")
+        case .other(let what):
+            throw BuildError("'\(info.relativePath)' in context '\(context.name)' is a \(what), which cannot be copied into an image; add it to .dockerignore")
+        }
+        let identity = info.kind == .regular && info.linkCount > 1 ? [info.device, info.inode] : nil
+        return SourceNode(matchedPath: matchedPath, kind: kind, mode: info.mode, uid: 0, gid: 0,
+                          linkIdentity: identity, location: info.relativePath)
+    }
+}
+
+/// Reads COPY sources from another stage's (or an image's) file system.
+struct TreeSource: CopySource {
+    let tree: FileTree
+    let name: String
+
+    func resolve(_ source: String, instruction: String) throws -> [SourceNode] {
+        let key = FileTree.key(source)
+        var matches: [String] = []
+        if ContextPath.hasGlobMeta(key) {
+            let patternParts = key.split(separator: "/").map(String.init)
+            for entry in tree.allEntries {
+                let parts = entry.path.split(separator: "/").map(String.init)
+                guard parts.count == patternParts.count else { continue }
+                var ok = true
+                for (pattern, part) in zip(patternParts, parts) {
+                    let isMatch: Bool
+                    do { isMatch = try Glob.match(pattern, part) } catch {
+                        throw BuildError("\(instruction) source '\(source)' is not a valid pattern: \(error)")
+                    }
+                    if !isMatch { ok = false; break }
+                }
+                if ok { matches.append(entry.path) }
+            }
+        } else if key.isEmpty || tree.node(key) != nil {
+            matches = [key]
+        }
+        guard !matches.isEmpty else {
+            throw BuildError("\(instruction) source '\(source)' not found in \(name)")
+        }
+        return try matches.map { path in
+            guard var entry = path.isEmpty ? LayerEntry(path: "", kind: .directory, mode: 0o755, uid: 0, gid: 0) : tree.resolve(path) else {
+                throw BuildError("\(instruction) source '\(source)' is a dangling symlink in \(name)")
+            }
+            if entry.path.isEmpty == false, case .hardlink(let target) = entry.kind, let linked = tree.resolve(target) {
+                entry.kind = linked.kind
+            }
+            return SourceNode(matchedPath: path, kind: entry.kind, mode: entry.mode, uid: entry.uid, gid: entry.gid,
+                              linkIdentity: nil, location: entry.path)
+        }
+    }
+
+    func descendants(of node: SourceNode, excludes: [String]) throws -> [(relative: String, node: SourceNode)] {
+        let exclude = try excludeMatcher(excludes)
+        let prefix = node.location.isEmpty ? "" : node.location + "/"
+        var out: [(relative: String, node: SourceNode)] = []
+        for entry in tree.subtree(node.location) where entry.path != node.location {
+            let relative = String(entry.path.dropFirst(prefix.count))
+            if let exclude, try exclude.matchesOrParentMatches(relative) { continue }
+            var kind = entry.kind
+            if case .hardlink(let target) = kind, let linked = tree.resolve(target) { kind = linked.kind }
+            out.append((relative, SourceNode(matchedPath: entry.path, kind: kind, mode: entry.mode, uid: entry.uid,
+                                             gid: entry.gid, linkIdentity: nil, location: entry.path)))
+        }
+        return out
+    }
+}
+
+/// Context walks are the slowest metadata step; a multi-platform build walks the same
+/// directory once, not once per platform.
+final class WalkCache: @unchecked Sendable {
+    private var cache: [String: [FileInfo]] = [:]
+    private let lock = NSLock()
+
+    func walk(context: BuildContext, directory: FileInfo, excludes: [String]) throws -> [FileInfo] {
+        let key = ([context.name, directory.relativePath] + excludes).joined(separator: "\u{0}")
+        lock.lock()
+        if let hit = cache[key] { lock.unlock(); return hit }
+        lock.unlock()
+        let result = try context.walk(directory, exclude: try excludeMatcher(excludes))
+        lock.lock()
+        cache[key] = result
+        lock.unlock()
+        return result
+    }
+}
+
+import Foundation

@@ -1,0 +1,199 @@
+import Dockerfile
+import Layers
+import OCI
+
+/// Runs one stage's instructions on a `StageState`: BuildKit's semantics for every
+/// instruction but RUN, with words expanded where BuildKit expands them.
+struct Dispatcher {
+    let file: String
+    let buildArgs: [String: String]
+    let globalArgs: [String: String]
+    let epoch: String
+    let jobs: LayerJobs
+    /// Finds the source of a `COPY --from` (a stage, a named context, or the main context).
+    let copySource: (_ from: String?, _ line: Int) throws -> (CopySource, tree: FileTree?)
+    let prepareAdd: (_ url: String, _ checksum: String?, _ line: Int) throws -> CopyRequest.GeneratedFile
+    let extractArchive: (String) throws -> [LayerEntry]?
+
+    func dispatch(_ instruction: Instruction, state: inout StageState) throws {
+        let line = instruction.line
+        do {
+            try run(instruction, state: &state)
+        } catch var error as BuildError {
+            if error.line == nil { error.line = line; error.file = file }
+            throw error
+        }
+    }
+
+    private func expand(_ word: String, _ state: StageState, _ line: Int) throws -> String {
+        try state.variables.expand(word, line: line, file: file)
+    }
+
+    private func run(_ instruction: Instruction, state: inout StageState) throws {
+        let line = instruction.line
+        var createdBy = instruction.original.trimmingCharacters(in: .whitespaces)
+        var layer: Int?
+        switch instruction.kind {
+        case .from:
+            throw BuildError("internal error: FROM dispatched inside a stage")
+        case .arg(let definitions):
+            for definition in definitions {
+                if let value = buildArgs[definition.name] {
+                    state.variables.args[definition.name] = value
+                } else if let defaultValue = definition.defaultValue {
+                    state.variables.args[definition.name] = try expand(defaultValue, state, line)
+                } else if let global = globalArgs[definition.name] {
+                    state.variables.args[definition.name] = global
+                }
+            }
+            return
+        case .env(let pairs):
+            for pair in pairs {
+                let key = try expand(pair.key, state, line)
+                let value = try expand(pair.value, state, line)
+                guard !key.isEmpty else { throw BuildError("ENV names must not be empty") }
+                state.variables.setEnv(key, value)
+            }
+            state.containerConfig.env = state.variables.envList
+            createdBy = "ENV " + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        case .label(let pairs):
+            var labels = state.containerConfig.labels ?? [:]
+            for pair in pairs {
+                labels[try expand(pair.key, state, line)] = try expand(pair.value, state, line)
+            }
+            state.containerConfig.labels = labels
+        case .workdir(let raw):
+            let path = ContextPath.resolve(try expand(raw, state, line), workdir: state.workdir)
+            state.containerConfig.workingDir = path
+            layer = try makeDirectory(path, state: &state)
+        case .user(let raw):
+            state.containerConfig.user = try expand(raw, state, line)
+        case .expose(let words):
+            var ports = state.containerConfig.exposedPorts ?? [:]
+            for word in words {
+                for expanded in try state.variables.expandWords(word, line: line, file: file) {
+                    for port in try ConfigValues.ports(expanded) { ports[port] = EmptyObject() }
+                }
+            }
+            state.containerConfig.exposedPorts = ports
+        case .volume(let words):
+            var volumes = state.containerConfig.volumes ?? [:]
+            for word in words {
+                let path = try expand(word, state, line)
+                guard !path.isEmpty else { throw BuildError("VOLUME specified can not be an empty string") }
+                volumes[path] = EmptyObject()
+            }
+            state.containerConfig.volumes = volumes
+        case .entrypoint(let command):
+            state.containerConfig.entrypoint = command.prependShell ? state.shell + command.args : command.args
+            if !state.cmdSet { state.containerConfig.cmd = nil }
+        case .cmd(let command):
+            state.containerConfig.cmd = command.prependShell ? state.shell + command.args : command.args
+            state.cmdSet = true
+        case .shell(let words):
+            guard !words.isEmpty else { throw BuildError("SHELL requires the JSON (exec) form, e.g. SHELL [\"/bin/bash\", \"-c\"]") }
+            state.containerConfig.shell = words
+        case .stopSignal(let raw):
+            let signal = try expand(raw, state, line)
+            try ConfigValues.checkSignal(signal)
+            state.containerConfig.stopSignal = signal
+        case .healthcheck(let check):
+            var health = HealthConfig(test: check.test)
+            if let v = check.interval { health.interval = try ConfigValues.duration(v, flag: "interval") }
+            if let v = check.timeout { health.timeout = try ConfigValues.duration(v, flag: "timeout") }
+            if let v = check.startPeriod { health.startPeriod = try ConfigValues.duration(v, flag: "start-period") }
+            if let v = check.startInterval { health.startInterval = try ConfigValues.duration(v, flag: "start-interval") }
+            if let v = check.retries {
+                guard let retries = Int(v), retries >= 0 else { throw BuildError("HEALTHCHECK --retries must be a non-negative integer, got '\(v)'") }
+                health.retries = retries
+            }
+            state.containerConfig.healthcheck = health
+        case .onbuild(let trigger):
+            state.containerConfig.onBuild = (state.containerConfig.onBuild ?? []) + [trigger]
+        case .maintainer(let name):
+            state.config.author = name
+        case .run:
+            throw BuildError("RUN needs a container runtime; slipway builds without one — produce those files before the build (e.g. cross-compile) and COPY them")
+        case .copy(let command):
+            layer = try copy(command, line: line, state: &state)
+            createdBy += " # buildkit"
+        }
+        state.config.history = (state.config.history ?? []) + [History(
+            created: epoch, createdBy: createdBy, comment: "buildkit.dockerfile.v0", emptyLayer: layer == nil ? true : nil)]
+        if let layer { state.layers.append(.planned(job: layer)) }
+    }
+
+    /// WORKDIR creates its directory (and parents) when the stage does not have it yet.
+    private func makeDirectory(_ path: String, state: inout StageState) throws -> Int? {
+        let key = FileTree.key(path)
+        guard !key.isEmpty, !state.tree.isDirectory(key) else { return nil }
+        var entries: [String: LayerEntry] = [key: LayerEntry(path: key, kind: .directory, mode: 0o755, uid: 0, gid: 0)]
+        CopyPlanner.addParents(to: &entries, tree: state.tree)
+        let sorted = entries.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        state.tree.apply(sorted)
+        return jobs.register(sorted)
+    }
+
+    private func copy(_ command: CopyCommand, line: Int, state: inout StageState) throws -> Int {
+        let name = command.isAdd ? "ADD" : "COPY"
+        var sources: [String] = []
+        var generated: [CopyRequest.GeneratedFile] = []
+        for raw in command.sources {
+            if let doc = command.heredoc(forSource: raw) {
+                // The parser has already removed leading tabs for `<<-`.
+                var content = doc.content
+                if doc.expand {
+                    var lexer = state.variables.lexer
+                    lexer.rawQuotes = true
+                    do { content = try lexer.processWord(content, env: state.variables.merged) } catch {
+                        throw BuildError("cannot expand heredoc '\(doc.name)': \(error)")
+                    }
+                }
+                generated.append(.init(name: doc.name, source: .bytes(Array(content.utf8)), mode: 0o644))
+                continue
+            }
+            let expanded = try expand(raw, state, line)
+            if command.isAdd, isURL(expanded) {
+                if isGitURL(expanded) {
+                    throw BuildError("ADD of a git repository ('\(expanded)') is not supported; clone it before the build and COPY it")
+                }
+                generated.append(try prepareAdd(expanded, command.checksum, line))
+                continue
+            }
+            if !command.isAdd || command.checksum == nil {
+                sources.append(expanded)
+            } else {
+                throw BuildError("ADD --checksum is only supported for http(s) sources")
+            }
+        }
+        var from: String?
+        if let raw = command.from { from = try expand(raw, state, line) }
+        let (source, sourceTree) = try copySource(from, line)
+        var owner: (uid: Int, gid: Int)?
+        if let raw = command.chown {
+            owner = try UserLookup.resolve(try expand(raw, state, line), in: state.tree)
+        }
+        let chmod = try command.chmod.map { try ConfigValues.mode(try expand($0, state, line)) }
+        let unpack = command.isAdd && (command.unpack ?? true) && from == nil
+        let request = CopyRequest(
+            instruction: name, sources: sources, generated: generated,
+            destination: try expand(command.destination, state, line), workdir: state.workdir,
+            owner: owner, chmod: chmod, parents: command.parents,
+            excludes: try command.excludes.map { try expand($0, state, line) },
+            extractArchive: unpack ? extractArchive : nil)
+        _ = sourceTree
+        let entries = try CopyPlanner.plan(request, from: source, onto: state.tree)
+        state.tree.apply(entries)
+        return jobs.register(entries)
+    }
+
+    private func isURL(_ s: String) -> Bool {
+        s.hasPrefix("http://") || s.hasPrefix("https://") || isGitURL(s)
+    }
+
+    private func isGitURL(_ s: String) -> Bool {
+        s.hasPrefix("git@") || s.hasPrefix("git://") || s.hasSuffix(".git") || s.contains(".git#")
+    }
+}
+
+import Foundation

@@ -1,0 +1,77 @@
+import Foundation
+import Layers
+import OCI
+
+/// The layers a build must write, deduplicated: when two platforms (or two stages) copy the
+/// same files to the same places with the same metadata, the layer is written once and
+/// shared, which is what makes the second platform nearly free.
+final class LayerJobs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var indexByKey: [Digest: Int] = [:]
+    private(set) var jobs: [[LayerEntry]] = []
+
+    /// Registers a layer and returns its job number.
+    func register(_ entries: [LayerEntry]) -> Int {
+        let key = LayerJobs.key(entries)
+        lock.lock()
+        defer { lock.unlock() }
+        if let index = indexByKey[key] { return index }
+        jobs.append(entries)
+        indexByKey[key] = jobs.count - 1
+        return jobs.count - 1
+    }
+
+    private static func key(_ entries: [LayerEntry]) -> Digest {
+        let hasher = SHA256Hasher()
+        for entry in entries {
+            let kind: String
+            switch entry.kind {
+            case .directory: kind = "d"
+            case .regularFile(.path(let path)): kind = "f:" + path
+            case .regularFile(.bytes(let bytes)): kind = "b:" + Digest.sha256(of: bytes).hex
+            case .symlink(let target): kind = "l:" + target
+            case .hardlink(let target): kind = "h:" + target
+            }
+            hasher.update(Array("\(entry.path)\u{0}\(kind)\u{0}\(entry.mode)\u{0}\(entry.uid)\u{0}\(entry.gid)\n".utf8))
+        }
+        return hasher.finalize()
+    }
+
+    /// Writes every registered layer, several at a time, and returns their blobs in job order.
+    func materialize(options: LayerOptions, store: ContentStore, concurrency: Int) throws -> [LayerBlob] {
+        let all = jobs
+        let results = ResultSlots<LayerBlob>(count: all.count)
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = max(1, concurrency)
+        for (index, entries) in all.enumerated() {
+            queue.addOperation {
+                results.set(index, Result { try LayerWriter.write(entries, options: options, into: store) })
+            }
+        }
+        queue.waitUntilAllOperationsAreFinished()
+        return try results.values()
+    }
+}
+
+/// Results written by concurrent workers into fixed slots.
+final class ResultSlots<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<T, Error>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<T, Error>) {
+        lock.lock()
+        slots[index] = result
+        lock.unlock()
+    }
+
+    func values() throws -> [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return try slots.map { slot in
+            guard let slot else { throw BuildError("internal error: a layer job did not run") }
+            return try slot.get()
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// Header fields in arrival order, looked up case-insensitively (HTTP/2 lower-cases them all).
+public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    public private(set) var fields: [Field]
+
+    public struct Field: Sendable, Hashable {
+        public var name: String
+        public var value: String
+    }
+
+    public init() { fields = [] }
+    public init(dictionaryLiteral elements: (String, String)...) {
+        fields = elements.map { Field(name: $0.0, value: $0.1) }
+    }
+
+    public mutating func add(_ name: String, _ value: String) { fields.append(Field(name: name, value: value)) }
+
+    /// Replaces every field of that name with one field.
+    public mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        add(name, value)
+    }
+
+    public mutating func remove(_ name: String) {
+        fields.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+    }
+
+    /// The first value of a field, if present.
+    public subscript(_ name: String) -> String? {
+        fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    /// Every value of a field (e.g. several `WWW-Authenticate` challenges).
+    public func values(_ name: String) -> [String] {
+        fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+    }
+
+    public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
+}
+
+/// What a request sends. Files are streamed from a byte range (a read callback), never loaded,
+/// so a multi-GiB layer costs a fixed buffer; `data` is for manifests and small JSON.
+public enum HTTPBody: Sendable {
+    case none
+    case data(Data)
+    case file(path: String, offset: Int64, length: Int64)
+
+    var length: Int64 {
+        switch self {
+        case .none: return 0
+        case .data(let d): return Int64(d.count)
+        case .file(_, _, let length): return length
+        }
+    }
+}
+
+/// Where a response body goes: bounded memory (manifests, JSON, errors), nowhere, or a file
+/// (blobs), so no caller can accidentally buffer a layer.
+public enum ResponseSink: Sendable {
+    /// Keep at most `limit` bytes; a longer body fails the request.
+    case memory(limit: Int)
+    case discard
+    /// Write the body (of the final, non-redirect response) to this file, truncating it.
+    case file(URL)
+
+    /// Large enough for any manifest or index a registry accepts (distribution caps them at 4 MiB).
+    public static let manifestLimit = 4 << 20
+}
+
+/// One HTTP exchange as the registry code describes it; the transport fills in the rest
+/// (User-Agent, TLS, proxies, timeouts).
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: URL
+    public var headers: HTTPHeaders
+    public var body: HTTPBody
+    public var sink: ResponseSink
+    /// Follow 3xx answers ourselves; `Authorization` is dropped when the origin changes.
+    public var followRedirects: Bool
+    /// Bytes of the body sent so far, called from the transfer thread (cheap closures only).
+    public var onUploadProgress: (@Sendable (Int64) -> Void)?
+
+    public init(method: String, url: URL, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .none,
+                sink: ResponseSink = .memory(limit: ResponseSink.manifestLimit), followRedirects: Bool = true,
+                onUploadProgress: (@Sendable (Int64) -> Void)? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.sink = sink
+        self.followRedirects = followRedirects
+        self.onUploadProgress = onUploadProgress
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    /// The body when the sink was `.memory`; empty otherwise.
+    public var body: Data
+    /// The URL that produced this response (after redirects): relative `Location`s resolve
+    /// against it.
+    public var url: URL
+    /// "1.1", "2", …
+    public var httpVersion: String
+
+    public init(status: Int, headers: HTTPHeaders, body: Data, url: URL, httpVersion: String = "1.1") {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.url = url
+        self.httpVersion = httpVersion
+    }
+
+    /// A `Location` header resolved against the request URL (registries may send relative ones).
+    public var location: URL? {
+        guard let value = headers["Location"], !value.isEmpty else { return nil }
+        return URL(string: value, relativeTo: url)?.absoluteURL
+    }
+}
+
+/// The transport seam: `HTTPClient` (libcurl) in production; tests may substitute a fake.
+public protocol HTTPTransport: Sendable {
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse
+    /// Whether plain `http://` may be used for this host (`host` or `host:port`).
+    func allowsPlainHTTP(host: String) -> Bool
+}
+
+extension URL {
+    /// `host[:port]` as registries and certs.d directories name it (`[::1]:5000` for IPv6).
+    var hostAndPort: String {
+        guard let components = URLComponents(url: self, resolvingAgainstBaseURL: true), let host = components.host else { return "" }
+        let h = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        if let port = components.port { return "\(h):\(port)" }
+        return h
+    }
+
+    /// scheme + host + port: redirects that change it must not carry credentials.
+    var origin: String {
+        let scheme = (self.scheme ?? "").lowercased()
+        let components = URLComponents(url: self, resolvingAgainstBaseURL: true)
+        let port = components?.port ?? (scheme == "https" ? 443 : 80)
+        return "\(scheme)://\((components?.host ?? "").lowercased()):\(port)"
+    }
+}

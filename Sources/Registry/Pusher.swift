@@ -1,0 +1,234 @@
+import Foundation
+import OCI
+
+/// Tuning of a push (`--jobs`, `--chunk-size`, `--retries`) and what is known about blobs
+/// already in the target registries.
+public struct PushOptions: Sendable {
+    /// Blobs uploaded at once.
+    public var jobs: Int = 4
+    /// Blobs larger than this go up in PATCH chunks of this size (registries such as ECR need
+    /// ≥ 5 MiB per chunk but the last); smaller ones in one PUT.
+    public var chunkSize: Int64 = 5 << 20
+    public var retry = RetryPolicy()
+    /// Repositories where a blob is known to exist (e.g. the base image a layer came from): a
+    /// push to another repository of the same registry mounts it instead of uploading it.
+    public var blobSources: [Digest: [ImageReference]] = [:]
+
+    public init(jobs: Int = 4, chunkSize: Int64 = 5 << 20, retry: RetryPolicy = RetryPolicy(), blobSources: [Digest: [ImageReference]] = [:]) {
+        self.jobs = jobs
+        self.chunkSize = chunkSize
+        self.retry = retry
+        self.blobSources = blobSources
+    }
+}
+
+/// What happens during a push, for progress display. Delivered from many tasks at once: the
+/// handler must be thread-safe and quick.
+public enum PushEvent: Sendable {
+    /// The blob is already in the repository (a HEAD answered 200); nothing was uploaded.
+    case blobSkipped(repository: String, descriptor: Descriptor)
+    /// The blob was linked from another repository of the same registry.
+    case blobMounted(repository: String, descriptor: Descriptor, from: String)
+    case blobUploadStarted(repository: String, descriptor: Descriptor)
+    /// Bytes of the blob sent so far (resets to 0 when an upload restarts after a failure).
+    case blobProgress(repository: String, descriptor: Descriptor, bytes: Int64)
+    case blobUploaded(repository: String, descriptor: Descriptor)
+    /// A manifest or index was already present by digest.
+    case manifestSkipped(repository: String, descriptor: Descriptor)
+    /// A manifest or index was written under `reference` (its digest or a tag).
+    case manifestPushed(repository: String, descriptor: Descriptor, reference: String)
+    /// A request failed transiently and is retried after `delay` seconds.
+    case retrying(operation: String, attempt: Int, delay: TimeInterval, error: String)
+
+    /// `registry/repository` the event concerns (empty for retries).
+    public var repository: String {
+        switch self {
+        case .blobSkipped(let r, _), .blobMounted(let r, _, _), .blobUploadStarted(let r, _), .blobProgress(let r, _, _),
+             .blobUploaded(let r, _), .manifestSkipped(let r, _), .manifestPushed(let r, _, _):
+            return r
+        case .retrying:
+            return ""
+        }
+    }
+}
+
+/// One published reference: printed as `REGISTRY/REPO:TAG@sha256:…`, what CI scripts consume.
+public struct PushedReference: Sendable, Hashable, CustomStringConvertible {
+    /// The reference as requested (normalised), without digest.
+    public var reference: ImageReference
+    /// The digest of the pushed root (index or manifest).
+    public var digest: Digest
+    public var mediaType: String
+    public var size: Int64
+
+    public var description: String { reference.with(tag: reference.tag, digest: digest).description }
+}
+
+/// Pushes an image (a manifest, or an index of manifests) from a content store to one or more
+/// references, possibly in several repositories and registries. Order per repository: every
+/// blob (in parallel, each HEAD-checked and skipped or mounted when possible), then each child
+/// manifest by digest, then the root by digest, then the tags — so no registry ever holds a
+/// manifest whose blobs are missing, nor a tag whose manifest is incomplete. A failed push can
+/// simply be run again: only what is missing is uploaded.
+public final class Pusher: Sendable {
+    public let store: ContentStore
+    public let transport: any HTTPTransport
+    public let credentials: any CredentialProvider
+    public let options: PushOptions
+    private let onEvent: (@Sendable (PushEvent) -> Void)?
+    private let clients = Locked<[String: RegistryClient]>([:])
+
+    public init(store: ContentStore, transport: any HTTPTransport = HTTPClient.shared,
+                credentials: any CredentialProvider = DockerConfigCredentials(), options: PushOptions = PushOptions(),
+                onEvent: (@Sendable (PushEvent) -> Void)? = nil) {
+        self.store = store
+        self.transport = transport
+        self.credentials = credentials
+        self.options = options
+        self.onEvent = onEvent
+    }
+
+    /// The client for a registry, shared by every repository pushed there (one token cache).
+    public func client(for registry: String) -> RegistryClient {
+        clients.withLock { clients in
+            if let c = clients[registry] { return c }
+            let onEvent = self.onEvent
+            let c = RegistryClient(registry: registry, transport: transport, credentials: credentials, retry: options.retry) { what, attempt, delay, error in
+                onEvent?(.retrying(operation: what, attempt: attempt, delay: delay, error: error.description))
+            }
+            clients[registry] = c
+            return c
+        }
+    }
+
+    /// Pushes `root` (from the store) to every reference and returns one result per reference,
+    /// in the order given. A reference that pins a digest must pin the root's.
+    public func push(_ root: Descriptor, to references: [ImageReference]) async throws -> [PushedReference] {
+        guard !references.isEmpty else { return [] }
+        for reference in references {
+            if let pinned = reference.digest, pinned != root.digest {
+                throw RegistryError.digestMismatch(what: "push target \(reference)", expected: root.digest, actual: pinned.description)
+            }
+        }
+        let graph = try ImageGraph(root: root, store: store)
+
+        // One pass per repository, in the order first named.
+        var repositories: [ImageReference] = []
+        for reference in references where !repositories.contains(where: { $0.name == reference.name }) {
+            repositories.append(reference)
+        }
+        var known = options.blobSources
+        for destination in repositories {
+            let client = client(for: destination.registry)
+            let repository = destination.repository
+            try await pushBlobs(graph.blobs, to: repository, client: client, known: known, registry: destination.registry)
+            for blob in graph.blobs { known[blob.digest, default: []].append(destination) }
+            for manifest in graph.manifests {
+                try await pushManifest(manifest, data: graph.content[manifest.digest]!, client: client, repository: repository, reference: manifest.digest.description, skipIfPresent: true)
+            }
+            try await pushManifest(root, data: graph.content[root.digest]!, client: client, repository: repository, reference: root.digest.description, skipIfPresent: true)
+            for reference in references where reference.name == destination.name {
+                if let tag = reference.tag {
+                    try await pushManifest(root, data: graph.content[root.digest]!, client: client, repository: repository, reference: tag, skipIfPresent: false)
+                }
+            }
+        }
+        return references.map { PushedReference(reference: $0.with(tag: $0.tag, digest: nil), digest: root.digest, mediaType: root.mediaType, size: root.size) }
+    }
+
+    private func pushManifest(_ descriptor: Descriptor, data: Data, client: RegistryClient, repository: String, reference: String, skipIfPresent: Bool) async throws {
+        let name = "\(client.registry)/\(repository)"
+        if skipIfPresent, let existing = try await client.manifestExists(reference, in: repository, forPush: true), existing.digest == descriptor.digest {
+            onEvent?(.manifestSkipped(repository: name, descriptor: descriptor))
+            return
+        }
+        try await client.putManifest(data, mediaType: ImageGraph.mediaType(of: descriptor, data: data), reference: reference, in: repository)
+        onEvent?(.manifestPushed(repository: name, descriptor: descriptor, reference: reference))
+    }
+
+    private func pushBlobs(_ blobs: [Descriptor], to repository: String, client: RegistryClient, known: [Digest: [ImageReference]], registry: String) async throws {
+        let jobs = max(1, options.jobs)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending = blobs[...]
+            func startNext() {
+                guard let blob = pending.popFirst() else { return }
+                let sources = (known[blob.digest] ?? []).filter { $0.registry == registry && $0.repository != repository }.map(\.repository)
+                group.addTask { try await self.pushBlob(blob, to: repository, client: client, mountSources: sources) }
+            }
+            for _ in 0..<jobs { startNext() }
+            while try await group.next() != nil { startNext() }
+        }
+    }
+
+    private func pushBlob(_ blob: Descriptor, to repository: String, client: RegistryClient, mountSources: [String]) async throws {
+        let name = "\(client.registry)/\(repository)"
+        if try await client.blobExists(blob.digest, in: repository) != nil {
+            onEvent?(.blobSkipped(repository: name, descriptor: blob))
+            return
+        }
+        for source in mountSources {
+            if (try? await client.mountBlob(blob.digest, into: repository, from: source)) == true {
+                onEvent?(.blobMounted(repository: name, descriptor: blob, from: source))
+                return
+            }
+        }
+        guard store.contains(blob.digest) else { throw RegistryError.io(OCIError.blobMissing(blob.digest).description) }
+        onEvent?(.blobUploadStarted(repository: name, descriptor: blob))
+        var progress: (@Sendable (Int64) -> Void)?
+        if let report = onEvent {
+            progress = { bytes in report(.blobProgress(repository: name, descriptor: blob, bytes: bytes)) }
+        }
+        try await client.uploadBlob(blob, from: store.blobURL(blob.digest), to: repository, chunkSize: options.chunkSize, progress: progress)
+        onEvent?(.blobUploaded(repository: name, descriptor: blob))
+    }
+}
+
+/// The content reachable from a root, read from the store once: every blob (configs and
+/// layers, deduplicated, in first-seen order) and every manifest below the root in an order
+/// where children come before the indexes that list them.
+struct ImageGraph {
+    var blobs: [Descriptor] = []
+    var manifests: [Descriptor] = []
+    var content: [Digest: Data] = [:]
+
+    init(root: Descriptor, store: ContentStore) throws {
+        var seenBlobs = Set<Digest>()
+        try visit(root, store: store, isRoot: true, seenBlobs: &seenBlobs, depth: 0)
+    }
+
+    private mutating func visit(_ descriptor: Descriptor, store: ContentStore, isRoot: Bool, seenBlobs: inout Set<Digest>, depth: Int) throws {
+        guard depth < 8 else { throw RegistryError.io("image index nesting deeper than 8 levels at \(descriptor.digest)") }
+        if content[descriptor.digest] != nil { return }
+        let data: Data
+        do { data = try store.read(descriptor.digest) } catch let error as OCIError { throw RegistryError.io(error.description) }
+        guard Int64(data.count) == descriptor.size else {
+            throw RegistryError.io("\(descriptor.digest) in the content store has \(data.count) bytes, its descriptor says \(descriptor.size)")
+        }
+        content[descriptor.digest] = data
+        let mediaType = Self.mediaType(of: descriptor, data: data)
+        if MediaType.isIndex(mediaType) {
+            let index: Index
+            do { index = try CanonicalJSON.decode(Index.self, from: data, what: "index \(descriptor.digest)") } catch let error as OCIError { throw RegistryError.io(error.description) }
+            for child in index.manifests {
+                try visit(child, store: store, isRoot: false, seenBlobs: &seenBlobs, depth: depth + 1)
+            }
+        } else if MediaType.isManifest(mediaType) {
+            let manifest: Manifest
+            do { manifest = try CanonicalJSON.decode(Manifest.self, from: data, what: "manifest \(descriptor.digest)") } catch let error as OCIError { throw RegistryError.io(error.description) }
+            for blob in [manifest.config] + manifest.layers where seenBlobs.insert(blob.digest).inserted {
+                blobs.append(blob)
+            }
+        } else {
+            throw RegistryError.io("\(descriptor.digest) has media type '\(mediaType)', which is neither an image manifest nor an index")
+        }
+        if !isRoot { manifests.append(descriptor) }
+    }
+
+    /// The descriptor's media type, or the document's own `mediaType` field when the
+    /// descriptor lacks one.
+    static func mediaType(of descriptor: Descriptor, data: Data) -> String {
+        if !descriptor.mediaType.isEmpty { return descriptor.mediaType }
+        struct Probe: Decodable { var mediaType: String? }
+        return (try? JSONDecoder().decode(Probe.self, from: data))?.mediaType ?? ""
+    }
+}

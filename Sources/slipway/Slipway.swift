@@ -1,0 +1,20 @@
+import ArgumentParser
+import Builder
+
+/// The `slipway` command: a daemonless replacement for `docker buildx build --push` and the
+/// `aws ecr` steps around it.
+@main
+struct Slipway: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slipway",
+        abstract: "Build multi-platform OCI images from a Dockerfile without a daemon, and publish them.",
+        discussion: """
+        Examples:
+          slipway build --platform linux/amd64,linux/arm64 --output type=oci,dest=image.tar .
+          slipway build -t registry.example.com/app:1.0 --output type=oci,dest=out,tar=false .
+          slipway --generate-completion-script bash > /etc/bash_completion.d/slipway
+        """,
+        version: SlipwayVersion.current,
+        subcommands: [BuildCommand.self]
+    )
+}
