@@ -31,6 +31,8 @@ public struct BuildRequest: Sendable {
     public var storeDirectory: String
     /// Scratch space for archive extraction and downloads; removed by the caller.
     public var scratchDirectory: String
+    /// Receives progress events (from several threads while layers are written).
+    public var progress: (@Sendable (BuildEvent) -> Void)?
 
     public init(contextDirectory: String, dockerfileText: String, dockerfileName: String = "Dockerfile",
                 ignorePatterns: [String] = [], platforms: [Platform], buildArgs: [String: String] = [:],
@@ -55,6 +57,15 @@ public struct BuildRequest: Sendable {
         self.storeDirectory = storeDirectory
         self.scratchDirectory = scratchDirectory
     }
+}
+
+/// What the build is doing, for progress displays.
+public enum BuildEvent: Sendable {
+    /// An instruction was planned for a platform: `[linux/amd64 stage 2/3] COPY . /app`.
+    case instruction(platform: Platform, stage: String, line: Int, text: String)
+    /// A layer is being written (`index` of `count` distinct layers).
+    case layerStarted(index: Int, count: Int, entries: Int)
+    case layerFinished(index: Int, count: Int, digest: Digest, size: Int64, seconds: Double)
 }
 
 /// What a build produced: the root descriptor (index for several platforms, manifest for

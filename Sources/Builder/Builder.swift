@@ -24,7 +24,12 @@ public enum Builder {
             states.append((platform, try build.build(target)))
         }
         let options = LayerOptions(mtime: request.sourceDateEpoch, compression: request.compression, jobs: request.jobs)
-        let blobs = try jobs.materialize(options: options, store: store, concurrency: max(1, min(request.jobs, 4)))
+        let wanted = states.flatMap { $0.1.layers.compactMap { layer -> Int? in
+            if case .planned(let job) = layer { return job }
+            return nil
+        } }
+        let blobs = try jobs.materialize(wanted, options: options, store: store, concurrency: max(1, min(request.jobs, 4)),
+                                         progress: request.progress)
         let annotations = try Assembler.Annotations(request.annotations)
         let (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels,
                                                     annotations: annotations, store: store)

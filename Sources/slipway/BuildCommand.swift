@@ -130,7 +130,7 @@ struct BuildCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
 
-        let request = BuildRequest(
+        var request = BuildRequest(
             contextDirectory: contextPath, dockerfileText: dockerfileText, dockerfileName: dockerfileName,
             ignorePatterns: ignorePatterns, platforms: platformList,
             buildArgs: try keyValues(buildArgs, flag: "--build-arg", environment: environment),
@@ -139,6 +139,7 @@ struct BuildCommand: ParsableCommand {
             target: target, tags: tags, sourceDateEpoch: epoch, compression: try parseCompression(),
             jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, namedContexts: named,
             storeDirectory: cacheRoot + "/store", scratchDirectory: scratch)
+        request.progress = console.buildEvents()
         console.step("building \(platformList.map(\.description).joined(separator: ", ")) from \(dockerfileName)")
         let result = try Builder.build(request)
         result.warnings.forEach { console.warn($0) }

@@ -1,3 +1,4 @@
+import Builder
 import Foundation
 
 /// Where the command's words go: results to stdout (for scripts), progress and diagnostics
@@ -30,6 +31,31 @@ struct Console: Sendable {
 
     private func stderr(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Renders build events: one line per instruction and per finished layer.
+    func buildEvents() -> (@Sendable (BuildEvent) -> Void)? {
+        guard mode != "quiet" else { return nil }
+        let console = self
+        return { event in
+            switch event {
+            case .instruction(let platform, let stage, let line, let text):
+                let short = text.count > 100 ? String(text.prefix(97)) + "..." : text
+                console.step("[\(platform) \(stage)] \(line): \(short.replacingOccurrences(of: "\n", with: " "))")
+            case .layerStarted(let index, let count, let entries):
+                if console.mode == "plain" { console.step("layer \(index)/\(count): writing \(entries) entries") }
+            case .layerFinished(let index, let count, let digest, let size, let seconds):
+                console.step("layer \(index)/\(count): \(digest.short) \(Console.bytes(size)) in \(String(format: "%.2f", seconds))s")
+            }
+        }
+    }
+
+    static func bytes(_ count: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
     }
 
     static func timestamp() -> String {

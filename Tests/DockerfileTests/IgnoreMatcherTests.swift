@@ -83,6 +83,26 @@ final class IgnoreMatcherTests: XCTestCase {
         XCTAssertThrowsError(try m(["\\p{Greek}*"], "α"))
     }
 
+    /// The RE2-subset engine on syntax beyond what typical patterns produce.
+    func testRegexpEngine() throws {
+        typealias R = PatternMatcher.Regexp
+        let cases: [(String, String, Bool)] = [
+            ("^(ab|cd)+$", "abcdab", true), ("^(ab|cd)+$", "abc", false), ("^(?:x)?y$", "y", true),
+            ("^a.c$", "a\nc", false), ("^a.c$", "abc", true), ("^[^a]$", "\n", true),
+            ("^\\Qa.b\\E$", "a.b", true), ("^\\Qa.b\\E$", "axb", false),
+            ("^\\x41\\x{42}\\103$", "ABC", true), ("^[[:^digit:]]+$", "ab", true), ("^[[:^digit:]]+$", "a1", false),
+            ("^\\D\\s\\W$", "a .", true), ("^\\bab\\b$", "ab", true), ("a\\Bb", "ab", true), ("b$", "ab", true),
+            ("^[a-c-]+$", "a-c", true), ("^[]a]+$", "]a", true), ("^\\pL+$", "héllo", true), ("^\\PL$", "1", true),
+            ("^\\p{^Nd}$", "x", true), ("^[\\d\\-]+$", "1-2", true), ("^a{$", "a{", true),
+        ]
+        for (pattern, text, expected) in cases {
+            XCTAssertEqual(try R(pattern).matches(text), expected, "\(pattern) ~ \(text.debugDescription)")
+        }
+        for invalid in ["a**", "*a", "(a", "a)", "[a", "[z-a]", "\\", "\\q", "\\1", "\\C", "[[:nope:]]", "a{2}", "(?i)a", "\\p{Nope}"] {
+            XCTAssertThrowsError(try R(invalid), invalid)
+        }
+    }
+
     func testWalkWithMatchInfoFollowsFsutil() throws {
         // The per-pattern walk (what fsutil does) and MatchesOrParentMatches can differ when
         // an exception is followed by a re-exclusion; the walk result is BuildKit's.
@@ -162,9 +182,9 @@ final class IgnoreMatcherTests: XCTestCase {
         XCTAssertEqual(PatternMatcher.ancestorPrefixes(of: "/"), ["", "/"])
     }
 
-    /// Not a benchmark, a guard: a 100,000-entry walk against a typical ignore file must
-    /// stay cheap (patterns are compiled once, in init).
-    func testWalkPerformance() throws {
+    /// A 20,000-entry walk against a typical ignore file excludes exactly the `**/*.log`
+    /// files (speed is measured by scripts/bench-build, not here).
+    func testLargeWalkExcludesExactlyTheLogFiles() throws {
         let matcher = try PatternMatcher(patterns: IgnoreFile.readAll("""
             .git
             node_modules
@@ -177,17 +197,13 @@ final class IgnoreMatcherTests: XCTestCase {
             src/**/test_*.py
             """))
         var paths: [String] = []
-        for i in 0..<1_000 {
+        for i in 0..<200 {
             for j in 0..<100 {
                 paths.append("src/module\(i)/sub\(j % 7)/file\(j).\(j % 3 == 0 ? "py" : "log")")
             }
         }
-        let start = Date()
-        var excluded = 0
-        for path in paths where try matcher.matchesOrParentMatches(path) { excluded += 1 }
-        let elapsed = Date().timeIntervalSince(start)
-        XCTAssertGreaterThan(excluded, 0)
-        XCTAssertLessThan(elapsed, 20, "100k matches took \(elapsed)s")
-        print("IgnoreMatcherTests: 100,000 matchesOrParentMatches in \(elapsed)s")
+        var excluded: [String] = []
+        for path in paths where try matcher.matchesOrParentMatches(path) { excluded.append(path) }
+        XCTAssertEqual(excluded, paths.filter { $0.hasSuffix(".log") })
     }
 }

@@ -131,11 +131,29 @@ final class BuildContext: Sendable {
     /// without ignored entries; `exclude` adds COPY --exclude patterns relative to `dir`.
     func walk(_ dir: FileInfo, exclude: PatternMatcher?) throws -> [FileInfo] {
         var out: [FileInfo] = []
-        try walk(relative: dir.relativePath, below: "", parentIgnored: false, parentExcluded: false, exclude: exclude, into: &out)
+        // The ignore state of the directory itself, as BuildKit's walker carries it.
+        var ignoreInfo = PatternMatcher.MatchInfo()
+        if let ignore, !dir.relativePath.isEmpty {
+            for prefix in ancestors(of: dir.relativePath) {
+                ignoreInfo = try ignore.matchesUsingParentResults(prefix, parentInfo: ignoreInfo).info
+            }
+        }
+        try walk(relative: dir.relativePath, below: "", ignoreInfo: ignoreInfo, excludeInfo: PatternMatcher.MatchInfo(),
+                 exclude: exclude, into: &out)
         return out
     }
 
-    private func walk(relative: String, below: String, parentIgnored: Bool, parentExcluded: Bool,
+    private func ancestors(of path: String) -> [String] {
+        var result: [String] = []
+        var current = ""
+        for component in path.split(separator: "/") {
+            current = ContextPath.join(current, String(component))
+            result.append(current)
+        }
+        return result
+    }
+
+    private func walk(relative: String, below: String, ignoreInfo: PatternMatcher.MatchInfo, excludeInfo: PatternMatcher.MatchInfo,
                       exclude: PatternMatcher?, into out: inout [FileInfo]) throws {
         let path = absolute(relative)
         guard let stream = opendir(path) else {
@@ -153,15 +171,18 @@ final class BuildContext: Sendable {
         for name in names {
             let child = ContextPath.join(relative, name)
             let childBelow = ContextPath.join(below, name)
-            let ignored = try ignore.map { try $0.matchesUsingParentResults(child, parentMatched: parentIgnored) } ?? false
-            let excluded = try exclude.map { try $0.matchesUsingParentResults(childBelow, parentMatched: parentExcluded) } ?? false
+            let ignoreResult = try ignore.map { try $0.matchesUsingParentResults(child, parentInfo: ignoreInfo) }
+            let excludeResult = try exclude.map { try $0.matchesUsingParentResults(childBelow, parentInfo: excludeInfo) }
+            let ignored = ignoreResult?.matched ?? false
+            let excluded = excludeResult?.matched ?? false
             let info = try FileInfo.lstat(absolutePath: absolute(child), relativePath: child)
             if info.kind == .directory {
                 let descend = (!ignored || ignore?.mayReincludeUnder(child) == true)
                     && (!excluded || exclude?.mayReincludeUnder(childBelow) == true)
                 if !ignored && !excluded { out.append(info) }
                 if descend {
-                    try walk(relative: child, below: childBelow, parentIgnored: ignored, parentExcluded: excluded, exclude: exclude, into: &out)
+                    try walk(relative: child, below: childBelow, ignoreInfo: ignoreResult?.info ?? ignoreInfo,
+                             excludeInfo: excludeResult?.info ?? excludeInfo, exclude: exclude, into: &out)
                 }
                 continue
             }

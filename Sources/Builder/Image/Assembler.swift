@@ -33,7 +33,7 @@ enum Assembler {
         }
     }
 
-    static func assemble(states: [(Platform, StageState)], blobs: [LayerBlob], labels: [String: String],
+    static func assemble(states: [(Platform, StageState)], blobs: [Int: LayerBlob], labels: [String: String],
                          annotations: Annotations, store: ContentStore) throws -> (root: Descriptor, images: [BuildResult.PlatformImage]) {
         var images: [BuildResult.PlatformImage] = []
         for (platform, state) in states {
@@ -52,7 +52,7 @@ enum Assembler {
                     layers.append(descriptor)
                     diffIDs.append(diffID)
                 case .planned(let job):
-                    let blob = blobs[job]
+                    guard let blob = blobs[job] else { throw BuildError("internal error: layer \(job) was not written") }
                     layers.append(Descriptor(mediaType: blob.mediaType, digest: blob.digest, size: blob.size))
                     diffIDs.append(blob.diffID)
                 }

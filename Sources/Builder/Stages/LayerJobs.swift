@@ -37,19 +37,28 @@ final class LayerJobs: @unchecked Sendable {
         return hasher.finalize()
     }
 
-    /// Writes every registered layer, several at a time, and returns their blobs in job order.
-    func materialize(options: LayerOptions, store: ContentStore, concurrency: Int) throws -> [LayerBlob] {
-        let all = jobs
+    /// Writes the registered layers the output uses (an intermediate stage's layers are never
+    /// written), several at a time, and returns their blobs by job number.
+    func materialize(_ wanted: [Int], options: LayerOptions, store: ContentStore, concurrency: Int,
+                     progress: (@Sendable (BuildEvent) -> Void)?) throws -> [Int: LayerBlob] {
+        let all = Array(Set(wanted)).sorted().map { ($0, jobs[$0]) }
         let results = ResultSlots<LayerBlob>(count: all.count)
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, concurrency)
-        for (index, entries) in all.enumerated() {
+        for (index, (_, entries)) in all.enumerated() {
             queue.addOperation {
-                results.set(index, Result { try LayerWriter.write(entries, options: options, into: store) })
+                let started = Date()
+                progress?(.layerStarted(index: index + 1, count: all.count, entries: entries.count))
+                let result = Result { try LayerWriter.write(entries, options: options, into: store) }
+                if case .success(let blob) = result {
+                    progress?(.layerFinished(index: index + 1, count: all.count, digest: blob.digest, size: blob.size,
+                                             seconds: Date().timeIntervalSince(started)))
+                }
+                results.set(index, result)
             }
         }
         queue.waitUntilAllOperationsAreFinished()
-        return try results.values()
+        return Dictionary(uniqueKeysWithValues: zip(all.map(\.0), try results.values()))
     }
 }
 

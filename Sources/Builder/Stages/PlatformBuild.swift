@@ -60,7 +60,10 @@ final class PlatformBuild {
             copySource: { [unowned self] from, line in try self.source(from, line: line, stage: index) },
             prepareAdd: { [unowned self] url, checksum, _ in try self.contexts.download(url, checksum: checksum) },
             extractArchive: { [unowned self] path in try self.contexts.extract(path) })
+        let stageName = stage.name ?? String(index)
         for instruction in stage.instructions {
+            request.progress?(.instruction(platform: platform, stage: stageName, line: instruction.line,
+                                           text: instruction.original.trimmingCharacters(in: .whitespaces)))
             try dispatcher.dispatch(instruction, state: &state)
         }
         results[index] = state

@@ -135,7 +135,7 @@ public struct PatternMatcher: Sendable {
                 // "**/foo" also matches "foo" itself.
                 return suffix.first == UInt8(ascii: "/") && bytes.elementsEqual(suffix.dropFirst())
             case .regexp(let regexp):
-                return regexp.matches(scalars: candidate.scalars())
+                return regexp.matches(&candidate)
             case .invalid:
                 throw .badPattern
             }

@@ -103,6 +103,11 @@ extension PatternMatcher {
         let arg2: [Int]
         let classes: [CharClass]
         let anchoredAtStart: Bool
+        /// UTF-8 of the literal characters every match must start / end with (a regexp
+        /// `^lit...` / `...lit$`), checked before running the automaton: most paths are
+        /// rejected by a few byte comparisons.
+        let requiredPrefix: [UInt8]
+        let requiredSuffix: [UInt8]
 
         static let assertions: [Assertion] = [.beginText, .endText, .wordBoundary, .notWordBoundary]
 
@@ -131,18 +136,52 @@ extension PatternMatcher {
                 }
             }
             (self.ops, self.arg1, self.arg2, self.classes) = (ops, arg1, arg2, classes)
-            if case .concat(let parts) = node, case .assert(.beginText)? = parts.first {
+            let parts: [Node]
+            if case .concat(let list) = node { parts = list } else { parts = [node] }
+            if case .assert(.beginText)? = parts.first {
                 anchoredAtStart = true
-            } else if case .assert(.beginText) = node {
-                anchoredAtStart = true
+                requiredPrefix = Regexp.utf8(Regexp.literalRun(parts.dropFirst()))
             } else {
                 anchoredAtStart = false
+                requiredPrefix = []
             }
+            if case .assert(.endText)? = parts.last {
+                requiredSuffix = Regexp.utf8(Regexp.literalRun(parts.dropLast().reversed()).reversed())
+            } else {
+                requiredSuffix = []
+            }
+        }
+
+        /// The leading run of single-character literals of `parts`.
+        static func literalRun<S: Sequence<Node>>(_ parts: S) -> [Unicode.Scalar] {
+            var scalars: [Unicode.Scalar] = []
+            for part in parts {
+                guard case .chars(let cls) = part, !cls.negated, cls.items.count == 1,
+                      case .range(let lo, let hi) = cls.items[0], lo == hi, let scalar = Unicode.Scalar(lo) else { break }
+                scalars.append(scalar)
+            }
+            return scalars
+        }
+
+        static func utf8<S: Sequence<Unicode.Scalar>>(_ scalars: S) -> [UInt8] {
+            Array(String(String.UnicodeScalarView(scalars)).utf8)
         }
 
         /// Go's `Regexp.MatchString`: is there a match anywhere in `s`?
         func matches(_ s: String) -> Bool {
-            matches(scalars: s.unicodeScalars.map(\.value))
+            var candidate = PatternMatcher.Candidate(s)
+            return matches(&candidate)
+        }
+
+        func matches(_ candidate: inout PatternMatcher.Candidate) -> Bool {
+            let bytes = candidate.path.utf8
+            if !requiredPrefix.isEmpty && !bytes.starts(with: requiredPrefix) { return false }
+            if !requiredSuffix.isEmpty {
+                if bytes.count < requiredSuffix.count || !bytes.suffix(requiredSuffix.count).elementsEqual(requiredSuffix) {
+                    return false
+                }
+            }
+            return matches(scalars: candidate.scalars())
         }
 
         /// Thompson-NFA simulation over Unicode scalar values (Go matches by rune).
