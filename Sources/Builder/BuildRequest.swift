@@ -31,6 +31,8 @@ public struct BuildRequest: Sendable {
     public var storeDirectory: String
     /// Scratch space for archive extraction and downloads; removed by the caller.
     public var scratchDirectory: String
+    /// Keep each platform's final file tree in the result (needed for `--output type=local`).
+    public var keepFileTrees = false
     /// Receives progress events (from several threads while layers are written).
     public var progress: (@Sendable (BuildEvent) -> Void)?
 

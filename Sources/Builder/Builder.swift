@@ -24,6 +24,12 @@ public enum Builder {
             states.append((platform, try build.build(target)))
         }
         let options = LayerOptions(mtime: request.sourceDateEpoch, compression: request.compression, jobs: request.jobs)
+        // Planning metadata is not needed while layers are written; free it first so peak
+        // memory is the larger of the two phases, not their sum.
+        contexts.walkCache.clear()
+        if !request.keepFileTrees {
+            for index in states.indices { states[index].1.tree = FileTree() }
+        }
         let wanted = states.flatMap { $0.1.layers.compactMap { layer -> Int? in
             if case .planned(let job) = layer { return job }
             return nil

@@ -140,6 +140,7 @@ struct BuildCommand: ParsableCommand {
             jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, namedContexts: named,
             storeDirectory: cacheRoot + "/store", scratchDirectory: scratch)
         request.progress = console.buildEvents()
+        request.keepFileTrees = outputList.contains { if case .local = $0 { return true } else { return false } }
         console.step("building \(platformList.map(\.description).joined(separator: ", ")) from \(dockerfileName)")
         let result = try Builder.build(request)
         result.warnings.forEach { console.warn($0) }

@@ -131,6 +131,12 @@ final class WalkCache: @unchecked Sendable {
     private var cache: [String: [FileInfo]] = [:]
     private let lock = NSLock()
 
+    func clear() {
+        lock.lock()
+        cache.removeAll()
+        lock.unlock()
+    }
+
     func walk(context: BuildContext, directory: FileInfo, excludes: [String]) throws -> [FileInfo] {
         let key = ([context.name, directory.relativePath] + excludes).joined(separator: "\u{0}")
         lock.lock()
