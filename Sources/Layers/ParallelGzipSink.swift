@@ -86,10 +86,14 @@ final class ParallelGzipSink: TarSink, @unchecked Sendable {
         freeBlocks = blocks
         compressed = Array(repeating: nil, count: poolSize)
         liveThreads = self.jobs + 1
-        for _ in 0..<self.jobs {
-            Thread { [self] in compressorLoop() }.start()
+        for i in 0..<self.jobs {
+            let thread = Thread { [self] in compressorLoop() }
+            thread.name = "slipway-gzip-\(i)"
+            thread.start()
         }
-        Thread { [self] in writerLoop() }.start()
+        let writer = Thread { [self] in writerLoop() }
+        writer.name = "slipway-gzip-writer"
+        writer.start()
     }
 
     // MARK: producer
