@@ -9,7 +9,7 @@ public enum Builder {
     public static func build(_ request: BuildRequest) throws -> BuildResult {
         let plan = try parse(request)
         let target = try targetIndex(plan, request: request)
-        try refuseRun(plan, target: target, request: request)
+        let referenced = try refuseRun(plan, target: target, request: request)
 
         let store = try ContentStore(root: URL(fileURLWithPath: request.storeDirectory))
         let contexts = try Contexts(request: request)
@@ -21,12 +21,13 @@ public enum Builder {
         var states: [(Platform, StageState)] = []
         for platform in platforms {
             let build = try PlatformBuild(plan: plan, platform: platform, request: request, contexts: contexts, jobs: jobs, bases: bases)
+            build.targetIndex = target
+            build.referencedStages = referenced
             states.append((platform, try build.build(target)))
         }
         let options = LayerOptions(mtime: request.sourceDateEpoch, compression: request.compression, jobs: request.jobs)
         // Planning metadata is not needed while layers are written; free it first so peak
         // memory is the larger of the two phases, not their sum.
-        contexts.walkCache.clear()
         if !request.keepFileTrees {
             for index in states.indices { states[index].1.tree = FileTree() }
         }
@@ -64,7 +65,9 @@ public enum Builder {
 
     /// RUN cannot be executed without a container runtime: find it in any stage the target
     /// needs before any work starts, so the user learns it at once.
-    static func refuseRun(_ plan: DockerfilePlan, target: Int, request: BuildRequest) throws {
+    /// Returns the stages other stages refer to.
+    @discardableResult
+    static func refuseRun(_ plan: DockerfilePlan, target: Int, request: BuildRequest) throws -> Set<Int> {
         var globals: [String: String] = [:]
         if let platform = request.platforms.first { globals = Variables.platformArgs(target: platform, build: .host) }
         let lexer = ShellLexer(escapeToken: plan.escapeToken)
@@ -77,16 +80,24 @@ public enum Builder {
             return Int(expanded).flatMap { plan.stages.indices.contains($0) ? $0 : nil }
         }
         var needed: Set<Int> = []
+        var referenced: Set<Int> = []
         var queue = [target]
         while let next = queue.popLast() {
             guard needed.insert(next).inserted else { continue }
             let stage = plan.stages[next]
-            if let base = index(of: stage.baseImage), base < next { queue.append(base) }
+            if let base = index(of: stage.baseImage), base < next { queue.append(base); referenced.insert(base) }
             for instruction in stage.instructions {
-                if case .copy(let command) = instruction.kind, let from = command.from, let source = index(of: from) {
-                    queue.append(source)
+                if case .copy(let command) = instruction.kind, let from = command.from {
+                    if let source = index(of: from) {
+                        queue.append(source)
+                        referenced.insert(source)
+                    } else if from.contains("$") {
+                        // Not resolvable here: keep every tree rather than guess.
+                        referenced.formUnion(plan.stages.indices)
+                    }
                 }
             }
+            if stage.baseImage.contains("$") { referenced.formUnion(plan.stages.indices) }
         }
         let runs = needed.sorted().flatMap { plan.stages[$0].instructions }.filter {
             if case .run = $0.kind { return true }
@@ -96,6 +107,7 @@ public enum Builder {
             throw BuildError("RUN needs a container runtime; slipway builds without one — produce those files before the build (e.g. cross-compile) and COPY them",
                              file: request.dockerfileName, line: first.line)
         }
+        return referenced
     }
 
     static func unusedArgWarnings(_ plan: DockerfilePlan, request: BuildRequest) -> [String] {

@@ -24,7 +24,7 @@ final class CopyPlannerTests: XCTestCase {
         let context = try BuildContext(root: root, name: "context", ignorePatterns: [])
         let request = CopyRequest(instruction: "COPY", sources: sources, generated: [], destination: destination, workdir: workdir,
                                   owner: owner, chmod: nil, parents: parents, excludes: excludes, extractArchive: nil)
-        let entries = try CopyPlanner.plan(request, from: ContextSource(context: context, walkCache: WalkCache()), onto: tree)
+        let entries = try CopyPlanner.plan(request, from: ContextSource(context: context), onto: tree)
         return Dictionary(uniqueKeysWithValues: entries.map { ($0.path, $0) })
     }
 

@@ -151,6 +151,24 @@ final class OutputAndInstructionTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/a"), "--target stops at the named stage")
     }
 
+    func testLayersWithTheSameInputsAreWrittenOnceForAllPlatforms() throws {
+        let context = work + "/ctx"
+        try Run.write(["Dockerfile": "FROM scratch\nARG TARGETARCH\nCOPY shared/ /shared/\nCOPY $TARGETARCH.txt /arch.txt\n",
+                       "shared/a": "a", "shared/b": "b", "amd64.txt": "A", "arm64.txt": "B"], under: context)
+        let out = work + "/layout"
+        let result = try Run.slipway(["build", "--progress", "plain", "--platform", "linux/amd64,linux/arm64",
+                                      "--output", "type=oci,dest=\(out),tar=false", context])
+        XCTAssertTrue(result.stderr.contains("layer 3/3"), "one shared layer + one per platform: \(result.stderr)")
+        XCTAssertFalse(result.stderr.contains("layer 4/"), result.stderr)
+        var layers: [[String]] = []
+        for arch in ["amd64", "arm64"] {
+            let manifest = try Run.json(Run.tool("skopeo", ["inspect", "--raw", "--override-arch", arch, "oci:\(out)"]))
+            layers.append(try XCTUnwrap(manifest["layers"] as? [[String: Any]]).compactMap { $0["digest"] as? String })
+        }
+        XCTAssertEqual(layers[0][0], layers[1][0], "the shared COPY is the same blob")
+        XCTAssertNotEqual(layers[0][1], layers[1][1])
+    }
+
     func testZstdCompression() throws {
         let context = work + "/ctx"
         try Run.write(["Dockerfile": "FROM scratch\nCOPY a /a\n", "a": String(repeating: "zstd ", count: 1000)], under: context)

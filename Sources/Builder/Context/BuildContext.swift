@@ -129,8 +129,9 @@ final class BuildContext: Sendable {
 
     /// Every entry below a directory (not the directory itself), in bytewise path order,
     /// without ignored entries; `exclude` adds COPY --exclude patterns relative to `dir`.
-    func walk(_ dir: FileInfo, exclude: PatternMatcher?) throws -> [FileInfo] {
-        var out: [FileInfo] = []
+    /// Visits every entry below a directory, streaming: nothing of the walk is kept, so a
+    /// context of 100,000 files costs only what the caller keeps of it.
+    func walk(_ dir: FileInfo, exclude: PatternMatcher?, visit: (FileInfo) throws -> Void) throws {
         // The ignore state of the directory itself, as BuildKit's walker carries it.
         var ignoreInfo = PatternMatcher.MatchInfo()
         if let ignore, !dir.relativePath.isEmpty {
@@ -139,8 +140,7 @@ final class BuildContext: Sendable {
             }
         }
         try walk(relative: dir.relativePath, below: "", ignoreInfo: ignoreInfo, excludeInfo: PatternMatcher.MatchInfo(),
-                 exclude: exclude, into: &out)
-        return out
+                 exclude: exclude, visit: visit)
     }
 
     private func ancestors(of path: String) -> [String] {
@@ -154,7 +154,7 @@ final class BuildContext: Sendable {
     }
 
     private func walk(relative: String, below: String, ignoreInfo: PatternMatcher.MatchInfo, excludeInfo: PatternMatcher.MatchInfo,
-                      exclude: PatternMatcher?, into out: inout [FileInfo]) throws {
+                      exclude: PatternMatcher?, visit: (FileInfo) throws -> Void) throws {
         let path = absolute(relative)
         guard let stream = opendir(path) else {
             throw BuildError("cannot list '\(relative.isEmpty ? "." : relative)' in context '\(name)': \(String(cString: strerror(errno)))")
@@ -179,10 +179,10 @@ final class BuildContext: Sendable {
             if info.kind == .directory {
                 let descend = (!ignored || ignore?.mayReincludeUnder(child) == true)
                     && (!excluded || exclude?.mayReincludeUnder(childBelow) == true)
-                if !ignored && !excluded { out.append(info) }
+                if !ignored && !excluded { try visit(info) }
                 if descend {
                     try walk(relative: child, below: childBelow, ignoreInfo: ignoreResult?.info ?? ignoreInfo,
-                             excludeInfo: excludeResult?.info ?? excludeInfo, exclude: exclude, into: &out)
+                             excludeInfo: excludeResult?.info ?? excludeInfo, exclude: exclude, visit: visit)
                 }
                 continue
             }
@@ -190,7 +190,7 @@ final class BuildContext: Sendable {
             if case .other(let what) = info.kind {
                 throw BuildError("'\(child)' in context '\(name)' is a \(what), which cannot be copied into an image; add it to .dockerignore")
             }
-            out.append(info)
+            try visit(info)
         }
     }
 }

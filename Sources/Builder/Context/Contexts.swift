@@ -6,7 +6,6 @@ import Layers
 /// `--build-context` directories, archive extraction and URL downloads (all into scratch).
 final class Contexts: @unchecked Sendable {
     let main: BuildContext
-    let walkCache = WalkCache()
     private let request: BuildRequest
     private var namedCache: [String: BuildContext] = [:]
     private let lock = NSLock()
@@ -54,8 +53,22 @@ final class Contexts: @unchecked Sendable {
         return entries
     }
 
-    /// Downloads an ADD URL into scratch, checking `--checksum` when given.
+    private var downloads: [String: CopyRequest.GeneratedFile] = [:]
+
+    /// Downloads an ADD URL into scratch once per build, checking `--checksum` when given.
     func download(_ url: String, checksum: String?) throws -> CopyRequest.GeneratedFile {
+        let key = url + "\u{0}" + (checksum ?? "")
+        lock.lock()
+        if let hit = downloads[key] { lock.unlock(); return hit }
+        lock.unlock()
+        let file = try downloadUncached(url, checksum: checksum)
+        lock.lock()
+        downloads[key] = file
+        lock.unlock()
+        return file
+    }
+
+    private func downloadUncached(_ url: String, checksum: String?) throws -> CopyRequest.GeneratedFile {
         let target = request.scratchDirectory + "/download-\(UUID().uuidString)"
         try URLDownloader.download(url, to: target, maxBytes: Contexts.maxArchiveBytes, expected: checksum)
         var name = url

@@ -1,4 +1,5 @@
 import Layers
+import OCI
 
 /// A COPY or ADD with every word expanded, ready to turn into layer entries.
 struct CopyRequest {
@@ -21,6 +22,24 @@ struct CopyRequest {
     /// For ADD: returns the entries of a local archive (paths relative to the destination),
     /// or nil when the file is not an archive.
     var extractArchive: ((String) throws -> [LayerEntry]?)?
+}
+
+extension CopyRequest {
+    /// Everything that decides the planned entries, so equal fingerprints on equal trees and
+    /// sources plan equal layers.
+    var fingerprint: String {
+        var parts = [instruction, destination, workdir, parents ? "parents" : "", extractArchive == nil ? "" : "unpack",
+                     owner.map { "\($0.uid):\($0.gid)" } ?? "-", chmod.map { String($0, radix: 8) } ?? "-"]
+        parts += sources.map { "src:" + $0 }
+        parts += excludes.map { "exclude:" + $0 }
+        for file in generated {
+            switch file.source {
+            case .path(let path): parts.append("gen:\(file.name):\(file.mode):path:\(path)")
+            case .bytes(let bytes): parts.append("gen:\(file.name):\(file.mode):bytes:\(Digest.sha256(of: bytes))")
+            }
+        }
+        return parts.joined(separator: "\u{1}")
+    }
 }
 
 /// COPY's semantics as BuildKit implements them: wildcards, "copy the contents of a
@@ -47,7 +66,9 @@ enum CopyPlanner {
         }
         let intoDirectory = destinationIsDirectory || count > 1
 
-        var entries: [String: LayerEntry] = [:]
+        // Appended in walk order; `layerOrder` sorts, de-duplicates and adds parents. An array
+        // (not a dictionary) keeps memory at one slot per entry for 100,000-file contexts.
+        var entries: [LayerEntry] = []
         var firstPathOfLink: [[UInt64]: String] = [:]
 
         func owner(_ node: SourceNode) -> (Int, Int) { request.owner ?? (node.uid, node.gid) }
@@ -62,7 +83,7 @@ enum CopyPlanner {
                 if let first = firstPathOfLink[identity] { kind = .hardlink(target: first) } else { firstPathOfLink[identity] = path }
             }
             let (uid, gid) = owner(node)
-            entries[path] = LayerEntry(path: path, kind: kind, mode: mode(node), uid: uid, gid: gid)
+            entries.append(LayerEntry(path: path, kind: kind, mode: mode(node), uid: uid, gid: gid))
         }
 
         for item in items {
@@ -70,8 +91,9 @@ enum CopyPlanner {
             case .directory:
                 let target = request.parents ? ContextPath.join(destinationKey, item.matchedPath) : destinationKey
                 add(target, item)
-                for (relative, child) in try source.descendants(of: item, excludes: request.excludes) {
-                    add(ContextPath.join(target, relative), child)
+                let prefix = target.isEmpty ? "" : target + "/"
+                try source.forEachDescendant(of: item, excludes: request.excludes) { relative, child in
+                    add(prefix + relative, child)
                 }
             default:
                 let target: String
@@ -92,10 +114,7 @@ enum CopyPlanner {
                         }
                         if let (uid, gid) = request.owner { placed.uid = uid; placed.gid = gid }
                         if let chmod = request.chmod { placed.mode = chmod }
-                        entries[placed.path] = placed
-                    }
-                    if !destinationKey.isEmpty && entries[destinationKey] == nil && tree.node(destinationKey) == nil {
-                        entries[destinationKey] = LayerEntry(path: destinationKey, kind: .directory, mode: 0o755, uid: 0, gid: 0)
+                        entries.append(placed)
                     }
                     continue
                 }
@@ -108,25 +127,53 @@ enum CopyPlanner {
                                   uid: 0, gid: 0, linkIdentity: nil, location: "")
             add(target, node)
         }
-        addParents(to: &entries, tree: tree)
-        return entries.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        return layerOrder(entries, tree: tree)
     }
 
-    /// Every ancestor directory of every entry, as the stage has it (so the layer does not
-    /// change it) or as a new root-owned 0755 directory.
-    static func addParents(to entries: inout [String: LayerEntry], tree: FileTree) {
-        for path in Array(entries.keys) {
-            var parent = ContextPath.dirname(path)
-            while !parent.isEmpty, entries[parent] == nil {
+    /// Sorts entries bytewise by path (a later entry for the same path replaces an earlier
+    /// one) and adds every missing ancestor directory, as the stage has it (so the layer does
+    /// not change it) or as a new root-owned 0755 directory.
+    static func layerOrder(_ list: [LayerEntry], tree: FileTree) -> [LayerEntry] {
+        var order = Array(list.indices)
+        order.sort { a, b in
+            let left = list[a].path, right = list[b].path
+            if left == right { return a < b }
+            return left.utf8.lexicographicallyPrecedes(right.utf8)
+        }
+        var sorted: [LayerEntry] = []
+        sorted.reserveCapacity(list.count)
+        for index in order {
+            if let last = sorted.last, last.path == list[index].path {
+                sorted[sorted.count - 1] = list[index]
+            } else {
+                sorted.append(list[index])
+            }
+        }
+        order = []
+        func contains(_ path: String) -> Bool {
+            var low = 0, high = sorted.count
+            while low < high {
+                let mid = (low + high) / 2
+                if sorted[mid].path == path { return true }
+                if sorted[mid].path.utf8.lexicographicallyPrecedes(path.utf8) { low = mid + 1 } else { high = mid }
+            }
+            return false
+        }
+        var missing: [String: LayerEntry] = [:]
+        for entry in sorted {
+            var parent = ContextPath.dirname(entry.path)
+            while !parent.isEmpty, missing[parent] == nil, !contains(parent) {
                 if let existing = tree.resolve(parent), case .directory = existing.kind {
                     var copy = existing
                     copy.path = parent
-                    entries[parent] = copy
+                    missing[parent] = copy
                 } else {
-                    entries[parent] = LayerEntry(path: parent, kind: .directory, mode: 0o755, uid: 0, gid: 0)
+                    missing[parent] = LayerEntry(path: parent, kind: .directory, mode: 0o755, uid: 0, gid: 0)
                 }
                 parent = ContextPath.dirname(parent)
             }
         }
+        guard !missing.isEmpty else { return sorted }
+        return (sorted + missing.values).sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
     }
 }

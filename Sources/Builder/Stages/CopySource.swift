@@ -17,11 +17,13 @@ struct SourceNode: Sendable {
 }
 
 protocol CopySource {
+    /// Names the source's content for the plan cache: equal identities list equal files.
+    var identity: String { get }
     /// Owner of copied files when no `--chown` is given: 0 for a context, the recorded owner
     /// for a stage (as BuildKit does).
     func resolve(_ source: String, instruction: String) throws -> [SourceNode]
     /// Every entry below a directory, paths relative to it, parents before children.
-    func descendants(of node: SourceNode, excludes: [String]) throws -> [(relative: String, node: SourceNode)]
+    func forEachDescendant(of node: SourceNode, excludes: [String], _ body: (_ relative: Substring, SourceNode) throws -> Void) throws
 }
 
 /// `COPY --exclude` patterns, compiled once per instruction.
@@ -35,7 +37,8 @@ func excludeMatcher(_ patterns: [String]) throws -> PatternMatcher? {
 /// Reads COPY sources from a build context directory.
 struct ContextSource: CopySource {
     let context: BuildContext
-    let walkCache: WalkCache
+
+    var identity: String { "context:" + context.name }
 
     func resolve(_ source: String, instruction: String) throws -> [SourceNode] {
         try context.resolveSource(source, instruction: instruction).map { name, info in
@@ -43,13 +46,13 @@ struct ContextSource: CopySource {
         }
     }
 
-    func descendants(of node: SourceNode, excludes: [String]) throws -> [(relative: String, node: SourceNode)] {
+    func forEachDescendant(of node: SourceNode, excludes: [String], _ body: (_ relative: Substring, SourceNode) throws -> Void) throws {
         let root = try context.info(node.location)
-        let infos = try walkCache.walk(context: context, directory: root, excludes: excludes)
         let prefixLength = node.location.isEmpty ? 0 : node.location.utf8.count + 1
-        return try infos.map { info in
-            let relative = String(decoding: info.relativePath.utf8.dropFirst(prefixLength), as: UTF8.self)
-            return (relative, try self.node(for: info, matchedPath: info.relativePath))
+        try context.walk(root, exclude: try excludeMatcher(excludes)) { info in
+            let path = info.relativePath
+            let start = path.utf8.index(path.startIndex, offsetBy: prefixLength)
+            try body(path[start...], try self.node(for: info, matchedPath: path))
         }
     }
 
@@ -72,6 +75,8 @@ struct ContextSource: CopySource {
 struct TreeSource: CopySource {
     let tree: FileTree
     let name: String
+
+    var identity: String { "tree:" + tree.lineage }
 
     func resolve(_ source: String, instruction: String) throws -> [SourceNode] {
         let key = FileTree.key(source)
@@ -109,44 +114,17 @@ struct TreeSource: CopySource {
         }
     }
 
-    func descendants(of node: SourceNode, excludes: [String]) throws -> [(relative: String, node: SourceNode)] {
+    func forEachDescendant(of node: SourceNode, excludes: [String], _ body: (_ relative: Substring, SourceNode) throws -> Void) throws {
         let exclude = try excludeMatcher(excludes)
         let prefix = node.location.isEmpty ? "" : node.location + "/"
-        var out: [(relative: String, node: SourceNode)] = []
         for entry in tree.subtree(node.location) where entry.path != node.location {
-            let relative = String(entry.path.dropFirst(prefix.count))
-            if let exclude, try exclude.matchesOrParentMatches(relative) { continue }
+            let relative = entry.path.dropFirst(prefix.count)
+            if let exclude, try exclude.matchesOrParentMatches(String(relative)) { continue }
             var kind = entry.kind
             if case .hardlink(let target) = kind, let linked = tree.resolve(target) { kind = linked.kind }
-            out.append((relative, SourceNode(matchedPath: entry.path, kind: kind, mode: entry.mode, uid: entry.uid,
-                                             gid: entry.gid, linkIdentity: nil, location: entry.path)))
+            try body(relative, SourceNode(matchedPath: entry.path, kind: kind, mode: entry.mode, uid: entry.uid,
+                                          gid: entry.gid, linkIdentity: nil, location: entry.path))
         }
-        return out
-    }
-}
-
-/// Context walks are the slowest metadata step; a multi-platform build walks the same
-/// directory once, not once per platform.
-final class WalkCache: @unchecked Sendable {
-    private var cache: [String: [FileInfo]] = [:]
-    private let lock = NSLock()
-
-    func clear() {
-        lock.lock()
-        cache.removeAll()
-        lock.unlock()
-    }
-
-    func walk(context: BuildContext, directory: FileInfo, excludes: [String]) throws -> [FileInfo] {
-        let key = ([context.name, directory.relativePath] + excludes).joined(separator: "\u{0}")
-        lock.lock()
-        if let hit = cache[key] { lock.unlock(); return hit }
-        lock.unlock()
-        let result = try context.walk(directory, exclude: try excludeMatcher(excludes))
-        lock.lock()
-        cache[key] = result
-        lock.unlock()
-        return result
     }
 }
 

@@ -14,6 +14,8 @@ struct Dispatcher {
     let copySource: (_ from: String?, _ line: Int) throws -> (CopySource, tree: FileTree?)
     let prepareAdd: (_ url: String, _ checksum: String?, _ line: Int) throws -> CopyRequest.GeneratedFile
     let extractArchive: (String) throws -> [LayerEntry]?
+    /// Whether anything reads the stage's file tree after the instruction being dispatched.
+    var treeNeededAfter = true
 
     func dispatch(_ instruction: Instruction, state: inout StageState) throws {
         let line = instruction.line
@@ -127,11 +129,13 @@ struct Dispatcher {
     private func makeDirectory(_ path: String, state: inout StageState) throws -> Int? {
         let key = FileTree.key(path)
         guard !key.isEmpty, !state.tree.isDirectory(key) else { return nil }
-        var entries: [String: LayerEntry] = [key: LayerEntry(path: key, kind: .directory, mode: 0o755, uid: 0, gid: 0)]
-        CopyPlanner.addParents(to: &entries, tree: state.tree)
-        let sorted = entries.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
-        state.tree.apply(sorted)
-        return jobs.register(sorted)
+        let planKey = "workdir\u{0}\(state.tree.lineage)\u{0}\(key)"
+        if let hit = jobs.cachedPlan(planKey) {
+            state.tree = hit.tree
+            return hit.job
+        }
+        let entries = CopyPlanner.layerOrder([LayerEntry(path: key, kind: .directory, mode: 0o755, uid: 0, gid: 0)], tree: state.tree)
+        return jobs.commit(entries, to: &state.tree, key: planKey)
     }
 
     private func copy(_ command: CopyCommand, line: Int, state: inout StageState) throws -> Int {
@@ -182,9 +186,13 @@ struct Dispatcher {
             excludes: try command.excludes.map { try expand($0, state, line) },
             extractArchive: unpack ? extractArchive : nil)
         _ = sourceTree
+        let planKey = ["copy", state.tree.lineage, source.identity, request.fingerprint].joined(separator: "\u{0}")
+        if let hit = jobs.cachedPlan(planKey) {
+            state.tree = hit.tree
+            return hit.job
+        }
         let entries = try CopyPlanner.plan(request, from: source, onto: state.tree)
-        state.tree.apply(entries)
-        return jobs.register(entries)
+        return jobs.commit(entries, to: &state.tree, key: planKey, keepTree: treeNeededAfter)
     }
 
     private func isURL(_ s: String) -> Bool {

@@ -7,6 +7,9 @@ import Layers
 struct FileTree: Sendable {
     /// Keys are image paths without the leading "/" ("" is the root).
     private(set) var nodes: [String: LayerEntry] = [:]
+    /// What produced this tree (a base image and the layer jobs applied in order): two trees
+    /// with the same lineage are equal, which lets platforms share planning work.
+    var lineage = "scratch"
 
     init() {}
 

@@ -9,6 +9,29 @@ final class LayerJobs: @unchecked Sendable {
     private let lock = NSLock()
     private var indexByKey: [Digest: Int] = [:]
     private(set) var jobs: [[LayerEntry]] = []
+    private var plans: [String: (job: Int, tree: FileTree)] = [:]
+
+    /// The outcome of an instruction already planned on an equal tree with equal inputs (by
+    /// another platform, usually): its layer job and the resulting tree, shared, not rebuilt.
+    func cachedPlan(_ key: String) -> (job: Int, tree: FileTree)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return plans[key]
+    }
+
+    /// Applies a planned layer to a tree, registers the job and remembers both under `key`.
+    /// `keepTree` false skips recording the entries in the tree when nothing will read it
+    /// again (the target stage's last layer): a 100,000-file COPY then costs one copy of its
+    /// metadata, not two.
+    func commit(_ entries: [LayerEntry], to tree: inout FileTree, key: String, keepTree: Bool = true) -> Int {
+        let job = register(entries)
+        if keepTree { tree.apply(entries) }
+        tree.lineage += "|\(job)"
+        lock.lock()
+        plans[key] = (job, tree)
+        lock.unlock()
+        return job
+    }
 
     /// Registers a layer and returns its job number.
     func register(_ entries: [LayerEntry]) -> Int {

@@ -14,6 +14,10 @@ final class PlatformBuild {
     let bases: BaseImages
     let globalArgs: [String: String]
     private var results: [Int: StageState] = [:]
+    /// The stage being built as the result, and the stages others refer to (by FROM or
+    /// COPY --from): only the target's tree can be dropped once nothing reads it.
+    var targetIndex = -1
+    var referencedStages: Set<Int> = []
     private var building: Set<Int> = []
 
     init(plan: DockerfilePlan, platform: Platform, request: BuildRequest, contexts: Contexts, jobs: LayerJobs, bases: BaseImages) throws {
@@ -54,14 +58,22 @@ final class PlatformBuild {
         building.insert(index)
         defer { building.remove(index) }
         var state = try start(stage)
-        let dispatcher = Dispatcher(
+        var dispatcher = Dispatcher(
             file: request.dockerfileName, buildArgs: request.buildArgs, globalArgs: globalArgs,
             epoch: Timestamp.rfc3339(request.sourceDateEpoch), jobs: jobs,
             copySource: { [unowned self] from, line in try self.source(from, line: line, stage: index) },
             prepareAdd: { [unowned self] url, checksum, _ in try self.contexts.download(url, checksum: checksum) },
             extractArchive: { [unowned self] path in try self.contexts.extract(path) })
         let stageName = stage.name ?? String(index)
-        for instruction in stage.instructions {
+        let lastTreeReader = stage.instructions.lastIndex { instruction in
+            switch instruction.kind {
+            case .copy, .workdir: return true
+            default: return false
+            }
+        } ?? -1
+        let treeKeptToEnd = request.keepFileTrees || index != targetIndex || referencedStages.contains(index)
+        for (position, instruction) in stage.instructions.enumerated() {
+            dispatcher.treeNeededAfter = treeKeptToEnd || position < lastTreeReader
             request.progress?(.instruction(platform: platform, stage: stageName, line: instruction.line,
                                            text: instruction.original.trimmingCharacters(in: .whitespaces)))
             try dispatcher.dispatch(instruction, state: &state)
@@ -102,7 +114,9 @@ final class PlatformBuild {
             var config = image.config
             config.created = Timestamp.rfc3339(request.sourceDateEpoch)
             if config.config?.env == nil { config.config = config.config ?? ContainerConfig(); config.config?.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] }
-            state = StageState(platform: stagePlatform, config: config, tree: image.tree,
+            var tree = image.tree
+            tree.lineage = "base:\(image.manifestDigest)"
+            state = StageState(platform: stagePlatform, config: config, tree: tree,
                                layers: zip(image.layers, image.config.rootfs.diffIDs).map { .base($0, diffID: $1) },
                                variables: Variables(escapeToken: plan.escapeToken))
             state.variables.loadEnv(config.config?.env)
@@ -123,7 +137,7 @@ final class PlatformBuild {
     }
 
     private func source(_ from: String?, line: Int, stage: Int) throws -> (CopySource, tree: FileTree?) {
-        guard let from else { return (ContextSource(context: contexts.main, walkCache: contexts.walkCache), nil) }
+        guard let from else { return (ContextSource(context: contexts.main), nil) }
         if let index = stageIndex(from) {
             guard index != stage else {
                 throw BuildError("COPY --from=\(from) refers to its own stage", file: request.dockerfileName, line: line)
@@ -132,7 +146,7 @@ final class PlatformBuild {
             return (TreeSource(tree: state.tree, name: "stage '\(from)'"), state.tree)
         }
         if let context = try contexts.named(from) {
-            return (ContextSource(context: context, walkCache: contexts.walkCache), nil)
+            return (ContextSource(context: context), nil)
         }
         if case .ociLayout(let path, let reference)? = request.namedContexts[from] {
             let image = try bases.load(layout: path, reference: reference, platform: platform, name: from)
