@@ -203,36 +203,11 @@ public struct CredentialHelper: Sendable {
     }
 
     private func run(_ verb: String, input: Data) throws -> (Int32, Data, Data) {
-        let path = searchPath ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        guard let executable = path.split(separator: ":").map({ "\($0)/\(executableName)" })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard let executable = Subprocess.find(executableName, in: searchPath) else {
             throw RegistryError.credentials("credential helper \(executableName) is configured in the docker config but not found in PATH")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [verb]
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        do { try process.run() } catch {
-            throw RegistryError.credentials("cannot run \(executable): \(error.localizedDescription)")
-        }
-        stdin.fileHandleForWriting.write(input)
-        try? stdin.fileHandleForWriting.close()
-        // Read both pipes before waiting so a chatty helper cannot block on a full pipe.
-        let errData = Locked(Data())
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            let d = stderr.fileHandleForReading.readDataToEndOfFile()
-            errData.withLock { $0 = d }
-            group.leave()
-        }
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, out, errData.withLock { $0 })
+        let result = try Subprocess.run(executable, [verb], input: input)
+        return (result.status, result.stdout, result.stderr)
     }
 }
 
@@ -246,6 +221,22 @@ public struct CredentialStore: Sendable {
     public init(configURL: URL = DockerConfigCredentials.defaultConfigURL(), searchPath: String? = nil) {
         self.configURL = configURL
         self.searchPath = searchPath
+    }
+
+    /// What users type after `login`/`logout` (`docker.io`, `https://index.docker.io/v1/`,
+    /// `host:5000`, `https://host:5000/`) reduced to the registry name used everywhere else.
+    public static func registryName(_ text: String) -> String {
+        DockerConfigFile.normalizeKey(text)
+    }
+
+    /// `slipway login`: checks the credentials against the registry (its `/v2/` challenge and,
+    /// for token auth, the token service) and only then stores them.
+    public func login(registry: String, username: String, password: String, verifyingWith transport: any HTTPTransport) async throws {
+        let registry = Self.registryName(registry)
+        let credential = Credential(username: username, password: password)
+        let client = RegistryClient(registry: registry, transport: transport, credentials: StaticCredentials([registry: credential]))
+        try await client.checkLogin()
+        try login(registry: registry, username: username, password: password)
     }
 
     /// Stores `username`/`password` for `registry` (a host as in image references).

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import OCI
 
 /// The one HTTP layer, on libcurl. Connections, DNS answers and TLS sessions live in a curl
 /// share handle used by every request, and easy handles are pooled, so a push of many blobs
@@ -204,6 +205,9 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
         slipway_curl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, c.lowSpeedLimit)
         slipway_curl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, Int(c.lowSpeedTime.rounded(.up)))
         slipway_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
+        // Fewer, larger reads and writes for multi-MiB blobs (curl's defaults are 16/64 KiB).
+        slipway_curl_setopt_long(h, CURLOPT_UPLOAD_BUFFERSIZE, 1 << 20)
+        slipway_curl_setopt_long(h, CURLOPT_BUFFERSIZE, 512 << 10)
         slipway_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
         slipway_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
         if let list = connectToList { slipway_curl_setopt_ptr(h, CURLOPT_CONNECT_TO, list) }
@@ -502,9 +506,4 @@ private let transferSeek: curl_seek_callback = { userdata, offset, origin in
 
 private let transferProgress: curl_xferinfo_callback = { userdata, _, _, _, uploaded in
     state(userdata).progress(uploaded: Int64(uploaded)) ? 0 : 1
-}
-
-/// The version in `User-Agent`; the CLI may print it too.
-public enum SlipwayVersion {
-    public static let current = "0.1.0"
 }

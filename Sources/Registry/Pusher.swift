@@ -121,6 +121,8 @@ public final class Pusher: Sendable {
         for destination in repositories {
             let client = client(for: destination.registry)
             let repository = destination.repository
+            // Learn scheme and auth challenge once, before the parallel requests start.
+            try await client.ping()
             try await pushBlobs(graph.blobs, to: repository, client: client, known: known, registry: destination.registry)
             for blob in graph.blobs { known[blob.digest, default: []].append(destination) }
             for manifest in graph.manifests {

@@ -260,6 +260,28 @@ public final class RegistryClient: Sendable {
         return components.url!
     }
 
+    /// Downloads a blob into `file`, streaming (never in memory), following redirects to other
+    /// hosts (S3, CDNs) without the registry's `Authorization`, and verifying size and digest.
+    public func downloadBlob(_ descriptor: Descriptor, from repository: String, to file: URL) async throws {
+        let what = "GET blob \(descriptor.digest.short) from \(repository)"
+        try await retry.run(what, onRetry: retryReporter(what)) {
+            let url = try await self.url("/v2/\(repository)/blobs/\(descriptor.digest)")
+            let response = try await self.send(HTTPRequest(method: "GET", url: url, sink: .file(file)), scopes: [Self.pullScope(repository)], operation: what)
+            guard response.status == 200 else { throw self.statusError(what, response) }
+        }
+        guard let handle = FileHandle(forReadingAtPath: file.path) else { throw RegistryError.io("cannot read \(file.path)") }
+        defer { try? handle.close() }
+        var hasher = SHA256Hasher()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            feed(&hasher, chunk)
+        }
+        let size = hasher.byteCount
+        let actual = hasher.finalize()
+        guard actual == descriptor.digest, size == descriptor.size else {
+            throw RegistryError.digestMismatch(what: "blob downloaded from \(registry)/\(repository) (\(size) bytes)", expected: descriptor.digest, actual: actual.description)
+        }
+    }
+
     // MARK: manifests
 
     /// `HEAD /v2/<repo>/manifests/<reference>`: the descriptor when present.
@@ -321,4 +343,10 @@ public final class RegistryClient: Sendable {
     }
 
     public static let manifestMediaTypes = [MediaType.imageIndex, MediaType.imageManifest, MediaType.dockerManifestList, MediaType.dockerManifest]
+}
+
+/// Hashes `data` (a helper rather than a closure at the call site: the compiler misreads a
+/// noncopyable `var` mutated only inside a closure as never mutated).
+func feed(_ hasher: inout SHA256Hasher, _ data: Data) {
+    data.withUnsafeBytes { hasher.update($0) }
 }

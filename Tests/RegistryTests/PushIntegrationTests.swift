@@ -64,6 +64,9 @@ final class PushIntegrationTests: XCTestCase {
         let results = try await pusher(registries, recorder: recorder, options: PushOptions(jobs: 3)).push(index, to: references)
         XCTAssertEqual(results.map(\.description), references.map { "\($0.name):\($0.tag!)@\(index.digest)" })
         XCTAssertEqual(recorder.count { if case .blobUploaded = $0 { return true } else { return false } }, 5, "shared layer once, 2 layers, 2 configs")
+        // One token for the whole push (3 parallel uploads share it), not one per request.
+        let tokens = try String(contentsOfFile: registries.tokenLog, encoding: .utf8).split(separator: "\n").filter { $0.contains(repository) }
+        XCTAssertEqual(tokens, ["get slipway repository:\(repository):pull,push"])
 
         // Order: every blob before any manifest; children before the index; tags last.
         let pushed = recorder.events.withLock { $0 }.compactMap { event -> String? in
@@ -86,9 +89,6 @@ final class PushIntegrationTests: XCTestCase {
         let copied = try CanonicalJSON.decode(Index.self, from: Data(contentsOf: oci.appendingPathComponent("index.json")), what: "copied index")
         XCTAssertEqual(copied.manifests.first?.digest, index.digest)
 
-        // One token per scope set, not one per request.
-        let tokens = try String(contentsOfFile: registries.tokenLog, encoding: .utf8).split(separator: "\n").filter { $0.contains(repository) }
-        XCTAssertEqual(tokens.count, 1, "one token for the whole push: \(tokens)")
     }
 
     func testChunkedUploadOfLargeBlob() async throws {
@@ -158,18 +158,34 @@ final class PushIntegrationTests: XCTestCase {
         }
     }
 
-    func testLoginWritesConfigAndItsCredentialsWork() async throws {
+    func testLoginVerifiesThenWritesConfigAndItsCredentialsWork() async throws {
         let registries = try TestRegistries.get()
         let config = images.root.appendingPathComponent("docker/config.json")
-        try CredentialStore(configURL: config).login(registry: registries.basic, username: registries.user, password: registries.password)
+        let store = CredentialStore(configURL: config)
+        for host in [registries.basic, registries.token] {
+            do {
+                try await store.login(registry: host, username: registries.user, password: "wrong-password", verifyingWith: registries.httpClient())
+                XCTFail("login with a wrong password succeeded")
+            } catch let error as RegistryError {
+                guard case .unauthorized(let registry, _) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(registry, host)
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: config.path), "nothing saved after a failed login")
+        }
+        try await store.login(registry: "https://\(registries.basic)/", username: registries.user, password: registries.password, verifyingWith: registries.httpClient())
+        try await store.login(registry: registries.token, username: registries.user, password: registries.password, verifyingWith: registries.httpClient())
         let mode = try FileManager.default.attributesOfItem(atPath: config.path)[.posixPermissions] as? NSNumber
         XCTAssertEqual(mode?.intValue, 0o600)
-        let client = RegistryClient(registry: registries.basic, transport: registries.httpClient(), credentials: DockerConfigCredentials(configURL: config))
-        try await client.checkLogin()
 
-        let bad = RegistryClient(registry: registries.basic, transport: registries.httpClient(),
-                                 credentials: StaticCredentials([registries.basic: Credential(username: "nobody", password: "wrong-password")]))
-        await XCTAssertThrowsAsync(try await bad.checkLogin())
+        // The saved credentials push.
+        let manifest = try images.manifest(platform: Platform(os: "linux", architecture: "amd64"), layers: [try images.layer(named: "l.txt", size: 10)])
+        let references = try [registries.basic, registries.token].map { try ImageReference(parsing: "\($0)/\(uniqueRepository("login")):v1") }
+        let results = try await pusher(registries, recorder: Recorder(registries.httpClient()), credentials: DockerConfigCredentials(configURL: config)).push(manifest, to: references)
+        XCTAssertEqual(results.count, 2)
+
+        XCTAssertTrue(try store.logout(registry: registries.basic))
+        let after = try await DockerConfigCredentials(configURL: config).credential(for: registries.basic)
+        XCTAssertNil(after)
     }
 
     func testIdentityTokenUsesTheRefreshTokenGrant() async throws {

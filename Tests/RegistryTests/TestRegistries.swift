@@ -6,7 +6,8 @@ import XCTest
 /// The real registries of `scripts/test-registry/start`. When `.ci/run` has started them it
 /// exports `SLIPWAY_TEST_REGISTRY_DIR` (the state directory, holding `env`) and the tests use
 /// them; otherwise the first test that needs them starts them in a private state directory and
-/// stops them when the test process exits.
+/// stops them when the test process exits. Without docker-registry & co. the tests skip, unless
+/// `SLIPWAY_TEST_REQUIRE_REGISTRY=1`.
 struct TestRegistries: Sendable {
     let basic: String
     let token: String
@@ -33,19 +34,12 @@ struct TestRegistries: Sendable {
         var startedHere = false
         if stateDir == nil || !FileManager.default.fileExists(atPath: stateDir! + "/env") {
             let dir = stateDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("slipway-registry-tests-\(getpid())").path
-            let process = Process()
-            process.executableURL = scripts.appendingPathComponent("start")
-            process.arguments = [dir]
-            let err = Pipe()
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = err
-            do { try process.run() } catch {
+            let result: Subprocess.Result
+            do { result = try Subprocess.run(scripts.appendingPathComponent("start").path, [dir]) } catch {
                 return .failure(TestRegistryError(description: "cannot run \(scripts.path)/start: \(error)"))
             }
-            let message = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                return .failure(TestRegistryError(description: "scripts/test-registry/start failed: \(String(decoding: message, as: UTF8.self))"))
+            guard result.status == 0 else {
+                return .failure(TestRegistryError(description: "scripts/test-registry/start failed: \(String(decoding: result.stderr, as: UTF8.self))"))
             }
             stateDir = dir
             startedHere = env["SLIPWAY_TEST_REGISTRY_DIR"] == nil
@@ -62,11 +56,7 @@ struct TestRegistries: Sendable {
             StartedRegistries.directory.withLock { $0 = stateDir }
             atexit {
                 guard let dir = StartedRegistries.directory.withLock({ $0 }) else { return }
-                let stop = Process()
-                stop.executableURL = TestRegistries.scripts.appendingPathComponent("stop")
-                stop.arguments = [dir]
-                try? stop.run()
-                stop.waitUntilExit()
+                _ = try? Subprocess.run(TestRegistries.scripts.appendingPathComponent("stop").path, [dir])
             }
         }
         return .success(TestRegistries(basic: values["SLIPWAY_TEST_BASIC_REGISTRY"] ?? "", token: values["SLIPWAY_TEST_TOKEN_REGISTRY"] ?? "",
@@ -78,7 +68,10 @@ struct TestRegistries: Sendable {
     static func get() throws -> TestRegistries {
         switch shared {
         case .success(let r): return r
-        case .failure(let e): throw XCTSkip("test registries unavailable: \(e)")
+        case .failure(let e):
+            // CI sets SLIPWAY_TEST_REQUIRE_REGISTRY=1 so a broken harness fails instead of skipping.
+            if ProcessInfo.processInfo.environment["SLIPWAY_TEST_REQUIRE_REGISTRY"] == "1" { throw e }
+            throw XCTSkip("test registries unavailable: \(e)")
         }
     }
 
@@ -97,28 +90,11 @@ struct TestRegistries: Sendable {
 
     /// skopeo with this registry's CA and login; returns stdout.
     func skopeo(_ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/skopeo")
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errData = Locked(Data())
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            let d = err.fileHandleForReading.readDataToEndOfFile()
-            errData.withLock { $0 = d }
-            group.leave()
+        let result = try Subprocess.run("/usr/bin/skopeo", arguments)
+        guard result.status == 0 else {
+            throw TestRegistryError(description: "skopeo \(arguments.joined(separator: " ")) failed: \(String(decoding: result.stderr, as: UTF8.self))")
         }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestRegistryError(description: "skopeo \(arguments.joined(separator: " ")) failed: \(String(decoding: errData.withLock { $0 }, as: UTF8.self))")
-        }
-        return data
+        return result.stdout
     }
 
     func skopeoAuth(_ host: String, prefix: String = "") -> [String] {
@@ -193,12 +169,10 @@ struct TestImages {
     }
 
     private func run(_ tool: String, _ arguments: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = arguments
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TestRegistries.TestRegistryError(description: "\(tool) \(arguments) failed") }
+        let result = try Subprocess.run(tool, arguments)
+        guard result.status == 0 else {
+            throw TestRegistries.TestRegistryError(description: "\(tool) \(arguments) failed: \(String(decoding: result.stderr, as: UTF8.self))")
+        }
     }
 }
 

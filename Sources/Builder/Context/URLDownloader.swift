@@ -70,8 +70,3 @@ enum URLDownloader {
         failed = false
     }
 }
-
-/// The version slipway reports (`--version`, User-Agent).
-public enum SlipwayVersion {
-    public static let current = "0.1.0"
-}
