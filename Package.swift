@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Registry", dependencies: ["OCI", "CCurl"]),
         .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "CArchive", "CCurl"]),
         .executableTarget(name: "slipway", dependencies: [
-            "Builder", "OCI", "Registry",
+            "Builder", "OCI", "Registry", "Layers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

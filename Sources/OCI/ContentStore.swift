@@ -7,6 +7,12 @@ import Foundation
 public final class ContentStore: Sendable {
     public let root: URL
 
+    /// Opens an existing OCI layout (or store) only to read blobs from it: nothing is created
+    /// inside, so pushing a user's layout leaves it untouched.
+    public init(readingLayoutAt root: URL) {
+        self.root = root
+    }
+
     public init(root: URL) throws {
         self.root = root
         let fm = FileManager.default

@@ -4,9 +4,10 @@ import Dockerfile
 import Foundation
 import Layers
 import OCI
+import Registry
 
 /// `slipway build`: buildx-compatible flags, a daemonless build.
-struct BuildCommand: ParsableCommand {
+struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build an image from a Dockerfile for one or more platforms.",
@@ -79,8 +80,10 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .customLong("cache-dir"), help: "Where blobs are kept between builds (default: $XDG_CACHE_HOME/slipway or ~/.cache/slipway).")
     var cacheDir: String?
 
-    @Flag(help: "Push the image to the registry named by each --tag.")
+    @Flag(help: "Push the image to the registry named by each --tag (same as --output type=registry).")
     var push = false
+
+    @OptionGroup var registry: RegistryOptions
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
@@ -89,10 +92,12 @@ struct BuildCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let console = Console(mode: progress)
         do {
-            try build(console: console)
+            try await build(console: console)
+        } catch let error as ValidationError {
+            throw error
         } catch let error as BuildError {
             console.error(error.description)
             throw ExitCode.failure
@@ -102,13 +107,13 @@ struct BuildCommand: ParsableCommand {
         } catch let error as LayerError {
             console.error(error.description)
             throw ExitCode.failure
+        } catch let error as RegistryError {
+            console.error(error.description)
+            throw ExitCode.failure
         }
     }
 
-    private func build(console: Console) throws {
-        if push {
-            throw BuildError("--push is not available in this version; write an OCI layout with --output type=oci and publish it with another tool for now")
-        }
+    private func build(console: Console) async throws {
         let environment = ProcessInfo.processInfo.environment
         let contextPath = URL(fileURLWithPath: context).standardizedFileURL.path
         let (dockerfileText, dockerfileName, ignorePatterns) = try readDockerfile(contextPath: contextPath)
@@ -118,7 +123,17 @@ struct BuildCommand: ParsableCommand {
             return value
         } ?? 0
         guard epoch >= 0 else { throw BuildError("--source-date-epoch must not be negative") }
-        let outputList = try outputs.map(OutputSpec.parse)
+        let parsedOutputs = try outputs.map(OutputSpec.parse)
+        let outputList = parsedOutputs.compactMap { $0 }
+        let pushing = push || parsedOutputs.contains { $0 == nil }
+        if pushing && tags.isEmpty {
+            throw ValidationError("--push needs at least one -t/--tag naming where to push, e.g. -t registry.example.com/app:1.0")
+        }
+        if pushing {
+            for tag in tags {
+                do { _ = try ImageReference(parsing: tag) } catch { throw ValidationError("-t '\(tag)': \(error)") }
+            }
+        }
         var named: [String: BuildRequest.NamedContext] = [:]
         for spec in buildContexts {
             let (name, value) = try NamedContextSpec.parse(spec)
@@ -155,8 +170,14 @@ struct BuildCommand: ParsableCommand {
         if let iidfile {
             try writeAtomically(iidfile, Data(result.root.digest.description.utf8))
         }
+        var pushedNames: [String] = []
+        if pushing {
+            let pushed = try await PushRunner.push(root: result.root, store: result.store, references: tags, registry: registry,
+                                                   jobs: jobs ?? 4, console: console)
+            pushedNames = pushed.map { $0.reference.description }
+        }
         if let metadataFile {
-            try writeAtomically(metadataFile, try BuildMetadata.json(result, tags: tags))
+            try writeAtomically(metadataFile, try BuildMetadata.json(result, tags: pushing ? pushedNames : tags))
         }
     }
 

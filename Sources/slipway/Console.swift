@@ -27,6 +27,12 @@ struct Console: Sendable {
     }
 
     func warn(_ message: String) { stderr("warning: \(message)") }
+    func debug(_ message: String) { stderr("debug: \(message)") }
+
+    /// Writes terminal control text as it is (live progress lines).
+    func raw(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
     func error(_ message: String) { stderr("error: \(message)") }
 
     private func stderr(_ line: String) {

@@ -4,7 +4,8 @@ import Builder
 /// Parses buildx's `--output` syntax: `type=oci,dest=PATH[,tar=false]`, `type=docker,dest=F`,
 /// `type=local,dest=DIR`, or a bare path (local).
 enum OutputSpec {
-    static func parse(_ text: String) throws -> BuildOutput {
+    /// nil means "push to the registry" (`type=registry`, or `type=image,push=true`).
+    static func parse(_ text: String) throws -> BuildOutput? {
         var fields: [String: String] = [:]
         if !text.contains("=") {
             return text == "-" ? .oci(destination: "-", tar: true) : .local(destination: text)
@@ -29,8 +30,13 @@ enum OutputSpec {
             return .local(destination: destination)
         case "tar":
             throw ValidationError("--output type=tar is not supported; use type=local,dest=DIR or type=oci")
-        case "registry", "image":
-            throw ValidationError("--output type=\(type) (push) is not available in this version; write an OCI layout with type=oci")
+        case "registry":
+            return nil
+        case "image":
+            guard fields["push"] == "true" else {
+                throw ValidationError("--output type=image without push=true would only load into a daemon's image store, which slipway has none of; use type=registry or type=oci")
+            }
+            return nil
         default:
             throw ValidationError("--output type=\(type) is unknown; use oci, docker or local")
         }

@@ -5,7 +5,7 @@ import OCI
 /// The `slipway` command: a daemonless replacement for `docker buildx build --push` and the
 /// `aws ecr` steps around it.
 @main
-struct Slipway: ParsableCommand {
+struct Slipway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slipway",
         abstract: "Build multi-platform OCI images from a Dockerfile without a daemon, and publish them.",
@@ -13,9 +13,11 @@ struct Slipway: ParsableCommand {
         Examples:
           slipway build --platform linux/amd64,linux/arm64 --output type=oci,dest=image.tar .
           slipway build -t registry.example.com/app:1.0 --output type=oci,dest=out,tar=false .
+          slipway build --platform linux/amd64,linux/arm64 -t registry.example.com/app:1.0 --push .
+          slipway push image.tar registry.example.com/app:1.0
           slipway --generate-completion-script bash > /etc/bash_completion.d/slipway
         """,
         version: SlipwayVersion.current,
-        subcommands: [BuildCommand.self]
+        subcommands: [BuildCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self]
     )
 }

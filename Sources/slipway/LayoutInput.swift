@@ -1,0 +1,79 @@
+import Builder
+import Foundation
+import Layers
+import OCI
+
+/// The image a `push` reads: an OCI layout directory or tar (what `build --output type=oci`
+/// writes), optionally `PATH:TAG` or `PATH@sha256:…` to pick one image of several.
+struct LayoutInput {
+    let directory: String
+    let root: Descriptor
+    private let scratch: String?
+
+    static func open(_ source: String) throws -> LayoutInput {
+        var path = source
+        var reference: String?
+        if !FileManager.default.fileExists(atPath: path) {
+            if let at = path.range(of: "@sha256:") {
+                reference = String(path[path.index(after: at.lowerBound)...])
+                path = String(path[..<at.lowerBound])
+            } else if let colon = path.lastIndex(of: ":"), !path[colon...].contains("/") {
+                reference = String(path[path.index(after: colon)...])
+                path = String(path[..<colon])
+            }
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw BuildError("push source '\(source)' not found: give an OCI layout directory or tar, e.g. from --output type=oci")
+        }
+        var directory = path
+        var scratch: String?
+        if !isDirectory.boolValue {
+            let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-layout-\(UUID().uuidString)").path
+            scratch = temporary
+            do {
+                try extract(tar: path, into: temporary)
+            } catch {
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw error
+            }
+            directory = temporary + "/layout"
+        }
+        do {
+            let layout = try OCILayoutReader(path: directory)
+            return LayoutInput(directory: directory, root: try layout.select(reference: reference), scratch: scratch)
+        } catch {
+            if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
+            throw error
+        }
+    }
+
+    var store: ContentStore { ContentStore(readingLayoutAt: URL(fileURLWithPath: directory)) }
+
+    func close() {
+        if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
+    }
+
+    /// Unpacks a layout tar with the archive extractor (which refuses entries that would
+    /// escape), then moves each file to its path in the layout.
+    private static func extract(tar: String, into directory: String) throws {
+        let files = directory + "/files"
+        let layout = directory + "/layout"
+        try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+        let entries = try ArchiveExtractor.extract(tar, into: files, maxBytes: 1 << 40)
+        for entry in entries {
+            let target = layout + "/" + entry.path
+            switch entry.kind {
+            case .directory:
+                try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+            case .regularFile(.path(let source)):
+                try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.moveItem(atPath: source, toPath: target)
+            case .regularFile(.bytes(let bytes)):
+                try Data(bytes).write(to: URL(fileURLWithPath: target))
+            case .symlink, .hardlink:
+                throw BuildError("'\(tar)' is not an OCI layout tar: it holds a link (\(entry.path))")
+            }
+        }
+    }
+}

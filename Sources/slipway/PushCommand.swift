@@ -1,0 +1,74 @@
+import ArgumentParser
+import Builder
+import Foundation
+import OCI
+import Registry
+
+/// `slipway push`: publish an OCI layout (directory or tar) to one or more references.
+struct PushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Push an image from an OCI layout (directory or tar) to registries.",
+        discussion: """
+        Blobs go up in parallel, each checked first and skipped when the registry has it; then
+        each platform manifest by digest, then the index, then the tags. A failed push can be
+        run again and uploads only what is missing. Credentials come from the docker config
+        ($DOCKER_CONFIG/config.json or ~/.docker/config.json; see `slipway login`).
+
+        Examples:
+          slipway build --platform linux/amd64,linux/arm64 --output type=oci,dest=image.tar .
+          slipway push image.tar registry.example.com/team/app:1.0 registry.example.com/team/app:latest
+          slipway push out/layout:1.0 localhost:5000/app:1.0 --progress plain
+        """
+    )
+
+    @Argument(help: "An OCI layout directory or tar, optionally PATH:TAG or PATH@sha256:… to pick one image.")
+    var source: String
+
+    @Argument(help: "Target references, e.g. registry.example.com/team/app:1.0.")
+    var references: [String]
+
+    @OptionGroup var registry: RegistryOptions
+
+    @Option(help: "Blobs uploaded at once (default: 4).")
+    var jobs: Int = 4
+
+    @Option(help: "Progress output: auto, plain, tty or quiet.")
+    var progress: String = "auto"
+
+    @Option(name: .customLong("metadata-file"), help: "Write the pushed names and digest as JSON to this file.")
+    var metadataFile: String?
+
+    func validate() throws {
+        guard !references.isEmpty else { throw ValidationError("name at least one target reference") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() async throws {
+        let console = Console(mode: progress)
+        do {
+            let input = try LayoutInput.open(source)
+            defer { input.close() }
+            let pushed = try await PushRunner.push(root: input.root, store: input.store, references: references,
+                                                   registry: registry, jobs: jobs, console: console)
+            if let metadataFile {
+                try writeAtomically(metadataFile, try PushMetadata.json(pushed, root: input.root))
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            console.error("\(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `--metadata-file` for pushes: buildx's `image.name` and `containerimage.digest`.
+enum PushMetadata {
+    static func json(_ pushed: [PushedReference], root: Descriptor, extra: [String: Any] = [:]) throws -> Data {
+        var document = extra
+        document["image.name"] = pushed.map { $0.reference.description }.joined(separator: ",")
+        document["containerimage.digest"] = root.digest.description
+        return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    }
+}

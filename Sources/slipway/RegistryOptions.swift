@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import OCI
+import Registry
+
+/// Flags shared by every command that talks to a registry.
+struct RegistryOptions: ParsableArguments {
+    @Option(name: .customLong("insecure-registry"), help: "Allow plain HTTP for this registry host[:port] (repeatable; loopback is always allowed).")
+    var insecureRegistries: [String] = []
+
+    @Option(name: .customLong("chunk-size"), help: "Upload blobs larger than this in chunks of this size (e.g. 5MiB, 16M; at least 5 MiB).")
+    var chunkSize: String = "5MiB"
+
+    @Option(help: "Retries of a failed request (408, 429, 5xx, resets, timeouts), with exponential backoff.")
+    var retries: Int = 4
+
+    @Flag(help: "Log every HTTP request and response (credentials, tokens and signatures are redacted).")
+    var debug = false
+
+    func validate() throws {
+        guard retries >= 0 else { throw ValidationError("--retries must not be negative") }
+        let size = try parsedChunkSize()
+        guard size >= 5 << 20 else { throw ValidationError("--chunk-size must be at least 5MiB (registries such as ECR reject smaller parts)") }
+    }
+
+    func parsedChunkSize() throws -> Int64 {
+        let text = chunkSize.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Int64)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let value = Int64(text.dropLast(suffix.count)) else { break }
+            return value * factor
+        }
+        guard let bytes = Int64(text) else { throw ValidationError("--chunk-size '\(chunkSize)': use a size such as 5MiB or 16M") }
+        return bytes
+    }
+
+    func transport(console: Console) -> HTTPClient {
+        var configuration = HTTPClient.Configuration.fromEnvironment()
+        configuration.insecureHosts.formUnion(insecureRegistries)
+        if debug { configuration.debugLog = { line in console.debug(line) } }
+        return HTTPClient(configuration: configuration)
+    }
+
+    func pushOptions(jobs: Int) throws -> PushOptions {
+        PushOptions(jobs: jobs, chunkSize: try parsedChunkSize(), retry: RetryPolicy(maxRetries: retries))
+    }
+}
+
+/// Pushes a stored image to references, rendering progress, printing each pushed reference
+/// (`REGISTRY/REPO:TAG@sha256:…`) on stdout.
+enum PushRunner {
+    static func push(root: Descriptor, store: ContentStore, references: [String], registry: RegistryOptions,
+                     jobs: Int, console: Console) async throws -> [PushedReference] {
+        let refs = try references.map { text -> ImageReference in
+            do { return try ImageReference(parsing: text) } catch { throw ValidationError("invalid image reference '\(text)': \(error)") }
+        }
+        let progress = PushProgress(console: console)
+        let pusher = Pusher(store: store, transport: registry.transport(console: console), credentials: DockerConfigCredentials(),
+                            options: try registry.pushOptions(jobs: jobs), onEvent: { progress.handle($0) })
+        let started = Date()
+        let pushed = try await pusher.push(root, to: refs)
+        progress.finish(seconds: Date().timeIntervalSince(started))
+        for reference in pushed { console.result(reference.description) }
+        return pushed
+    }
+}
