@@ -24,9 +24,10 @@ let package = Package(
         .target(name: "OCI", dependencies: ["COpenSSL"]),
         .target(name: "Layers", dependencies: ["OCI", "CArchive", "CZlib", "CZstd", "COpenSSL"]),
         .target(name: "Registry", dependencies: ["OCI", "CCurl"]),
-        .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "CArchive", "CCurl"]),
+        .target(name: "AWS", dependencies: ["OCI", "Registry", "COpenSSL"]),
+        .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "Registry", "CArchive", "CCurl"]),
         .executableTarget(name: "slipway", dependencies: [
-            "Builder", "OCI", "Registry", "Layers",
+            "Builder", "OCI", "Registry", "Layers", "AWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -34,6 +35,7 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
+        .testTarget(name: "AWSTests", dependencies: ["AWS", "Registry", "OCI"]),
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Layers"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OCI"]),
     ],
