@@ -160,11 +160,14 @@ final class OutputAndInstructionTests: XCTestCase {
                                       "--output", "type=oci,dest=\(out),tar=false", context])
         XCTAssertTrue(result.stderr.contains("layer 3/3"), "one shared layer + one per platform: \(result.stderr)")
         XCTAssertFalse(result.stderr.contains("layer 4/"), result.stderr)
+        let index = try Run.json(Run.tool("skopeo", ["inspect", "--raw", "oci:\(out)"]))
         var layers: [[String]] = []
-        for arch in ["amd64", "arm64"] {
-            let manifest = try Run.json(Run.tool("skopeo", ["inspect", "--raw", "--override-arch", arch, "oci:\(out)"]))
+        for entry in try XCTUnwrap(index["manifests"] as? [[String: Any]]) {
+            let digest = try XCTUnwrap(entry["digest"] as? String)
+            let manifest = try Run.json(String(contentsOfFile: out + "/blobs/sha256/" + digest.dropFirst(7), encoding: .utf8))
             layers.append(try XCTUnwrap(manifest["layers"] as? [[String: Any]]).compactMap { $0["digest"] as? String })
         }
+        XCTAssertEqual(layers.count, 2)
         XCTAssertEqual(layers[0][0], layers[1][0], "the shared COPY is the same blob")
         XCTAssertNotEqual(layers[0][1], layers[1][1])
     }
