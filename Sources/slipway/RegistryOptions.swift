@@ -8,8 +8,8 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("insecure-registry"), help: "Allow plain HTTP for this registry host[:port] (repeatable; loopback is always allowed).")
     var insecureRegistries: [String] = []
 
-    @Option(name: .customLong("chunk-size"), help: "Upload blobs larger than this in chunks of this size (e.g. 5MiB, 16M; at least 5 MiB).")
-    var chunkSize: String = "5MiB"
+    @Option(name: .customLong("chunk-size"), help: "Upload blobs larger than this in chunks of this size (at least 5MiB; default 64MiB: fewer round trips, while a failed chunk costs little to resend).")
+    var chunkSize: String = "64MiB"
 
     @Option(help: "Retries of a failed request (408, 429, 5xx, resets, timeouts), with exponential backoff.")
     var retries: Int = 4
@@ -52,7 +52,7 @@ enum PushRunner {
     static func push(root: Descriptor, store: ContentStore, references: [String], registry: RegistryOptions,
                      jobs: Int, console: Console) async throws -> [PushedReference] {
         let refs = try references.map { text -> ImageReference in
-            do { return try ImageReference(parsing: text) } catch { throw ValidationError("invalid image reference '\(text)': \(error)") }
+            do { return try ImageReference(parsing: text) } catch { throw ValidationError("\(error)") }
         }
         let progress = PushProgress(console: console)
         let pusher = Pusher(store: store, transport: registry.transport(console: console), credentials: DockerConfigCredentials(),
