@@ -31,6 +31,11 @@ public struct BuildRequest: Sendable {
     public var storeDirectory: String
     /// Scratch space for archive extraction and downloads; removed by the caller.
     public var scratchDirectory: String
+    /// Resolves registry images (FROM alpine, COPY --from=IMAGE); nil: registry bases are an error.
+    public var baseResolver: (any BaseImageResolver)?
+    /// Put every base layer into the store (needed when the result is exported to a file; a
+    /// push alone can mount or stream them from their source instead).
+    public var fetchBaseLayers = true
     /// Keep each platform's final file tree in the result (needed for `--output type=local`).
     public var keepFileTrees = false
     /// Receives progress events (from several threads while layers are written).
@@ -84,6 +89,9 @@ public struct BuildResult: Sendable {
 
     public var root: Descriptor
     public var images: [PlatformImage]
+    /// Base layers that may be missing from the store, with the registry reference each can
+    /// be fetched or mounted from.
+    public var blobSources: [Digest: String]
     public var store: ContentStore
     public var warnings: [String]
 }

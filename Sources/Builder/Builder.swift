@@ -14,16 +14,22 @@ public enum Builder {
         let store = try ContentStore(root: URL(fileURLWithPath: request.storeDirectory))
         let contexts = try Contexts(request: request)
         let jobs = LayerJobs()
-        let bases = BaseImages(store: store, scratch: request.scratchDirectory)
+        let bases = BaseImages(store: store, scratch: request.scratchDirectory, resolver: request.baseResolver)
         var platforms: [Platform] = []
         for platform in request.platforms where !platforms.contains(platform) { platforms.append(platform) }
 
         var states: [(Platform, StageState)] = []
+        var blobSources: [Digest: String] = [:]
+        var baseImages: [BaseImage] = []
         for platform in platforms {
             let build = try PlatformBuild(plan: plan, platform: platform, request: request, contexts: contexts, jobs: jobs, bases: bases)
             build.targetIndex = target
             build.referencedStages = referenced
-            states.append((platform, try build.build(target)))
+            var state = try build.build(target)
+            if request.keepFileTrees { try state.materializeTree() }
+            states.append((platform, state))
+            blobSources.merge(build.blobSources) { first, _ in first }
+            baseImages += build.baseImages
         }
         let options = LayerOptions(mtime: request.sourceDateEpoch, compression: request.compression, jobs: request.jobs)
         // Planning metadata is not needed while layers are written; free it first so peak
@@ -40,7 +46,11 @@ public enum Builder {
         let annotations = try Assembler.Annotations(request.annotations)
         let (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels,
                                                     annotations: annotations, store: store)
-        return BuildResult(root: root, images: images, store: store, warnings: unusedArgWarnings(plan, request: request))
+        if request.fetchBaseLayers {
+            for image in baseImages { try bases.fetchLayers(of: image) }
+        }
+        return BuildResult(root: root, images: images, blobSources: blobSources, store: store,
+                           warnings: unusedArgWarnings(plan, request: request))
     }
 
     static func parse(_ request: BuildRequest) throws -> DockerfilePlan {

@@ -33,6 +33,10 @@ struct Dispatcher {
 
     private func run(_ instruction: Instruction, state: inout StageState) throws {
         let line = instruction.line
+        switch instruction.kind {
+        case .copy, .workdir: try state.materializeTree()
+        default: break
+        }
         var createdBy = instruction.original.trimmingCharacters(in: .whitespaces)
         var layer: Int?
         switch instruction.kind {

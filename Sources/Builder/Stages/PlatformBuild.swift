@@ -18,6 +18,9 @@ final class PlatformBuild {
     /// COPY --from): only the target's tree can be dropped once nothing reads it.
     var targetIndex = -1
     var referencedStages: Set<Int> = []
+    /// Base layers and the registry references they can be fetched or mounted from.
+    private(set) var blobSources: [Digest: String] = [:]
+    private(set) var baseImages: [BaseImage] = []
     private var building: Set<Int> = []
 
     init(plan: DockerfilePlan, platform: Platform, request: BuildRequest, contexts: Contexts, jobs: LayerJobs, bases: BaseImages) throws {
@@ -99,6 +102,7 @@ final class PlatformBuild {
         var state: StageState
         if let index = stageIndex(base), index != stage.index {
             state = try build(index)
+            try state.materializeTree()
             state.cmdSet = false
             state.variables = Variables(escapeToken: plan.escapeToken)
             state.variables.loadEnv(state.containerConfig.env)
@@ -110,23 +114,21 @@ final class PlatformBuild {
                                variables: Variables(escapeToken: plan.escapeToken))
             state.variables.loadEnv(config.config?.env)
         } else if case .ociLayout(let path, let reference)? = request.namedContexts[base] {
-            let image = try bases.load(layout: path, reference: reference, platform: stagePlatform, name: base)
-            var config = image.config
-            config.created = Timestamp.rfc3339(request.sourceDateEpoch)
-            if config.config?.env == nil { config.config = config.config ?? ContainerConfig(); config.config?.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] }
-            var tree = image.tree
-            tree.lineage = "base:\(image.manifestDigest)"
-            state = StageState(platform: stagePlatform, config: config, tree: tree,
-                               layers: zip(image.layers, image.config.rootfs.diffIDs).map { .base($0, diffID: $1) },
-                               variables: Variables(escapeToken: plan.escapeToken))
-            state.variables.loadEnv(config.config?.env)
-            state.baseName = base
-            state.baseDigest = image.manifestDigest
+            state = try start(from: try bases.load(layout: path, reference: reference, platform: stagePlatform, name: base),
+                              platform: stagePlatform)
         } else if case .directory? = request.namedContexts[base] {
             throw BuildError("FROM \(base): the build context '\(base)' is a directory, not an image; use --build-context \(base)=oci-layout://PATH",
                              file: request.dockerfileName, line: stage.line)
+        } else if bases.canResolveRegistryImages {
+            do {
+                state = try start(from: try bases.load(registry: base, platform: stagePlatform), platform: stagePlatform)
+            } catch let error as BuildError {
+                throw BuildError("FROM \(base): \(error.message)", file: request.dockerfileName, line: stage.line)
+            } catch {
+                throw BuildError("FROM \(base): \(error)", file: request.dockerfileName, line: stage.line)
+            }
         } else {
-            throw BuildError("FROM \(base): base images from a registry are not supported yet; use FROM scratch, or pass the image as --build-context \(base)=oci-layout://PATH (e.g. made with `skopeo copy docker://\(base) oci:PATH`)",
+            throw BuildError("FROM \(base): this build has no registry access; use FROM scratch, or pass the image as --build-context \(base)=oci-layout://PATH (e.g. made with `skopeo copy docker://\(base) oci:PATH`)",
                              file: request.dockerfileName, line: stage.line)
         }
         state.platform = stagePlatform
@@ -136,24 +138,55 @@ final class PlatformBuild {
         return state
     }
 
+    /// A stage that starts from an image: its config inherited as Docker does, its layers
+    /// kept, its files loaded only when read.
+    private func start(from image: BaseImage, platform: Platform) throws -> StageState {
+        var config = image.config
+        config.created = Timestamp.rfc3339(request.sourceDateEpoch)
+        config.config = config.config ?? ContainerConfig()
+        if config.config?.env == nil { config.config?.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] }
+        // Triggers run in the child build (not supported here) and are not inherited.
+        config.config?.onBuild = nil
+        var tree = FileTree()
+        tree.lineage = "base:\(image.manifestDigest)"
+        var state = StageState(platform: platform, config: config, tree: tree,
+                               layers: zip(image.layers, image.config.rootfs.diffIDs).map { .base($0, diffID: $1) },
+                               variables: Variables(escapeToken: plan.escapeToken))
+        state.variables.loadEnv(config.config?.env)
+        state.baseName = image.name
+        state.baseDigest = image.manifestDigest
+        state.pendingBase = image
+        if let source = image.source {
+            for layer in image.layers { blobSources[layer.digest] = source }
+        }
+        baseImages.append(image)
+        return state
+    }
+
     private func source(_ from: String?, line: Int, stage: Int) throws -> (CopySource, tree: FileTree?) {
         guard let from else { return (ContextSource(context: contexts.main), nil) }
         if let index = stageIndex(from) {
             guard index != stage else {
                 throw BuildError("COPY --from=\(from) refers to its own stage", file: request.dockerfileName, line: line)
             }
-            let state = try build(index)
+            var state = try build(index)
+            try state.materializeTree()
             return (TreeSource(tree: state.tree, name: "stage '\(from)'"), state.tree)
         }
         if let context = try contexts.named(from) {
             return (ContextSource(context: context), nil)
         }
+        let image: BaseImage
         if case .ociLayout(let path, let reference)? = request.namedContexts[from] {
-            let image = try bases.load(layout: path, reference: reference, platform: platform, name: from)
-            return (TreeSource(tree: image.tree, name: "image '\(from)'"), image.tree)
+            image = try bases.load(layout: path, reference: reference, platform: platform, name: from)
+        } else if bases.canResolveRegistryImages {
+            image = try bases.load(registry: from, platform: platform)
+        } else {
+            throw BuildError("COPY --from=\(from): no stage or build context by that name, and this build has no registry access (pass it as --build-context \(from)=oci-layout://PATH)",
+                             file: request.dockerfileName, line: line)
         }
-        throw BuildError("COPY --from=\(from): no stage, build context or image by that name; images from a registry are not supported yet (pass it as --build-context \(from)=oci-layout://PATH)",
-                         file: request.dockerfileName, line: line)
+        let tree = try image.loadTree()
+        return (TreeSource(tree: tree, name: "image '\(from)'"), tree)
     }
 }
 

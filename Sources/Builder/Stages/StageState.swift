@@ -19,6 +19,15 @@ struct StageState: Sendable {
     /// The base image, for `org.opencontainers.image.base.*` annotations.
     var baseName: String?
     var baseDigest: Digest?
+    /// The base image, whose file tree is loaded into `tree` on first use.
+    var pendingBase: BaseImage?
+
+    /// Loads the base image's files when something is about to read the tree.
+    mutating func materializeTree() throws {
+        guard let base = pendingBase else { return }
+        tree = try base.loadTree()
+        pendingBase = nil
+    }
 
     var containerConfig: ContainerConfig {
         get { config.config ?? ContainerConfig() }
