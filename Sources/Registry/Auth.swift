@@ -128,7 +128,7 @@ final class Authenticator: Sendable {
             let sorted = Set(scopes).sorted()
             let fetch = state.withLock { state -> Task<CachedToken, Error> in
                 if let running = state.inflight[key] { return running }
-                let task = Task { try await self.fetchToken(challenge: challenge, scopes: sorted) }
+                let task = Task(executorPreference: Blocking.executor) { try await self.fetchToken(challenge: challenge, scopes: sorted) }
                 state.inflight[key] = task
                 return task
             }

@@ -11,14 +11,24 @@ public struct PushOptions: Sendable {
     public var chunkSize: Int64 = 5 << 20
     public var retry = RetryPolicy()
     /// Repositories where a blob is known to exist (e.g. the base image a layer came from): a
-    /// push to another repository of the same registry mounts it instead of uploading it.
+    /// push to another repository of the same registry mounts it instead of uploading it, and a
+    /// blob the store lacks is downloaded from there (any registry) into `blobCache`, verified,
+    /// and uploaded from the cache — never recompressed.
     public var blobSources: [Digest: [ImageReference]] = [:]
+    /// Where blobs fetched from `blobSources` are kept (slipway's cache store); nil: the
+    /// pushed store itself.
+    public var blobCache: ContentStore?
+    /// Progress of those fetches.
+    public var onFetch: (@Sendable (PullEvent) -> Void)?
 
-    public init(jobs: Int = 4, chunkSize: Int64 = 5 << 20, retry: RetryPolicy = RetryPolicy(), blobSources: [Digest: [ImageReference]] = [:]) {
+    public init(jobs: Int = 4, chunkSize: Int64 = 5 << 20, retry: RetryPolicy = RetryPolicy(), blobSources: [Digest: [ImageReference]] = [:],
+                blobCache: ContentStore? = nil, onFetch: (@Sendable (PullEvent) -> Void)? = nil) {
         self.jobs = jobs
         self.chunkSize = chunkSize
         self.retry = retry
         self.blobSources = blobSources
+        self.blobCache = blobCache
+        self.onFetch = onFetch
     }
 }
 
@@ -60,6 +70,9 @@ public struct PushedReference: Sendable, Hashable, CustomStringConvertible {
     public var digest: Digest
     public var mediaType: String
     public var size: Int64
+    /// The tag could not be written because the repository's tags are immutable, and it
+    /// already pointed at this digest: nothing needed publishing.
+    public var alreadyPublished = false
 
     public var description: String { reference.with(tag: reference.tag, digest: digest).description }
 }
@@ -77,6 +90,8 @@ public final class Pusher: Sendable {
     public let options: PushOptions
     private let onEvent: (@Sendable (PushEvent) -> Void)?
     private let clients = Locked<[String: RegistryClient]>([:])
+    private let immutableHits = Locked<Set<String>>([])
+    private let fetcher = Locked<ImagePuller?>(nil)
 
     public init(store: ContentStore, transport: any HTTPTransport = HTTPClient.shared,
                 credentials: any CredentialProvider = DockerConfigCredentials(), options: PushOptions = PushOptions(),
@@ -135,7 +150,12 @@ public final class Pusher: Sendable {
                 }
             }
         }
-        return references.map { PushedReference(reference: $0.with(tag: $0.tag, digest: nil), digest: root.digest, mediaType: root.mediaType, size: root.size) }
+        let published = immutableHits.withLock { $0 }
+        return references.map { reference in
+            var pushed = PushedReference(reference: reference.with(tag: reference.tag, digest: nil), digest: root.digest, mediaType: root.mediaType, size: root.size)
+            pushed.alreadyPublished = published.contains(reference.with(tag: reference.tag, digest: nil).description)
+            return pushed
+        }
     }
 
     private func pushManifest(_ descriptor: Descriptor, data: Data, client: RegistryClient, repository: String, reference: String, skipIfPresent: Bool) async throws {
@@ -144,8 +164,30 @@ public final class Pusher: Sendable {
             onEvent?(.manifestSkipped(repository: name, descriptor: descriptor))
             return
         }
-        try await client.putManifest(data, mediaType: ImageGraph.mediaType(of: descriptor, data: data), reference: reference, in: repository)
+        do {
+            try await client.putManifest(data, mediaType: ImageGraph.mediaType(of: descriptor, data: data), reference: reference, in: repository)
+        } catch let error as RegistryError where !skipIfPresent && Self.isImmutableTagRefusal(error) {
+            // Immutable tags (ECR, Harbor, …): a re-run of a release job must succeed when the
+            // tag already names this very digest, and say clearly when it names another.
+            guard let existing = try await client.manifestExists(reference, in: repository, forPush: true) else { throw error }
+            guard existing.digest == descriptor.digest else {
+                throw RegistryError.immutableTag(repository: name, tag: reference, existing: existing.digest)
+            }
+            immutableHits.withLock { _ = $0.insert("\(name):\(reference)") }
+            onEvent?(.manifestSkipped(repository: name, descriptor: descriptor))
+            return
+        }
         onEvent?(.manifestPushed(repository: name, descriptor: descriptor, reference: reference))
+    }
+
+    /// Whether a refused tag PUT looks like an immutable-tag refusal: ECR's 400 `TAG_INVALID`,
+    /// `MANIFEST_TAG_IMMUTABLE`/`TAG_IMMUTABLE`, or any 4xx whose message says "immutable".
+    static func isImmutableTagRefusal(_ error: RegistryError) -> Bool {
+        guard case .status(_, _, let status, let errors) = error, [400, 403, 409, 412].contains(status) else { return false }
+        return errors.contains { detail in
+            ["TAG_INVALID", "MANIFEST_TAG_IMMUTABLE", "TAG_IMMUTABLE", "IMMUTABLE_TAG"].contains(detail.code.uppercased())
+                || (detail.message ?? "").lowercased().contains("immutable")
+        }
     }
 
     private func pushBlobs(_ blobs: [Descriptor], to repository: String, client: RegistryClient, known: [Digest: [ImageReference]], registry: String) async throws {
@@ -174,14 +216,45 @@ public final class Pusher: Sendable {
                 return
             }
         }
-        guard store.contains(blob.digest) else { throw RegistryError.io(OCIError.blobMissing(blob.digest).description) }
+        let source = try await localCopy(of: blob)
         onEvent?(.blobUploadStarted(repository: name, descriptor: blob))
         var progress: (@Sendable (Int64) -> Void)?
         if let report = onEvent {
             progress = { bytes in report(.blobProgress(repository: name, descriptor: blob, bytes: bytes)) }
         }
-        try await client.uploadBlob(blob, from: store.blobURL(blob.digest), to: repository, chunkSize: options.chunkSize, progress: progress)
+        try await client.uploadBlob(blob, from: source.blobURL(blob.digest), to: repository, chunkSize: options.chunkSize, progress: progress)
         onEvent?(.blobUploaded(repository: name, descriptor: blob))
+    }
+}
+
+extension Pusher {
+    /// The store holding a blob to upload: the pushed store, else the blob cache, else the blob
+    /// is downloaded from one of its `blobSources` into the cache (verified on the way).
+    func localCopy(of blob: Descriptor) async throws -> ContentStore {
+        if store.contains(blob.digest) { return store }
+        let cache = options.blobCache ?? store
+        if cache.contains(blob.digest), (try? cache.verify(blob.digest)) == true { return cache }
+        let sources = options.blobSources[blob.digest] ?? []
+        guard !sources.isEmpty else { throw RegistryError.io(OCIError.blobMissing(blob.digest).description) }
+        let puller = fetcher.withLock { fetcher -> ImagePuller in
+            if let existing = fetcher { return existing }
+            let made = ImagePuller(store: cache, transport: transport, credentials: credentials,
+                                   options: PullOptions(retry: options.retry, jobs: options.jobs), onEvent: options.onFetch)
+            fetcher = made
+            return made
+        }
+        var lastError: Error = RegistryError.io(OCIError.blobMissing(blob.digest).description)
+        for source in sources {
+            do {
+                try await puller.fetchBlob(blob, from: source)
+                return cache
+            } catch let error as RegistryError where error == .cancelled {
+                throw error
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
     }
 }
 

@@ -51,6 +51,10 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(String)
     /// The operation was cancelled.
     case cancelled
+    /// An image (index) has no manifest for the wanted platform; `available` lists what it has.
+    case platformNotFound(reference: String, wanted: String, available: [String])
+    /// A tag of an immutable repository already points at another manifest.
+    case immutableTag(repository: String, tag: String, existing: Digest)
 
     /// The registry's error codes, if it sent any (`NAME_UNKNOWN`, `TAG_INVALID`, …).
     public var codes: [String] {
@@ -80,7 +84,7 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unauthorized(let registry, let detail):
             return "\(registry): authentication failed: \(Redactor.redact(detail))"
         case .digestMismatch(let what, let expected, let actual):
-            return "\(what): registry reported digest \(actual), expected \(expected)"
+            return "\(what): content has digest \(actual), expected \(expected)"
         case .protocolViolation(let registry, let detail):
             return "\(registry): unexpected response: \(Redactor.redact(detail))"
         case .credentials(let message):
@@ -91,6 +95,10 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
             return message
         case .cancelled:
             return "cancelled"
+        case .platformNotFound(let reference, let wanted, let available):
+            return "base image \(reference) has no \(wanted) manifest; it has: \(available.isEmpty ? "no platform manifests" : available.joined(separator: ", "))"
+        case .immutableTag(let repository, let tag, let existing):
+            return "tag '\(tag)' already exists in immutable repository '\(repository)' at \(existing); push a new tag"
         }
     }
 

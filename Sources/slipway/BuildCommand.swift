@@ -80,6 +80,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("cache-dir"), help: "Where blobs are kept between builds (default: $XDG_CACHE_HOME/slipway or ~/.cache/slipway).")
     var cacheDir: String?
 
+    @Option(help: "Re-resolve base image tags from their registries (default true); --pull=false uses the cached resolution.")
+    var pull: Bool = true
+
     @Flag(help: "Push the image to the registry named by each --tag (same as --output type=registry).")
     var push = false
 
@@ -156,6 +159,10 @@ struct BuildCommand: AsyncParsableCommand {
             storeDirectory: cacheRoot + "/store", scratchDirectory: scratch)
         request.progress = console.buildEvents()
         request.keepFileTrees = outputList.contains { if case .local = $0 { return true } else { return false } }
+        request.fetchBaseLayers = !outputList.isEmpty || pushing
+        let puller = try ImagePuller(cacheDirectory: URL(fileURLWithPath: cacheRoot), transport: registry.transport(console: console),
+                                     options: PullOptions(retry: RetryPolicy(maxRetries: registry.retries), resolveTags: pull))
+        request.baseResolver = RegistryBaseResolver(puller: puller)
         console.step("building \(platformList.map(\.description).joined(separator: ", ")) from \(dockerfileName)")
         let result = try Builder.build(request)
         result.warnings.forEach { console.warn($0) }

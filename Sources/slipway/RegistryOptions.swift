@@ -1,3 +1,4 @@
+import AWS
 import ArgumentParser
 import Foundation
 import OCI
@@ -17,8 +18,16 @@ struct RegistryOptions: ParsableArguments {
     @Flag(help: "Log every HTTP request and response (credentials, tokens and signatures are redacted).")
     var debug = false
 
+    @Option(name: .customLong("create-repository"),
+            help: ArgumentHelp("Create missing ECR repositories first; --create-repository[=IMMUTABLE,scan-on-push,KMS[:ARN]|AES256].", valueName: "settings"))
+    var createRepository: String?
+
+    @Option(help: "AWS profile whose credentials log in to ECR registries (default: AWS_PROFILE, then 'default').")
+    var profile: String?
+
     func validate() throws {
         guard retries >= 0 else { throw ValidationError("--retries must not be negative") }
+        if let createRepository { _ = try ECRPush.settings(createRepository) }
         let size = try parsedChunkSize()
         guard size >= 5 << 20 else { throw ValidationError("--chunk-size must be at least 5MiB (registries such as ECR reject smaller parts)") }
     }
@@ -55,10 +64,18 @@ enum PushRunner {
             do { return try ImageReference(parsing: text) } catch { throw ValidationError("\(error)") }
         }
         let progress = PushProgress(console: console)
-        let pusher = Pusher(store: store, transport: registry.transport(console: console), credentials: DockerConfigCredentials(),
-                            options: try registry.pushOptions(jobs: jobs), onEvent: { progress.handle($0) })
+        let transport = registry.transport(console: console)
+        // ECR hosts get their login from the AWS credential chain; every other host from the docker config.
+        let credentials = try ECRPush.credentials(transport: transport, profile: registry.profile)
+        if let spec = registry.createRepository {
+            try await ECRPush.ensureRepositories(refs, settings: try ECRPush.settings(spec), credentials: credentials, console: console)
+        }
         let started = Date()
-        let pushed = try await pusher.push(root, to: refs)
+        let pushed = try await ECRPush.retryingUnauthorized(refs, credentials: credentials, createRepository: registry.createRepository != nil) {
+            let pusher = Pusher(store: store, transport: transport, credentials: credentials,
+                                options: try registry.pushOptions(jobs: jobs), onEvent: { progress.handle($0) })
+            return try await pusher.push(root, to: refs)
+        }
         progress.finish(seconds: Date().timeIntervalSince(started))
         for reference in pushed { console.result(reference.description) }
         return pushed

@@ -18,6 +18,6 @@ struct Slipway: AsyncParsableCommand {
           slipway --generate-completion-script bash > /etc/bash_completion.d/slipway
         """,
         version: SlipwayVersion.current,
-        subcommands: [BuildCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self]
+        subcommands: [BuildCommand.self, PushCommand.self, CopyCommand.self, InspectCommand.self, CacheCommand.self, LoginCommand.self, LogoutCommand.self, ECRCommand.self]
     )
 }

@@ -152,6 +152,29 @@ final class PushTests: XCTestCase {
         XCTAssertTrue(config.contains(registry.token))
     }
 
+    func testDebugOutputNeverShowsPasswordsOrTokens() throws {
+        try login(registry.basic)
+        try login(registry.token)
+        let context = work + "/ctx"
+        try Run.write(["Dockerfile": "FROM scratch\nCOPY a /a\n", "a": "a"], under: context)
+        var everything = ""
+        for host in [registry.basic, registry.token] {
+            let output = try slipway(["build", "-t", "\(host)/e2e/secret:1", "--push", "--debug", "--progress", "plain", context])
+            XCTAssertEqual(output.status, 0, output.stderr)
+            XCTAssertTrue(output.stderr.contains("debug:"), "the debug log is on")
+            everything += output.stdout + output.stderr
+        }
+        let basic = Data("\(registry.user):\(registry.password)".utf8).base64EncodedString()
+        XCTAssertFalse(everything.contains(registry.password), "password leaked")
+        XCTAssertFalse(everything.contains(basic), "Basic credentials leaked")
+        for line in everything.split(separator: "\n") where line.lowercased().contains("authorization:") {
+            XCTAssertTrue(line.contains("REDACTED") || line.contains("***") || line.contains("<redacted>"), "unredacted: \(line)")
+        }
+        // Bearer tokens are JWTs (three base64url parts); none may appear.
+        let jwt = try NSRegularExpression(pattern: "eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}\\.")
+        XCTAssertEqual(jwt.numberOfMatches(in: everything, range: NSRange(everything.startIndex..., in: everything)), 0, "a token leaked")
+    }
+
     func testPushNeedsATag() throws {
         let context = work + "/ctx"
         try Run.write(["Dockerfile": "FROM scratch\nCOPY a /a\n", "a": "a"], under: context)

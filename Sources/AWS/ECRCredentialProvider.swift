@@ -1,0 +1,149 @@
+import Foundation
+import OCI
+import Registry
+
+/// Registry credentials for ECR hosts: Basic `AWS:<password>` from `GetAuthorizationToken`
+/// (ECR Public's token for `public.ecr.aws`), unless the docker config names credentials or a
+/// helper for that very host. Every other host goes to the docker config. Tokens are kept in
+/// memory and on disk (mode 0600, one file per account, region, endpoint and credential
+/// identity, under `CACHE/ecr-auth/`) and fetched again once half their lifetime has passed,
+/// or after `invalidate` (a 401).
+public final class ECRCredentialProvider: CredentialProvider {
+    public let environment: AWSEnvironment
+    public let awsCredentials: any AWSCredentialsProvider
+    public let dockerConfig: DockerConfigCredentials
+    /// Where tokens are cached on disk; nil keeps them in memory only.
+    public let cacheDirectory: URL?
+    private let memory = Locked<[String: ECRAuthorization]>([:])
+    /// Tokens fetched from the API (not the caches) so far, for tests and `--debug`.
+    private let fetches = Locked<Int>(0)
+
+    public init(environment: AWSEnvironment, awsCredentials: (any AWSCredentialsProvider)? = nil,
+                dockerConfig: DockerConfigCredentials = DockerConfigCredentials(), cacheDirectory: URL? = nil) {
+        self.environment = environment
+        self.awsCredentials = awsCredentials ?? AWSCredentialChain(environment: environment)
+        self.dockerConfig = dockerConfig
+        self.cacheDirectory = cacheDirectory
+    }
+
+    /// `$XDG_CACHE_HOME/slipway` or `~/.cache/slipway`, as the build cache.
+    public static func defaultCacheDirectory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("slipway") }
+        return URL(fileURLWithPath: env["HOME"] ?? NSHomeDirectory()).appendingPathComponent(".cache/slipway")
+    }
+
+    public var tokenFetches: Int { fetches.withLock { $0 } }
+
+    public func credential(for registry: String) async throws -> Credential? {
+        let isPublic = ECRHost.isPublic(registry)
+        guard isPublic || ECRHost(registry) != nil else { return try await dockerConfig.credential(for: registry) }
+        if dockerConfigNames(registry) { return try await dockerConfig.credential(for: registry) }
+        let auth = try await authorization(for: registry)
+        return Credential(username: auth.username, password: auth.password)
+    }
+
+    /// The ECR login for an ECR host (`public.ecr.aws` included).
+    public func authorization(for registry: String, now: Date = Date()) async throws -> ECRAuthorization {
+        let credentials = try await awsCredentials.credentials()
+        let key = try cacheKey(registry: registry, credentials: credentials)
+        if let cached = memory.withLock({ $0[key] }), !cached.needsRenewal(now: now) { return cached }
+        if let stored = readDisk(key), !stored.needsRenewal(now: now) {
+            memory.withLock { $0[key] = stored }
+            return stored
+        }
+        let fresh: ECRAuthorization
+        do {
+            fresh = try await fetch(registry: registry, credentials: credentials, now: now)
+        } catch {
+            // Past half-life but still valid: better than failing.
+            if let cached = memory.withLock({ $0[key] }) ?? readDisk(key), cached.expiresAt > now.addingTimeInterval(60) { return cached }
+            throw error
+        }
+        fetches.withLock { $0 += 1 }
+        memory.withLock { $0[key] = fresh }
+        if fresh.expiresAt > now { writeDisk(key, fresh) }
+        return fresh
+    }
+
+    /// Forgets the cached token of a registry (memory and disk), e.g. after a 401.
+    public func invalidate(registry: String) async {
+        guard let credentials = try? await awsCredentials.credentials(), let key = try? cacheKey(registry: registry, credentials: credentials) else { return }
+        memory.withLock { $0[key] = nil }
+        if let url = fileURL(key) { try? FileManager.default.removeItem(at: url) }
+    }
+
+    private func fetch(registry: String, credentials: AWSCredentials, now: Date) async throws -> ECRAuthorization {
+        if ECRHost.isPublic(registry) {
+            return try await ECRPublicClient(environment: environment).getAuthorizationToken(credentials: credentials, now: now)
+        }
+        guard let host = ECRHost(registry) else { throw AWSError.invalidRequest("\(registry) is not an ECR registry") }
+        let client = try ECRClient(environment: environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
+        return try await client.getAuthorizationToken(registryID: host.account, credentials: credentials, now: now)
+    }
+
+    /// Account, region and endpoint of the registry plus who is asking; hashed into a file name.
+    func cacheKey(registry: String, credentials: AWSCredentials) throws -> String {
+        let endpoint: String
+        let scope: String
+        if ECRHost.isPublic(registry) {
+            endpoint = try environment.endpoint(.ecrPublic, region: "us-east-1").absoluteString
+            scope = "public"
+        } else if let host = ECRHost(registry) {
+            endpoint = try environment.endpoint(.ecr, region: host.region, fips: host.fips, dualStack: host.dualStack).absoluteString
+            scope = "\(host.account)|\(host.region)"
+        } else {
+            throw AWSError.invalidRequest("\(registry) is not an ECR registry")
+        }
+        // Long-term keys are their own identity; temporary ones change every session, so the
+        // role (or source) they were obtained for stands in for them.
+        let identity = credentials.sessionToken == nil ? credentials.accessKeyID : "\(credentials.source)|\(credentials.accessKeyID.prefix(4))"
+        return Crypto.sha256Hex(Data("v1|\(scope)|\(endpoint)|\(identity)".utf8))
+    }
+
+    private func fileURL(_ key: String) -> URL? {
+        cacheDirectory?.appendingPathComponent("ecr-auth").appendingPathComponent(key + ".json")
+    }
+
+    private func readDisk(_ key: String) -> ECRAuthorization? {
+        guard let url = fileURL(key), let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        return try? JSONDecoder().decode(ECRAuthorization.self, from: data)
+    }
+
+    private func writeDisk(_ key: String, _ auth: ECRAuthorization) {
+        guard let url = fileURL(key), let data = try? JSONEncoder().encode(auth) else { return }
+        let dir = url.deletingLastPathComponent()
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let temp = dir.appendingPathComponent(".\(key).\(UUID().uuidString)")
+        let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        let ok = data.withUnsafeBytes { raw in write(fd, raw.baseAddress, raw.count) == raw.count }
+        close(fd)
+        if !ok || rename(temp.path, url.path) != 0 { unlink(temp.path) }
+    }
+
+    /// Whether the docker config has an `auths` entry with credentials or a `credHelpers` entry
+    /// for exactly this host.
+    func dockerConfigNames(_ registry: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: dockerConfig.configURL.path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        let wanted = registry.lowercased()
+        func normalize(_ key: String) -> String {
+            var k = Substring(key)
+            if let r = k.range(of: "://") { k = k[r.upperBound...] }
+            if let slash = k.firstIndex(of: "/") { k = k[..<slash] }
+            return k.lowercased()
+        }
+        if let helpers = object["credHelpers"] as? [String: String], helpers.contains(where: { normalize($0.key) == wanted && !$0.value.isEmpty }) {
+            return true
+        }
+        if let auths = object["auths"] as? [String: Any] {
+            for (key, value) in auths where normalize(key) == wanted {
+                guard let entry = value as? [String: Any] else { continue }
+                for field in ["auth", "identitytoken", "password"] {
+                    if let v = entry[field] as? String, !v.isEmpty { return true }
+                }
+            }
+        }
+        return false
+    }
+}

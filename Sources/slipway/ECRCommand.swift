@@ -1,0 +1,278 @@
+import AWS
+import ArgumentParser
+import Foundation
+import Registry
+
+/// AWS settings shared by the `ecr` subcommands.
+struct AWSOptions: ParsableArguments {
+    @Option(help: "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region).")
+    var region: String?
+
+    @Option(help: "Named profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then 'default').")
+    var profile: String?
+
+    @Flag(help: "Log every HTTP request and response (secrets, tokens and signatures are redacted).")
+    var debug = false
+
+    func environment(console: Console) throws -> AWSEnvironment {
+        var configuration = HTTPClient.Configuration.fromEnvironment()
+        if debug { configuration.debugLog = { line in console.debug(line) } }
+        return try AWSEnvironment(profile: profile, region: region, transport: HTTPClient(configuration: configuration))
+    }
+}
+
+/// Runs an `ecr` subcommand body, turning failures into one redacted `error:` line.
+enum ECRRun {
+    static func run(_ body: (Console) async throws -> Void) async throws {
+        let console = Console(mode: "plain")
+        do {
+            try await body(console)
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            console.error(Redactor.redact("\(error)"))
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `slipway ecr …`: the `aws ecr` steps of a release job, without the AWS CLI.
+struct ECRCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ecr",
+        abstract: "Amazon ECR: login passwords, registry names, repositories and images.",
+        discussion: """
+        Credentials come from the AWS chain, in the SDKs' order:
+          1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [, AWS_SESSION_TOKEN]
+          2. the profile (--profile, AWS_PROFILE): static keys, role_arn with
+             source_profile or credential_source, credential_process,
+             web_identity_token_file
+          3. AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (GitHub OIDC, EKS IRSA)
+          4. ECS container credentials
+          5. EC2 instance metadata (IMDSv2)
+        Endpoints: AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL;
+        AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT.
+
+        build --push and push log in to ECR hosts (ACCOUNT.dkr.ecr.REGION.
+        amazonaws.com, public.ecr.aws) themselves: no `login` needed.
+
+        Examples:
+          slipway ecr create-repository app --image-tag-mutability IMMUTABLE \\
+              --scan-on-push --if-not-exists
+          ECR_REGISTRY=$(slipway ecr registry --region eu-west-1)
+          slipway build --platform linux/amd64,linux/arm64 \\
+              -t $ECR_REGISTRY/app:1.0 --push .
+          slipway ecr describe-images app --tag 1.0
+          slipway ecr get-login-password | skopeo login -u AWS \\
+              --password-stdin $ECR_REGISTRY
+        """,
+        subcommands: [ECRGetLoginPassword.self, ECRRegistryCommand.self, ECRCreateRepository.self, ECRDescribeImages.self]
+    )
+}
+
+struct ECRGetLoginPassword: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get-login-password",
+        abstract: "Print a registry password for the AWS user (12 hours), for other tools.",
+        discussion: """
+        Examples:
+          slipway ecr get-login-password --region us-east-1 | skopeo login \\
+              -u AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com
+          slipway ecr get-login-password --public   # public.ecr.aws (us-east-1)
+        """
+    )
+
+    @OptionGroup var aws: AWSOptions
+
+    @Flag(help: "A password for ECR Public (public.ecr.aws) instead.")
+    var `public` = false
+
+    func run() async throws {
+        try await ECRRun.run { console in
+            let env = try aws.environment(console: console)
+            let credentials = try await AWSCredentialChain(environment: env).credentials()
+            let auth: ECRAuthorization
+            if `public` {
+                auth = try await ECRPublicClient(environment: env).getAuthorizationToken(credentials: credentials)
+            } else {
+                auth = try await ECRClient(environment: env, region: try env.region()).getAuthorizationToken(credentials: credentials)
+            }
+            console.result(auth.password)
+        }
+    }
+}
+
+struct ECRRegistryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "registry",
+        abstract: "Print the caller's private registry host, ACCOUNT.dkr.ecr.REGION.amazonaws.com.",
+        discussion: """
+        The account comes from STS GetCallerIdentity. AWS_USE_FIPS_ENDPOINT
+        and AWS_USE_DUALSTACK_ENDPOINT select the FIPS and dual-stack names.
+
+        Examples:
+          ECR_REGISTRY=$(slipway ecr registry --region eu-west-1)
+          slipway build -t "$(slipway ecr registry)/app:1.0" --push .
+        """
+    )
+
+    @OptionGroup var aws: AWSOptions
+
+    func run() async throws {
+        try await ECRRun.run { console in
+            let env = try aws.environment(console: console)
+            let region = try env.region()
+            let credentials = try await AWSCredentialChain(environment: env).credentials()
+            let identity = try await STSClient(environment: env, region: region).getCallerIdentity(credentials: credentials)
+            console.result(ECRHost(account: identity.account, region: region, fips: env.useFIPS, dualStack: env.useDualStack).host)
+        }
+    }
+}
+
+struct ECRCreateRepository: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create-repository",
+        abstract: "Create an ECR repository and print its URI.",
+        discussion: """
+        Examples:
+          slipway ecr create-repository team/app \\
+              --image-tag-mutability IMMUTABLE --scan-on-push
+          slipway ecr create-repository app --encryption KMS \\
+              --kms-key arn:aws:kms:eu-west-1:123456789012:key/… \\
+              --tag team=core --if-not-exists
+        """
+    )
+
+    @Argument(help: "The repository name, e.g. team/app.")
+    var name: String
+
+    @Option(name: .customLong("image-tag-mutability"), help: "MUTABLE (default) or IMMUTABLE.")
+    var imageTagMutability: String?
+
+    @Flag(name: .customLong("scan-on-push"), help: "Scan images for vulnerabilities when they are pushed.")
+    var scanOnPush = false
+
+    @Option(help: "AES256 (default) or KMS.")
+    var encryption: String?
+
+    @Option(name: .customLong("kms-key"), help: "The KMS key ARN or id for --encryption KMS (default: the AWS managed key).")
+    var kmsKey: String?
+
+    @Option(name: .customLong("tag"), help: "A resource tag KEY=VALUE (repeatable).")
+    var tags: [String] = []
+
+    @Flag(name: .customLong("if-not-exists"), help: "Succeed (printing the URI) when the repository already exists.")
+    var ifNotExists = false
+
+    @Option(name: .customLong("registry-id"), help: "The account that owns the registry (default: the caller's).")
+    var registryID: String?
+
+    @OptionGroup var aws: AWSOptions
+
+    func settings() throws -> ECRRepositorySettings {
+        var s = ECRRepositorySettings(scanOnPush: scanOnPush)
+        if let m = imageTagMutability {
+            guard let value = ECRRepositorySettings.Mutability(rawValue: m.uppercased()) else {
+                throw ValidationError("--image-tag-mutability must be MUTABLE or IMMUTABLE")
+            }
+            s.mutability = value
+        }
+        switch encryption?.uppercased() {
+        case nil:
+            if kmsKey != nil { throw ValidationError("--kms-key needs --encryption KMS") }
+        case "AES256":
+            if kmsKey != nil { throw ValidationError("--kms-key needs --encryption KMS") }
+            s.encryption = .aes256
+        case "KMS": s.encryption = .kms(key: kmsKey)
+        default: throw ValidationError("--encryption must be AES256 or KMS")
+        }
+        for tag in tags {
+            guard let eq = tag.firstIndex(of: "="), eq != tag.startIndex else { throw ValidationError("--tag '\(tag)': use KEY=VALUE") }
+            s.tags.append((String(tag[..<eq]), String(tag[tag.index(after: eq)...])))
+        }
+        return s
+    }
+
+    func validate() throws { _ = try settings() }
+
+    func run() async throws {
+        try await ECRRun.run { console in
+            let env = try aws.environment(console: console)
+            let credentials = try await AWSCredentialChain(environment: env).credentials()
+            let client = try ECRClient(environment: env, region: try env.region())
+            do {
+                let repository = try await client.createRepository(name, settings: try settings(), registryID: registryID, credentials: credentials)
+                console.result(repository.repositoryUri ?? name)
+            } catch let error as AWSError where error.code == "RepositoryAlreadyExistsException" && ifNotExists {
+                let existing = try await client.describeRepositories([name], registryID: registryID, credentials: credentials)
+                console.step("repository \(name) already exists")
+                console.result(existing.first?.repositoryUri ?? name)
+            }
+        }
+    }
+}
+
+struct ECRDescribeImages: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "describe-images",
+        abstract: "Show the images of an ECR repository; with --tag or --digest, print that image's digest.",
+        discussion: """
+        Without --format json: with --tag/--digest one line, the digest (for
+        pull-by-digest); otherwise one line per image: DIGEST TAGS SIZE PUSHED-AT.
+
+        Examples:
+          DIGEST=$(slipway ecr describe-images app --tag 1.0)
+          slipway copy $ECR_REGISTRY/app@$DIGEST $PROD_REGISTRY/app:1.0
+          slipway ecr describe-images app --format json
+        """
+    )
+
+    @Argument(help: "The repository name.")
+    var name: String
+
+    @Option(help: "Only the image with this tag.")
+    var tag: String?
+
+    @Option(help: "Only the image with this digest (sha256:…).")
+    var digest: String?
+
+    @Option(help: "Output: text (default) or json (the API's imageDetails).")
+    var format: String = "text"
+
+    @Option(name: .customLong("registry-id"), help: "The account that owns the registry (default: the caller's).")
+    var registryID: String?
+
+    @OptionGroup var aws: AWSOptions
+
+    func validate() throws {
+        if tag != nil && digest != nil { throw ValidationError("use --tag or --digest, not both") }
+        guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
+    }
+
+    func run() async throws {
+        try await ECRRun.run { console in
+            let env = try aws.environment(console: console)
+            let credentials = try await AWSCredentialChain(environment: env).credentials()
+            let client = try ECRClient(environment: env, region: try env.region())
+            let selector: ECRClient.ImageSelector? = tag.map { .tag($0) } ?? digest.map { .digest($0) }
+            let images = try await client.describeImages(name, selecting: selector, registryID: registryID, credentials: credentials)
+            if format == "json" {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                struct Out: Encodable { var imageDetails: [ECRImageDetail] }
+                console.result(String(decoding: try encoder.encode(Out(imageDetails: images)), as: UTF8.self))
+            } else if selector != nil {
+                guard let image = images.first else { throw AWSError.invalidResponse(service: "ecr", operation: "DescribeImages", detail: "no image") }
+                console.result(image.imageDigest)
+            } else {
+                for image in images {
+                    let pushed = image.imagePushedAt.map { AWSDate.iso8601(Date(timeIntervalSince1970: $0)) } ?? "-"
+                    let tags = (image.imageTags ?? []).joined(separator: ",")
+                    console.result("\(image.imageDigest)\t\(tags.isEmpty ? "<untagged>" : tags)\t\(image.imageSizeInBytes.map(String.init) ?? "-")\t\(pushed)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Registry
+import XCTest
+@testable import AWS
+
+/// Registry transport double for the ECR token cache: answers GetAuthorizationToken with a
+/// token valid for `lifetime` seconds and counts calls.
+final class FakeECR: HTTPTransport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var calls = 0
+    let lifetime: TimeInterval
+    init(lifetime: TimeInterval) { self.lifetime = lifetime }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return calls }
+    private func bump() -> Int { lock.lock(); defer { lock.unlock() }; calls += 1; return calls }
+    func allowsPlainHTTP(host: String) -> Bool { true }
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let n = bump()
+        let token = Data("AWS:fake-ecr-password-\(n)".utf8).base64EncodedString()
+        let body = #"{"authorizationData":[{"authorizationToken":"\#(token)","expiresAt":\#(Date().timeIntervalSince1970 + lifetime),"proxyEndpoint":"https://x"}]}"#
+        return HTTPResponse(status: 200, headers: HTTPHeaders(), body: Data(body.utf8), url: request.url)
+    }
+}
+
+final class ECRHostAndEndpointTests: XCTestCase {
+    func testHostForms() throws {
+        let plain = try XCTUnwrap(ECRHost("123456789012.dkr.ecr.eu-west-1.amazonaws.com"))
+        XCTAssertEqual([plain.account, plain.region], ["123456789012", "eu-west-1"])
+        XCTAssertFalse(plain.fips || plain.dualStack)
+        XCTAssertEqual(try XCTUnwrap(ECRHost("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com")).fips, true)
+        let dual = try XCTUnwrap(ECRHost("123456789012.dkr-ecr.us-east-1.on.aws"))
+        XCTAssertTrue(dual.dualStack)
+        XCTAssertEqual(ECRHost("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")?.region, "cn-north-1")
+        XCTAssertEqual(ECRHost("123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn")?.dualStack, true)
+        XCTAssertEqual(ECRHost("123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov")?.region, "us-iso-east-1")
+        XCTAssertEqual(ECRHost("123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov")?.region, "us-isob-east-1")
+        XCTAssertEqual(ECRHost("123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu")?.region, "eusc-de-east-1")
+        XCTAssertEqual(ECRHost("123456789012.dkr.ecr.us-east-1.amazonaws.com:443")?.account, "123456789012")
+        XCTAssertNil(ECRHost("12345678901.dkr.ecr.us-east-1.amazonaws.com"))
+        XCTAssertNil(ECRHost("123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example"))
+        XCTAssertNil(ECRHost("registry.example.com"))
+        XCTAssertTrue(ECRHost.isPublic("public.ecr.aws"))
+        XCTAssertEqual(ECRHost(account: "123456789012", region: "us-east-1").host, "123456789012.dkr.ecr.us-east-1.amazonaws.com")
+        XCTAssertEqual(ECRHost(account: "123456789012", region: "us-east-1", fips: true).host, "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com")
+        XCTAssertEqual(ECRHost(account: "123456789012", region: "us-east-1", dualStack: true).host, "123456789012.dkr-ecr.us-east-1.on.aws")
+        XCTAssertEqual(ECRHost(account: "123456789012", region: "cn-north-1").host, "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")
+    }
+
+    func testEndpointsAndOverrides() throws {
+        func url(_ s: AWSService, _ r: String, fips: Bool = false, dual: Bool = false) throws -> String {
+            try AWSEnvironment.defaultEndpoint(s, region: r, fips: fips, dualStack: dual).absoluteString
+        }
+        XCTAssertEqual(try url(.ecr, "eu-west-1"), "https://api.ecr.eu-west-1.amazonaws.com/")
+        XCTAssertEqual(try url(.ecr, "us-east-1", fips: true), "https://ecr-fips.us-east-1.amazonaws.com/")
+        XCTAssertEqual(try url(.ecr, "us-east-1", dual: true), "https://api.ecr.us-east-1.api.aws/")
+        XCTAssertEqual(try url(.ecr, "cn-north-1"), "https://api.ecr.cn-north-1.amazonaws.com.cn/")
+        XCTAssertEqual(try url(.sts, "us-gov-west-1", fips: true), "https://sts-fips.us-gov-west-1.amazonaws.com/")
+        XCTAssertEqual(try url(.sts, "eu-west-1"), "https://sts.eu-west-1.amazonaws.com/")
+        XCTAssertEqual(try url(.ecrPublic, "us-east-1"), "https://api.ecr-public.us-east-1.amazonaws.com/")
+        XCTAssertThrowsError(try url(.ecr, "eu west"))
+
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-aws-empty-\(UUID().uuidString)").path
+        let env = try AWSEnvironment(environment: ["HOME": home, "AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_ECR": "http://127.0.0.1:2",
+                                                   "AWS_USE_FIPS_ENDPOINT": "true"])
+        XCTAssertEqual(try env.endpoint(.ecr, region: "us-east-1").absoluteString, "http://127.0.0.1:2")
+        XCTAssertEqual(try env.endpoint(.sts, region: "us-east-1").absoluteString, "http://127.0.0.1:1")
+        XCTAssertTrue(env.useFIPS)
+        let ignoring = try AWSEnvironment(environment: ["HOME": home, "AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"])
+        XCTAssertEqual(try ignoring.endpoint(.sts, region: "eu-west-1").absoluteString, "https://sts.eu-west-1.amazonaws.com/")
+        // Region order: --region, AWS_REGION, AWS_DEFAULT_REGION, profile, registry host.
+        XCTAssertEqual(try AWSEnvironment(environment: ["HOME": home, "AWS_REGION": "a-1", "AWS_DEFAULT_REGION": "b-1"], region: "c-1").region(), "c-1")
+        XCTAssertEqual(try AWSEnvironment(environment: ["HOME": home, "AWS_REGION": "a-1", "AWS_DEFAULT_REGION": "b-1"]).region(), "a-1")
+        XCTAssertEqual(try AWSEnvironment(environment: ["HOME": home, "AWS_DEFAULT_REGION": "b-1"]).region(), "b-1")
+        XCTAssertEqual(try AWSEnvironment(environment: ["HOME": home]).region(fallback: "d-1"), "d-1")
+        XCTAssertThrowsError(try AWSEnvironment(environment: ["HOME": home]).region())
+    }
+
+    func testRepositorySettings() throws {
+        let s = try ECRRepositorySettings.parse("IMMUTABLE,scan-on-push,KMS:arn:aws:kms:us-east-1:1:key/k")
+        XCTAssertEqual(s.mutability, .immutable)
+        XCTAssertTrue(s.scanOnPush)
+        XCTAssertEqual(s.encryption, .kms(key: "arn:aws:kms:us-east-1:1:key/k"))
+        XCTAssertEqual(try ECRRepositorySettings.parse("default"), ECRRepositorySettings())
+        XCTAssertThrowsError(try ECRRepositorySettings.parse("sometimes"))
+    }
+
+    func testTokenIsCachedInMemoryAndOnDiskAndRenewedAtHalfLife() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-ecr-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fake = FakeECR(lifetime: 12 * 3600)
+        let env = try AWSEnvironment(environment: ["HOME": dir.path], transport: fake)
+        let keys = StaticAWSCredentials(AWSCredentials(accessKeyID: "AKIDCACHE", secretAccessKey: "cache-secret-1"))
+        let docker = DockerConfigCredentials(configURL: dir.appendingPathComponent("docker/config.json"))
+        let host = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+        let provider = ECRCredentialProvider(environment: env, awsCredentials: keys, dockerConfig: docker, cacheDirectory: dir)
+        let first = try await provider.credential(for: host)
+        XCTAssertEqual(first?.username, "AWS")
+        XCTAssertEqual(first?.password, "fake-ecr-password-1")
+        _ = try await provider.credential(for: host)
+        XCTAssertEqual(fake.count, 1)
+        // A second process (new provider) reads the disk cache: mode 0600, no API call.
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("ecr-auth").path)
+        XCTAssertEqual(files.count, 1)
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("ecr-auth/" + files[0]).path)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        let again = ECRCredentialProvider(environment: env, awsCredentials: keys, dockerConfig: docker, cacheDirectory: dir)
+        let v1 = try await again.credential(for: host)?.password
+
+        XCTAssertEqual(v1, "fake-ecr-password-1")
+        XCTAssertEqual(fake.count, 1)
+        // Past half its lifetime: renewed.
+        let later = try await again.authorization(for: host, now: Date().addingTimeInterval(6 * 3600 + 1))
+        XCTAssertEqual(later.password, "fake-ecr-password-2")
+        // Other credentials (another identity) do not share the token.
+        let other = ECRCredentialProvider(environment: env, awsCredentials: StaticAWSCredentials(AWSCredentials(accessKeyID: "AKIDOTHER", secretAccessKey: "other-secret-1")),
+                                          dockerConfig: docker, cacheDirectory: dir)
+        _ = try await other.credential(for: host)
+        XCTAssertEqual(fake.count, 3)
+        // After a 401 the token is dropped and fetched anew.
+        await again.invalidate(registry: host)
+        let v2 = try await again.credential(for: host)?.password
+
+        XCTAssertEqual(v2, "fake-ecr-password-4")
+    }
+
+    func testDockerConfigEntryForTheHostWinsAndOtherHostsGoThere() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-ecr-docker-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("docker"), withIntermediateDirectories: true)
+        let host = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+        let config = #"{"auths":{"\#(host)":{"auth":"\#(Data("AWS:from-docker-config".utf8).base64EncodedString())"},"registry.example.com":{"auth":"\#(Data("u:p-example-1".utf8).base64EncodedString())"}}}"#
+        try Data(config.utf8).write(to: dir.appendingPathComponent("docker/config.json"))
+        let fake = FakeECR(lifetime: 3600)
+        let env = try AWSEnvironment(environment: ["HOME": dir.path], transport: fake)
+        let provider = ECRCredentialProvider(environment: env, awsCredentials: StaticAWSCredentials(AWSCredentials(accessKeyID: "AKID", secretAccessKey: "docker-secret-1")),
+                                             dockerConfig: DockerConfigCredentials(configURL: dir.appendingPathComponent("docker/config.json")), cacheDirectory: nil)
+        let v3 = try await provider.credential(for: host)?.password
+
+        XCTAssertEqual(v3, "from-docker-config")
+        let v4 = try await provider.credential(for: "registry.example.com")?.password
+
+        XCTAssertEqual(v4, "p-example-1")
+        let v5 = try await provider.credential(for: "234567890123.dkr.ecr.eu-west-1.amazonaws.com")?.password
+
+        XCTAssertEqual(v5, "fake-ecr-password-1")
+        XCTAssertEqual(fake.count, 1)
+    }
+}
+
+/// The ECR API against moto_server.
+final class ECRClientMotoTests: XCTestCase {
+    func testCreateDescribeAndToken() async throws {
+        let moto = try MotoHarness.require()
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-aws-moto-\(UUID().uuidString)").path
+        let env = try AWSEnvironment(environment: ["HOME": home, "AWS_ENDPOINT_URL_ECR": moto.moto, "AWS_ENDPOINT_URL_STS": moto.moto])
+        let credentials = AWSCredentials(accessKeyID: "AKIDMOTO", secretAccessKey: "moto-secret-1")
+        let ecr = try ECRClient(environment: env, region: "us-east-1")
+        let name = "unit/\(UUID().uuidString.lowercased().prefix(8))"
+        let created = try await ecr.createRepository(name, settings: ECRRepositorySettings(mutability: .immutable, scanOnPush: true, encryption: .kms(key: "arn:aws:kms:us-east-1:123456789012:key/k1"), tags: [("team", "core")]), credentials: credentials)
+        XCTAssertEqual(created.repositoryUri, "123456789012.dkr.ecr.us-east-1.amazonaws.com/\(name)")
+        XCTAssertEqual(created.imageTagMutability, "IMMUTABLE")
+        XCTAssertEqual(created.imageScanningConfiguration?.scanOnPush, true)
+        XCTAssertEqual(created.encryptionConfiguration?.encryptionType, "KMS")
+        let described = try await ecr.describeRepositories([name], credentials: credentials)
+        XCTAssertEqual(described.first?.repositoryName, name)
+        do {
+            _ = try await ecr.createRepository(name, settings: ECRRepositorySettings(), credentials: credentials)
+            XCTFail("expected RepositoryAlreadyExistsException")
+        } catch let error as AWSError {
+            XCTAssertEqual(error.code, "RepositoryAlreadyExistsException")
+        }
+        do {
+            _ = try await ecr.describeImages("missing-\(UUID().uuidString.lowercased().prefix(6))", selecting: .tag("1.0"), credentials: credentials)
+            XCTFail("expected RepositoryNotFoundException")
+        } catch let error as AWSError {
+            XCTAssertEqual(error.code, "RepositoryNotFoundException")
+        }
+        let v6 = try await ecr.describeImages(name, credentials: credentials)
+
+        XCTAssertEqual(v6, [])
+        let token = try await ecr.getAuthorizationToken(registryID: "123456789012", credentials: credentials)
+        XCTAssertEqual(token.username, "AWS")
+        XCTAssertFalse(token.password.isEmpty)
+        XCTAssertFalse(token.description.contains(token.password))
+        let identity = try await STSClient(environment: env, region: "us-east-1").getCallerIdentity(credentials: credentials)
+        XCTAssertEqual(identity.account, "123456789012")
+        _ = moto
+    }
+}
