@@ -106,8 +106,9 @@ public final class ImagePuller: Sendable {
     // MARK: resolving
 
     /// Resolves a reference to its root (index or manifest), stored in the store. A digest
-    /// reference is served from the store when present; a tag is asked from the registry unless
-    /// `resolveTags` is off and the resolution cache knows it.
+    /// reference is served from the store when present; a tag is asked from the registry (a
+    /// HEAD, then a GET only when the root is not in the store) unless `resolveTags` is off and
+    /// the resolution cache knows it.
     public func resolveRoot(_ reference: ImageReference) async throws -> FetchedManifest {
         if let digest = reference.digest {
             return try await manifest(Descriptor(mediaType: "", digest: digest, size: -1), from: reference)
@@ -118,6 +119,14 @@ public final class ImagePuller: Sendable {
             return root
         }
         let client = client(for: reference.registry)
+        // HEAD first: when the tag still names a root we have, nothing is downloaded (and
+        // registries that meter pulls, like Docker Hub, count GETs, not HEADs).
+        if let head = try? await client.manifestExists(reference.manifestReference, in: reference.repository), store.contains(head.digest) {
+            let root = try await manifest(Descriptor(mediaType: head.mediaType, digest: head.digest, size: -1), from: reference)
+            resolutions?.record(reference, root.descriptor)
+            onEvent?(.resolved(reference: reference.description, root: root.descriptor, cached: false))
+            return root
+        }
         let fetched = try await client.fetchManifest(reference.manifestReference, in: reference.repository)
         try put(fetched)
         resolutions?.record(reference, fetched.descriptor)

@@ -160,7 +160,10 @@ struct BuildCommand: AsyncParsableCommand {
         request.progress = console.buildEvents()
         request.keepFileTrees = outputList.contains { if case .local = $0 { return true } else { return false } }
         request.fetchBaseLayers = !outputList.isEmpty || pushing
-        let puller = try ImagePuller(cacheDirectory: URL(fileURLWithPath: cacheRoot), transport: registry.transport(console: console),
+        let pullTransport = registry.transport(console: console)
+        // Bases on ECR log in through the AWS credential chain, others through the docker config.
+        let puller = try ImagePuller(cacheDirectory: URL(fileURLWithPath: cacheRoot), transport: pullTransport,
+                                     credentials: try ECRPush.credentials(transport: pullTransport, profile: registry.profile),
                                      options: PullOptions(retry: RetryPolicy(maxRetries: registry.retries), resolveTags: pull))
         request.baseResolver = RegistryBaseResolver(puller: puller)
         console.step("building \(platformList.map(\.description).joined(separator: ", ")) from \(dockerfileName)")

@@ -73,7 +73,10 @@ struct CopyCommand: AsyncParsableCommand {
         do { sourceRef = try ImageReference(parsing: source) } catch { throw ValidationError("\(error)") }
         let targets = try destinations.map { try Self.destination($0, source: sourceRef.tag) }
         let fetches = FetchReporter(console: console)
-        let puller = try Pulling.puller(registry: registry, cacheDir: cacheDir, console: console, jobs: jobs)
+        let transport = registry.transport(console: console)
+        let credentials = try ECRPush.credentials(transport: transport, profile: registry.profile)
+        let puller = try Pulling.puller(registry: registry, cacheDir: cacheDir, console: console, jobs: jobs,
+                                        transport: transport, credentials: credentials)
         var root = try await puller.resolveRoot(sourceRef)
         if let wanted {
             if root.isIndex {
@@ -92,7 +95,7 @@ struct CopyCommand: AsyncParsableCommand {
         options.onFetch = { fetches.handle($0) }
         var rootDescriptor = root.descriptor
         rootDescriptor.platform = nil
-        try await push(rootDescriptor, store: puller.store, to: targets, options: options, console: console)
+        try await push(rootDescriptor, store: puller.store, to: targets, options: options, transport: transport, credentials: credentials, console: console)
     }
 
     private func copyFromLayout(_ path: String, wanted: Platform?, console: Console) async throws {
@@ -114,13 +117,15 @@ struct CopyCommand: AsyncParsableCommand {
             layoutTag = String(path[path.index(after: colon)...])
         }
         let targets = try destinations.map { try Self.destination($0, source: layoutTag) }
-        try await push(root, store: store, to: targets, options: try registry.pushOptions(jobs: jobs), console: console)
+        let transport = registry.transport(console: console)
+        try await push(root, store: store, to: targets, options: try registry.pushOptions(jobs: jobs), transport: transport,
+                       credentials: try ECRPush.credentials(transport: transport, profile: registry.profile), console: console)
     }
 
-    private func push(_ root: Descriptor, store: ContentStore, to targets: [ImageReference], options: PushOptions, console: Console) async throws {
+    private func push(_ root: Descriptor, store: ContentStore, to targets: [ImageReference], options: PushOptions,
+                      transport: HTTPClient, credentials: any CredentialProvider, console: Console) async throws {
         let progress = PushProgress(console: console)
-        let pusher = Pusher(store: store, transport: registry.transport(console: console), credentials: DockerConfigCredentials(),
-                            options: options, onEvent: { progress.handle($0) })
+        let pusher = Pusher(store: store, transport: transport, credentials: credentials, options: options, onEvent: { progress.handle($0) })
         let started = Date()
         let pushed = try await pusher.push(root, to: targets)
         progress.finish(seconds: Date().timeIntervalSince(started))

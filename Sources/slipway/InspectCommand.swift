@@ -199,11 +199,15 @@ struct InspectCommand: AsyncParsableCommand {
 
 /// How commands that read from registries set up a puller on the shared cache.
 enum Pulling {
+    /// ECR hosts log in through the AWS credential chain, every other host through the docker
+    /// config (as `push` does).
     static func puller(registry: RegistryOptions, cacheDir: String?, console: Console, jobs: Int = 4,
+                       transport: HTTPClient? = nil, credentials: (any CredentialProvider)? = nil,
                        onEvent: (@Sendable (PullEvent) -> Void)? = nil) throws -> ImagePuller {
-        try ImagePuller(cacheDirectory: CacheLocation.directory(cacheDir), transport: registry.transport(console: console),
-                        credentials: DockerConfigCredentials(),
-                        options: PullOptions(retry: RetryPolicy(maxRetries: registry.retries), jobs: jobs), onEvent: onEvent)
+        let transport = transport ?? registry.transport(console: console)
+        let credentials = try credentials ?? ECRPush.credentials(transport: transport, profile: registry.profile)
+        return try ImagePuller(cacheDirectory: CacheLocation.directory(cacheDir), transport: transport, credentials: credentials,
+                               options: PullOptions(retry: RetryPolicy(maxRetries: registry.retries), jobs: jobs), onEvent: onEvent)
     }
 
     /// The manifest of one platform out of an index (the error lists what the index has).
