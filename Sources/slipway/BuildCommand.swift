@@ -159,7 +159,8 @@ struct BuildCommand: AsyncParsableCommand {
             storeDirectory: cacheRoot + "/store", scratchDirectory: scratch)
         request.progress = console.buildEvents()
         request.keepFileTrees = outputList.contains { if case .local = $0 { return true } else { return false } }
-        request.fetchBaseLayers = !outputList.isEmpty || pushing
+        // A push alone mounts or streams base layers from their registry; files need them here.
+        request.fetchBaseLayers = !outputList.isEmpty
         let pullTransport = registry.transport(console: console)
         // Bases on ECR log in through the AWS credential chain, others through the docker config.
         let puller = try ImagePuller(cacheDirectory: URL(fileURLWithPath: cacheRoot), transport: pullTransport,
@@ -183,7 +184,8 @@ struct BuildCommand: AsyncParsableCommand {
         var pushedNames: [String] = []
         if pushing {
             let pushed = try await PushRunner.push(root: result.root, store: result.store, references: tags, registry: registry,
-                                                   jobs: jobs ?? 4, console: console)
+                                                   jobs: jobs ?? 4, console: console,
+                                                   blobSources: result.blobSources, blobCache: result.store)
             pushedNames = pushed.map { $0.reference.description }
         }
         if let metadataFile {

@@ -58,8 +58,11 @@ struct RegistryOptions: ParsableArguments {
 /// Pushes a stored image to references, rendering progress, printing each pushed reference
 /// (`REGISTRY/REPO:TAG@sha256:…`) on stdout.
 enum PushRunner {
+    /// `blobSources`: base layers the store may lack, with the image each came from; the
+    /// pusher mounts them within a registry or streams them through `blobCache`.
     static func push(root: Descriptor, store: ContentStore, references: [String], registry: RegistryOptions,
-                     jobs: Int, console: Console) async throws -> [PushedReference] {
+                     jobs: Int, console: Console, blobSources: [Digest: String] = [:],
+                     blobCache: ContentStore? = nil) async throws -> [PushedReference] {
         let refs = try references.map { text -> ImageReference in
             do { return try ImageReference(parsing: text) } catch { throw ValidationError("\(error)") }
         }
@@ -72,12 +75,22 @@ enum PushRunner {
         }
         let started = Date()
         let pushed = try await ECRPush.retryingUnauthorized(refs, credentials: credentials, createRepository: registry.createRepository != nil) {
+            var options = try registry.pushOptions(jobs: jobs)
+            for (digest, source) in blobSources {
+                if let reference = try? ImageReference(parsing: source) { options.blobSources[digest] = [reference] }
+            }
+            options.blobCache = blobCache
             let pusher = Pusher(store: store, transport: transport, credentials: credentials,
-                                options: try registry.pushOptions(jobs: jobs), onEvent: { progress.handle($0) })
+                                options: options, onEvent: { progress.handle($0) })
             return try await pusher.push(root, to: refs)
         }
         progress.finish(seconds: Date().timeIntervalSince(started))
-        for reference in pushed { console.result(reference.description) }
+        for reference in pushed {
+            if reference.alreadyPublished {
+                console.step("\(reference.reference) already published at \(reference.digest) (immutable tag): nothing to do")
+            }
+            console.result(reference.description)
+        }
         return pushed
     }
 }

@@ -43,6 +43,14 @@ final class RegistryBaseTests: XCTestCase {
         let output = try Run.command(Run.slipway, ["build", "--platform", "linux/amd64", "-t", target, "--push", "--progress", "plain", context],
                                      environment: env)
         XCTAssertEqual(output.status, 0, output.stderr)
+        XCTAssertTrue(output.stderr.contains("mounted from"), "base layers are mounted, not re-uploaded: \(output.stderr)")
+        let blobs = work + "/cache/slipway/store/blobs/sha256"
+        let cachedBefore = Set(try FileManager.default.contentsOfDirectory(atPath: blobs))
+        let again = try Run.command(Run.slipway, ["build", "--platform", "linux/amd64", "-t", target, "--push", "--progress", "plain", context],
+                                    environment: env)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("0 blobs uploaded"), again.stderr)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: blobs)), cachedBefore, "a second build downloads nothing new")
         let creds = ["--cert-dir", registry.certsDir + "/" + registry.basic, "--creds", "\(registry.user):\(registry.password)"]
         let baseManifest = try Run.json(Run.tool("skopeo", ["inspect", "--raw"] + creds + ["docker://\(base)"]))
         let derived = try Run.json(Run.tool("skopeo", ["inspect", "--raw"] + creds + ["docker://\(target)"]))
