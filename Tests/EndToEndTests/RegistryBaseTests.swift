@@ -68,6 +68,44 @@ final class RegistryBaseTests: XCTestCase {
         XCTAssertEqual(c["Cmd"] as? [String], ["/srv/app"])
     }
 
+    /// Two platforms FROM a multi-platform index (umoci images, pushed by skopeo --all), with
+    /// COPY --from=IMAGE, --chown by name and the base's whiteout; unpacked with umoci.
+    func testTwoPlatformsFromARegistryIndexWithCopyFromImage() throws {
+        let images = try PullTestImages.make(in: work, marker: "registry-base-\(UUID().uuidString)")
+        let base = "\(registry.basic)/bases/multi:\(UUID().uuidString.prefix(8).lowercased())"
+        try images.pushIndex(to: base, host: registry.basic, registry: registry)
+        let context = work + "/ctx"
+        try Run.write(["Dockerfile": """
+            FROM \(base)
+            COPY --chown=web:www app.txt /srv/app.txt
+            COPY --from=\(base) /bin/tool /copied-tool
+            """, "app.txt": "app"], under: context)
+        let out = work + "/layout"
+        let output = try Run.command(Run.slipway, ["build", "--platform", "linux/amd64,linux/arm64", "--progress", "quiet",
+                                                   "--output", "type=oci,dest=\(out),tar=false", "-t", "derived:1", context], environment: env)
+        XCTAssertEqual(output.status, 0, output.stderr)
+        for arch in ["amd64", "arm64"] {
+            let single = work + "/single-\(arch)"
+            _ = try Run.tool("skopeo", ["copy", "--override-arch", arch, "oci:\(out):1", "oci:\(single):img"])
+            let bundle = work + "/unpacked-\(arch)"
+            _ = try Run.tool("umoci", ["unpack", "--rootless", "--image", "\(single):img", bundle])
+            let rootfs = bundle + "/rootfs"
+            XCTAssertEqual(try String(contentsOfFile: rootfs + "/copied-tool", encoding: .utf8), "#!/bin/sh\necho \(arch)\n",
+                           "COPY --from=IMAGE takes the same platform's file")
+            XCTAssertEqual(try String(contentsOfFile: rootfs + "/srv/app.txt", encoding: .utf8), "app")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: rootfs + "/srv/old.txt"), "the base's whiteout holds")
+            XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: rootfs + "/bin/sh"), "tool")
+            let config = try Run.json(Run.tool("skopeo", ["inspect", "--config", "--raw", "--override-arch", arch, "oci:\(out):1"]))
+            XCTAssertTrue(((config["config"] as? [String: Any])?["Env"] as? [String] ?? []).contains("BASE=\(arch)"))
+        }
+        let manifest = try Run.json(Run.tool("skopeo", ["inspect", "--raw", "oci:\(work)/single-arm64:img"]))
+        let layers = try XCTUnwrap(manifest["layers"] as? [[String: Any]])
+        let ours = try XCTUnwrap(layers[layers.count - 2]["digest"] as? String)
+        let listing = try Run.tool("bsdtar", ["-tvf", work + "/single-arm64/blobs/sha256/" + ours.dropFirst(7), "--numeric-owner"])
+        let line = try XCTUnwrap(listing.split(separator: "\n").first { $0.hasSuffix("srv/app.txt") })
+        XCTAssertTrue(line.contains(" 33 ") && line.contains(" 44 "), "--chown=web:www from the base's /etc/passwd: \(line)")
+    }
+
     func testMissingPlatformFailsBeforeAnyWork() throws {
         let base = try publishBase()
         let context = work + "/ctx"
