@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 import Registry
 
 /// Anything that yields AWS credentials (the chain, or fixed ones in tests).
@@ -261,18 +262,6 @@ enum ProcessCredentialSource {
         group.wait()
         process.waitUntilExit()
         return (process.terminationStatus, outData, errBox.withLock { $0 })
-    }
-}
-
-/// A value behind a lock (the AWS module's own, small like Registry's).
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// One challenge of a `WWW-Authenticate` header (RFC 7235): a scheme and its parameters,
 /// e.g. `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="…"`.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import OCI
 
 /// Runs registry work for synchronous callers (the builder). The work runs as a task whose
 /// every job goes to a dispatch queue of its own, never to Swift's cooperative pool: a caller

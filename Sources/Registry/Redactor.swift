@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// Masks secrets in anything that may reach a terminal, a log or an error message: header values
 /// of `Authorization`-like headers, bearer/basic credentials, token and password fields in JSON
@@ -57,20 +58,5 @@ public enum Redactor {
             result = regex.stringByReplacingMatches(in: result, range: range, withTemplate: template)
         }
         return result
-    }
-}
-
-/// A value behind a lock: the one synchronisation primitive of this module, small enough to
-/// reason about (no lock is ever held across a call out of the module or an await).
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// Runs a program to completion with posix_spawn, feeding stdin and collecting stdout/stderr.
 /// Not Foundation's `Process`: on Linux, a child spawned from a dispatch thread inherits that
