@@ -1,3 +1,4 @@
+import AWS
 import ArgumentParser
 import Foundation
 import OCI
@@ -122,15 +123,24 @@ struct CopyCommand: AsyncParsableCommand {
                        credentials: try ECRPush.credentials(transport: transport, profile: registry.profile), console: console)
     }
 
+    /// Creates missing ECR repositories first with `--create-repository`, retries once with a
+    /// fresh ECR token after a 401, and explains an ECR `NAME_UNKNOWN` (as `push` does).
     private func push(_ root: Descriptor, store: ContentStore, to targets: [ImageReference], options: PushOptions,
-                      transport: HTTPClient, credentials: any CredentialProvider, console: Console) async throws {
+                      transport: HTTPClient, credentials: ECRCredentialProvider, console: Console) async throws {
+        if let spec = registry.createRepository {
+            try await ECRPush.ensureRepositories(targets, settings: try ECRPush.settings(spec), credentials: credentials, console: console)
+        }
         let progress = PushProgress(console: console)
-        let pusher = Pusher(store: store, transport: transport, credentials: credentials, options: options, onEvent: { progress.handle($0) })
         let started = Date()
-        let pushed = try await pusher.push(root, to: targets)
+        let pushed = try await ECRPush.retryingUnauthorized(targets, credentials: credentials, createRepository: registry.createRepository != nil) {
+            let pusher = Pusher(store: store, transport: transport, credentials: credentials, options: options, onEvent: { progress.handle($0) })
+            return try await pusher.push(root, to: targets)
+        }
         progress.finish(seconds: Date().timeIntervalSince(started))
         for reference in pushed {
-            if reference.alreadyPublished { console.step("\(reference.reference): immutable tag already published at \(reference.digest)") }
+            if reference.alreadyPublished {
+                console.step("\(reference.reference) already published at \(reference.digest) (immutable tag): nothing to do")
+            }
             console.result(reference.description)
         }
     }

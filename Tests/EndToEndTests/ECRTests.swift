@@ -2,9 +2,11 @@ import Foundation
 import XCTest
 
 /// scripts/test-moto: moto_server (ECR, STS), the metadata server, and a TLS docker-registry
-/// answering for 123456789012.dkr.ecr.us-east-1.amazonaws.com with user AWS and moto's token.
+/// answering for 123456789012.dkr.ecr.us-east-1.amazonaws.com with user AWS and moto's token,
+/// behind ecr-proxy.py (ECR's data-plane behaviour); `registry` is the proxy's address.
 enum TestMoto {
     struct Settings {
+        var dir: String
         var moto: String
         var metadata: String
         var registry: String
@@ -35,12 +37,12 @@ enum TestMoto {
                 if pair.count == 2 { env[pair[0]] = pair[1] }
             }
         }
-        guard let moto = env["SLIPWAY_TEST_MOTO_ENDPOINT"], let metadata = env["SLIPWAY_TEST_METADATA_ENDPOINT"],
+        guard let dir = env["SLIPWAY_TEST_MOTO_DIR"], let moto = env["SLIPWAY_TEST_MOTO_ENDPOINT"], let metadata = env["SLIPWAY_TEST_METADATA_ENDPOINT"],
               let registry = env["SLIPWAY_TEST_ECR_REGISTRY"], let host = env["SLIPWAY_TEST_ECR_HOST"],
               let ca = env["SLIPWAY_TEST_ECR_CA"], let certs = env["SLIPWAY_TEST_ECR_CERTS_DIR"] else {
             throw NSError(domain: "moto", code: 2, userInfo: [NSLocalizedDescriptionKey: "moto settings missing"])
         }
-        return Settings(moto: moto, metadata: metadata, registry: registry, host: host, ca: ca, certsDir: certs)
+        return Settings(dir: dir, moto: moto, metadata: metadata, registry: registry, host: host, ca: ca, certsDir: certs)
     }
 
     static func require() throws -> Settings {
