@@ -10,8 +10,10 @@ final class Contexts: @unchecked Sendable {
     private var namedCache: [String: BuildContext] = [:]
     private let lock = NSLock()
     private var extractions: [String: [LayerEntry]?] = [:]
-    /// Bound on what one ADD archive may expand to (a decompression bomb stops here).
-    static let maxArchiveBytes: Int64 = 8 << 30
+    /// Bound on what one ADD archive may expand to (a decompression bomb stops here) and on one
+    /// ADD download: 8 GiB, or `SLIPWAY_MAX_ARCHIVE_BYTES` when set to a positive number (tests).
+    static let maxArchiveBytes: Int64 = ProcessInfo.processInfo.environment["SLIPWAY_MAX_ARCHIVE_BYTES"]
+        .flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 8 << 30
 
     init(request: BuildRequest) throws {
         self.request = request
