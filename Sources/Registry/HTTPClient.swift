@@ -38,7 +38,8 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
         public init() {}
 
         /// `SSL_CERT_FILE`, `SSL_CERT_DIR`, `SLIPWAY_CONNECT_TO` (comma-separated),
-        /// `SLIPWAY_INSECURE_REGISTRIES` (comma-separated), `/etc/docker/certs.d` and
+        /// `SLIPWAY_INSECURE_REGISTRIES` (comma-separated), `SLIPWAY_LOW_SPEED_TIME` (seconds;
+        /// the fault tests shorten it so a stalled transfer is abandoned quickly), `/etc/docker/certs.d` and
         /// `$HOME/.config/slipway/certs.d`. Proxies (`https_proxy`, `no_proxy`, …) are read by curl.
         public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Configuration {
             var c = Configuration()
@@ -46,6 +47,7 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
             c.caDirectory = env["SSL_CERT_DIR"].flatMap { $0.isEmpty ? nil : $0 }
             c.connectTo = (env["SLIPWAY_CONNECT_TO"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             c.insecureHosts = Set((env["SLIPWAY_INSECURE_REGISTRIES"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            if let seconds = env["SLIPWAY_LOW_SPEED_TIME"].flatMap(TimeInterval.init), seconds >= 1 { c.lowSpeedTime = seconds }
             c.certsDirectories = ["/etc/docker/certs.d"]
             let home = env["HOME"] ?? NSHomeDirectory()
             c.certsDirectories.append("\(home)/.config/slipway/certs.d")
@@ -181,6 +183,10 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             debug("✗ \(request.method) \(request.url.absoluteString): \(message)")
             throw RegistryError.transport(host: host, message: message, retryable: Self.isRetryable(code))
+        }
+        guard state.headersComplete else {
+            debug("✗ \(request.method) \(request.url.absoluteString): connection closed inside the response headers")
+            throw RegistryError.transport(host: host, message: "connection closed inside the response headers", retryable: true)
         }
         var status = 0
         slipway_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -356,6 +362,9 @@ final class TransferState {
     var status = 0
     var followingRedirects = true
     var failure: RegistryError?
+    /// Whether the last response's header block ended with its blank line (curl accepts a
+    /// connection closed inside the headers as a complete response).
+    var headersComplete = false
     private var bodyFD: Int32 = -1
     private var sinkFD: Int32 = -1
     private var readOffset: Int64 = 0
@@ -387,10 +396,12 @@ final class TransferState {
         if trimmed.hasPrefix("HTTP/") {
             // A new response (after 100 Continue, or the final one): start over.
             headers = HTTPHeaders()
+            headersComplete = false
             let parts = trimmed.split(separator: " ", maxSplits: 2)
             status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
             return
         }
+        if trimmed.isEmpty { headersComplete = true }
         guard let colon = trimmed.firstIndex(of: ":") else { return }
         let name = String(trimmed[..<colon]).trimmingCharacters(in: .whitespaces)
         let value = String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: .whitespaces)

@@ -52,7 +52,15 @@ public final class RegistryClient: Sendable {
         func ping(_ base: URL, retrying: Bool) async throws -> HTTPResponse {
             let request = HTTPRequest(method: "GET", url: base.appendingPathComponent("v2/"), sink: .memory(limit: 1 << 20))
             guard retrying else { return try await transport.send(request) }
-            return try await retry.run("ping \(registry)", onRetry: retryReporter("ping \(registry)")) { try await self.transport.send(request) }
+            return try await retry.run("ping \(registry)", onRetry: retryReporter("ping \(registry)")) {
+                let response = try await self.transport.send(request)
+                // A 408/429/5xx answer to the ping is as transient as on any other request.
+                if response.status == 408 || response.status == 429 || (500...599).contains(response.status) {
+                    throw RetryableFailure(error: self.statusError("ping /v2/", response),
+                                           retryAfter: RetryableFailure.parseRetryAfter(response.headers["Retry-After"]))
+                }
+                return response
+            }
         }
         var response: HTTPResponse
         var chosen = https
@@ -192,8 +200,9 @@ public final class RegistryClient: Sendable {
     /// Uploads a blob from a file, streaming it: one PUT when it fits in `chunkSize`, else PATCH
     /// chunks of `chunkSize` (raised to the registry's `OCI-Chunk-Min-Length`) then a closing PUT.
     /// The offset is tracked here, not read back from `Range` (ECR's lags), and both 201 and 202
-    /// are accepted for a PATCH (ECR answers 201). A failure mid-way restarts the upload with a
-    /// new session rather than resuming a session that may be broken.
+    /// are accepted for a PATCH (ECR answers 201). A transient failure of a PATCH resumes the
+    /// session when a status `GET` confirms the registry holds exactly the bytes before the chunk
+    /// or through it; any other failure restarts the upload with a new session.
     /// `progress` receives bytes sent so far (it may go back to 0 when the upload restarts).
     public func uploadBlob(_ descriptor: Descriptor, from file: URL, to repository: String, chunkSize: Int64 = 5 << 20,
                            progress: (@Sendable (Int64) -> Void)? = nil) async throws {
@@ -218,16 +227,44 @@ public final class RegistryClient: Sendable {
             while offset < size {
                 let length = min(chunk, size - offset)
                 let start = offset
-                var request = HTTPRequest(method: "PATCH", url: location,
-                                          headers: ["Content-Type": "application/octet-stream", "Content-Range": "\(start)-\(start + length - 1)"],
-                                          body: .file(path: file.path, offset: start, length: length))
-                if let progress { request.onUploadProgress = { progress(start + $0) } }
-                let response = try await send(request, scopes: scopes, operation: "\(what) (PATCH \(start)-\(start + length - 1))")
-                guard response.status == 202 || response.status == 201 || response.status == 204 else {
-                    throw uploadError("\(what) (PATCH at offset \(start))", response)
+                var attempt = 0
+                chunkLoop: while true {
+                    var request = HTTPRequest(method: "PATCH", url: location,
+                                              headers: ["Content-Type": "application/octet-stream", "Content-Range": "\(start)-\(start + length - 1)"],
+                                              body: .file(path: file.path, offset: start, length: length))
+                    if let progress { request.onUploadProgress = { progress(start + $0) } }
+                    do {
+                        let response = try await send(request, scopes: scopes, operation: "\(what) (PATCH \(start)-\(start + length - 1))")
+                        guard response.status == 202 || response.status == 201 || response.status == 204 else {
+                            throw uploadError("\(what) (PATCH at offset \(start))", response)
+                        }
+                        if let next = response.location { location = next }
+                        offset += length
+                        break chunkLoop
+                    } catch {
+                        // A transient failure of one chunk resumes the session when the registry
+                        // confirms where it stands (nothing of the chunk, or all of it); anything
+                        // else restarts the whole upload (the caller's retry).
+                        let failure: (RegistryError, TimeInterval?)
+                        switch error {
+                        case let f as RetryableFailure where f.error.isRetryable: failure = (f.error, f.retryAfter)
+                        case let e as RegistryError where e.isRetryable: failure = (e, nil)
+                        default: throw error
+                        }
+                        attempt += 1
+                        guard attempt <= retry.maxRetries else { throw error }
+                        let pause = retry.delay(attempt: attempt, retryAfter: failure.1)
+                        retryReporter("\(what) (chunk at \(start))")?(attempt, pause, failure.0)
+                        try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
+                        guard let (reached, next) = try? await uploadStatus(location, scopes: scopes, what: what),
+                              reached == start || reached == start + length else { throw error }
+                        location = next
+                        if reached == start + length {
+                            offset += length
+                            break chunkLoop
+                        }
+                    }
                 }
-                if let next = response.location { location = next }
-                offset += length
             }
             closing.url = location
         } else {
@@ -238,16 +275,32 @@ public final class RegistryClient: Sendable {
         let response = try await send(closing, scopes: scopes, operation: "\(what) (PUT)")
         guard response.status == 201 || response.status == 204 else { throw uploadError("\(what) (PUT)", response) }
         if let reported = response.headers["Docker-Content-Digest"], !reported.isEmpty, reported != descriptor.digest.description {
-            throw RegistryError.digestMismatch(what: "blob uploaded to \(registry)/\(repository)", expected: descriptor.digest, actual: reported)
+            // Never accepted; but the registry verified the bytes against `?digest=` itself, so a
+            // wrong header is more likely damage on the way back: upload again and re-check.
+            throw RetryableFailure(error: .digestMismatch(what: "blob uploaded to \(registry)/\(repository)", expected: descriptor.digest, actual: reported),
+                                   retryAfter: nil, forced: true)
         }
         progress?(size)
     }
 
-    /// An upload session the registry no longer knows (404 BLOB_UPLOAD_UNKNOWN, 416) is
+    /// `GET` on an upload session: the bytes the registry holds (from `Range: 0-N`; `0-0` is
+    /// read as nothing yet) and the session's next location.
+    private func uploadStatus(_ location: URL, scopes: [String], what: String) async throws -> (Int64, URL) {
+        let response = try await send(HTTPRequest(method: "GET", url: location, sink: .discard), scopes: scopes, operation: "\(what) (status)")
+        guard response.status == 204, let range = response.headers["Range"],
+              let end = range.split(separator: "-").last.flatMap({ Int64($0) }) else {
+            throw uploadError("\(what) (status)", response)
+        }
+        return (end == 0 ? 0 : end + 1, response.location ?? location)
+    }
+
+    /// An upload session the registry no longer knows (404 BLOB_UPLOAD_UNKNOWN or _INVALID, 416) is
     /// retryable: the retry starts a new session.
     private func uploadError(_ operation: String, _ response: HTTPResponse) -> Error {
         let error = statusError(operation, response)
-        if response.status == 404 && error.codes.contains("BLOB_UPLOAD_UNKNOWN") || response.status == 416 {
+        // (distribution answers 404 BLOB_UPLOAD_INVALID when a PATCH took effect but its answer
+        // was lost, so the session's state token is stale.)
+        if response.status == 404 && (error.codes.contains("BLOB_UPLOAD_UNKNOWN") || error.codes.contains("BLOB_UPLOAD_INVALID")) || response.status == 416 {
             return RetryableFailure(error: .transport(host: registry, message: "\(operation): upload session lost (HTTP \(response.status))", retryable: true), retryAfter: nil)
         }
         return error
@@ -336,7 +389,9 @@ public final class RegistryClient: Sendable {
                                                scopes: [Self.pushScope(repository)], operation: what)
             guard response.status == 201 || response.status == 200 || response.status == 202 else { throw self.statusError(what, response) }
             if let reported = response.headers["Docker-Content-Digest"], !reported.isEmpty, reported != digest.description {
-                throw RegistryError.digestMismatch(what: "manifest pushed to \(self.registry)/\(repository):\(reference)", expected: digest, actual: reported)
+                // Never accepted; sent again and re-checked (see uploadOnce).
+                throw RetryableFailure(error: .digestMismatch(what: "manifest pushed to \(self.registry)/\(repository):\(reference)", expected: digest, actual: reported),
+                                       retryAfter: nil, forced: true)
             }
         }
         return digest

@@ -36,7 +36,7 @@ public struct RetryPolicy: Sendable, Hashable {
                 return try await body()
             } catch let failure as RetryableFailure {
                 attempt += 1
-                guard attempt <= maxRetries, failure.error.isRetryable else { throw failure.error }
+                guard attempt <= maxRetries, failure.forced || failure.error.isRetryable else { throw failure.error }
                 let pause = delay(attempt: attempt, retryAfter: failure.retryAfter)
                 onRetry?(attempt, pause, failure.error)
                 try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
@@ -57,6 +57,9 @@ public struct RetryPolicy: Sendable, Hashable {
 struct RetryableFailure: Error {
     var error: RegistryError
     var retryAfter: TimeInterval?
+    /// Retried even though `error` on its own is not (a `Docker-Content-Digest` that does not
+    /// match what was sent: never accepted, but the request is sent again and re-verified).
+    var forced = false
 
     /// `Retry-After` as seconds or an HTTP date.
     static func parseRetryAfter(_ value: String?) -> TimeInterval? {
