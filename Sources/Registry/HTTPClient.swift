@@ -205,7 +205,13 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
         slipway_curl_setopt_ptr(h, CURLOPT_SHARE, share)
         slipway_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         slipway_curl_setopt_ptr(h, CURLOPT_USERAGENT, c.userAgent)
-        slipway_curl_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        // Blob uploads go over HTTP/1.1: one connection per parallel upload streams at full speed,
+        // where an HTTP/2 stream is held back by flow-control windows; everything else may use h2.
+        if case .file = request.body {
+            slipway_curl_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+        } else {
+            slipway_curl_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        }
         slipway_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
         slipway_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(c.connectTimeout * 1000))
         slipway_curl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, c.lowSpeedLimit)

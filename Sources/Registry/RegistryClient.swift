@@ -233,9 +233,11 @@ public final class RegistryClient: Sendable {
                                               headers: ["Content-Type": "application/octet-stream", "Content-Range": "\(start)-\(start + length - 1)"],
                                               body: .file(path: file.path, offset: start, length: length))
                     if let progress { request.onUploadProgress = { progress(start + $0) } }
+                    var sessionLost = false
                     do {
                         let response = try await send(request, scopes: scopes, operation: "\(what) (PATCH \(start)-\(start + length - 1))")
                         guard response.status == 202 || response.status == 201 || response.status == 204 else {
+                            sessionLost = response.status == 404 || response.status == 416
                             throw uploadError("\(what) (PATCH at offset \(start))", response)
                         }
                         if let next = response.location { location = next }
@@ -245,6 +247,7 @@ public final class RegistryClient: Sendable {
                         // A transient failure of one chunk resumes the session when the registry
                         // confirms where it stands (nothing of the chunk, or all of it); anything
                         // else restarts the whole upload (the caller's retry).
+                        if sessionLost { throw error }
                         let failure: (RegistryError, TimeInterval?)
                         switch error {
                         case let f as RetryableFailure where f.error.isRetryable: failure = (f.error, f.retryAfter)
@@ -254,10 +257,11 @@ public final class RegistryClient: Sendable {
                         attempt += 1
                         guard attempt <= retry.maxRetries else { throw error }
                         let pause = retry.delay(attempt: attempt, retryAfter: failure.1)
-                        retryReporter("\(what) (chunk at \(start))")?(attempt, pause, failure.0)
                         try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
                         guard let (reached, next) = try? await uploadStatus(location, scopes: scopes, what: what),
                               reached == start || reached == start + length else { throw error }
+                        // Reported only once resuming is certain (a restart is the caller's retry).
+                        retryReporter("\(what) (chunk at \(start))")?(attempt, pause, failure.0)
                         location = next
                         if reached == start + length {
                             offset += length
