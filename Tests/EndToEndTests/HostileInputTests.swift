@@ -71,9 +71,9 @@ final class HostileInputTests: XCTestCase {
         refused(try build(), "outside the build context")
     }
 
-    func testAbsoluteSymlinkResolvesInsideTheContext() throws {
-        // As in Docker, an absolute symlink in the context is resolved against the context root:
-        // `abs -> <work>/outside` names ctx/<work>/outside, which does not exist.
+    func testAbsoluteSymlinkIsNeverFollowedToTheHost() throws {
+        // `abs -> <work>/outside` names the host's file system: the build is refused and the
+        // host file is never read.
         try Run.write(["secret": "s"], under: work + "/outside")
         try Run.write(["Dockerfile": "FROM scratch\nCOPY abs/secret /s\n"], under: work + "/ctx")
         try FileManager.default.createSymbolicLink(atPath: work + "/ctx/abs", withDestinationPath: work + "/outside")
