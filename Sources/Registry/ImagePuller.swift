@@ -62,7 +62,7 @@ public final class ImagePuller: Sendable {
     public let options: PullOptions
     public let resolutions: TagResolutionCache?
     private let onEvent: (@Sendable (PullEvent) -> Void)?
-    private let clients = Locked<[String: RegistryClient]>([:])
+    private let clients: RegistryClients
     private let verified = Locked<Set<Digest>>([])
     private let inflight = Locked<[Digest: Task<Void, Error>]>([:])
 
@@ -75,6 +75,9 @@ public final class ImagePuller: Sendable {
         self.options = options
         self.resolutions = resolutions
         self.onEvent = onEvent
+        clients = RegistryClients(transport: transport, credentials: credentials, retry: options.retry) { what, attempt, delay, error in
+            onEvent?(.retrying(operation: what, attempt: attempt, delay: delay, error: error.description))
+        }
     }
 
     /// A puller on slipway's cache directory: blobs in `<cache>/store`, tag resolutions in
@@ -92,16 +95,9 @@ public final class ImagePuller: Sendable {
 
     /// The client for a registry, shared by every pull from it (one token cache).
     public func client(for registry: String) -> RegistryClient {
-        clients.withLock { clients in
-            if let c = clients[registry] { return c }
-            let onEvent = self.onEvent
-            let c = RegistryClient(registry: registry, transport: transport, credentials: credentials, retry: options.retry) { what, attempt, delay, error in
-                onEvent?(.retrying(operation: what, attempt: attempt, delay: delay, error: error.description))
-            }
-            clients[registry] = c
-            return c
-        }
+        clients.client(for: registry)
     }
+
 
     // MARK: resolving
 

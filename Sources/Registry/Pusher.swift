@@ -89,7 +89,7 @@ public final class Pusher: Sendable {
     public let credentials: any CredentialProvider
     public let options: PushOptions
     private let onEvent: (@Sendable (PushEvent) -> Void)?
-    private let clients = Locked<[String: RegistryClient]>([:])
+    private let clients: RegistryClients
     private let immutableHits = Locked<Set<String>>([])
     private let fetcher = Locked<ImagePuller?>(nil)
 
@@ -101,19 +101,14 @@ public final class Pusher: Sendable {
         self.credentials = credentials
         self.options = options
         self.onEvent = onEvent
+        clients = RegistryClients(transport: transport, credentials: credentials, retry: options.retry) { what, attempt, delay, error in
+            onEvent?(.retrying(operation: what, attempt: attempt, delay: delay, error: error.description))
+        }
     }
 
     /// The client for a registry, shared by every repository pushed there (one token cache).
     public func client(for registry: String) -> RegistryClient {
-        clients.withLock { clients in
-            if let c = clients[registry] { return c }
-            let onEvent = self.onEvent
-            let c = RegistryClient(registry: registry, transport: transport, credentials: credentials, retry: options.retry) { what, attempt, delay, error in
-                onEvent?(.retrying(operation: what, attempt: attempt, delay: delay, error: error.description))
-            }
-            clients[registry] = c
-            return c
-        }
+        clients.client(for: registry)
     }
 
     /// Pushes `root` (from the store) to every reference and returns one result per reference,
