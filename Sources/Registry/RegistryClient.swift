@@ -258,13 +258,20 @@ public final class RegistryClient: Sendable {
                         guard attempt <= retry.maxRetries else { throw error }
                         let pause = retry.delay(attempt: attempt, retryAfter: failure.1)
                         try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
-                        guard let (reached, next) = try? await uploadStatus(location, scopes: scopes, what: what),
-                              reached == start || reached == start + length else { throw error }
+                        // Resume wherever the registry stands within this chunk: none of it,
+                        // part of it (a connection cut mid-body), or all of it (a lost reply).
+                        // The status request can fail transiently too: ask a few times.
+                        var status: (Int64, URL)?
+                        for _ in 0..<3 where status == nil {
+                            status = try? await uploadStatus(location, scopes: scopes, what: what)
+                            if status == nil { try await Task.sleep(nanoseconds: UInt64(retry.delay(attempt: 1, retryAfter: nil) * 1e9)) }
+                        }
+                        guard let (reached, next) = status, reached >= start, reached <= start + length else { throw error }
                         // Reported only once resuming is certain (a restart is the caller's retry).
                         retryReporter("\(what) (chunk at \(start))")?(attempt, pause, failure.0)
                         location = next
-                        if reached == start + length {
-                            offset += length
+                        if reached > start {
+                            offset = reached
                             break chunkLoop
                         }
                     }
