@@ -11,7 +11,7 @@ struct Dispatcher {
     let epoch: String
     let jobs: LayerJobs
     /// Finds the source of a `COPY --from` (a stage, a named context, or the main context).
-    let copySource: (_ from: String?, _ line: Int) throws -> (CopySource, tree: FileTree?)
+    let copySource: (_ from: String?, _ line: Int) throws -> CopySource
     let prepareAdd: (_ url: String, _ checksum: String?, _ line: Int) throws -> CopyRequest.GeneratedFile
     let extractArchive: (String) throws -> [LayerEntry]?
     /// Whether anything reads the stage's file tree after the instruction being dispatched.
@@ -176,7 +176,7 @@ struct Dispatcher {
         }
         var from: String?
         if let raw = command.from { from = try expand(raw, state, line) }
-        let (source, sourceTree) = try copySource(from, line)
+        let source = try copySource(from, line)
         var owner: (uid: Int, gid: Int)?
         if let raw = command.chown {
             owner = try UserLookup.resolve(try expand(raw, state, line), in: state.tree)
@@ -189,7 +189,6 @@ struct Dispatcher {
             owner: owner, chmod: chmod, parents: command.parents,
             excludes: try command.excludes.map { try expand($0, state, line) },
             extractArchive: unpack ? extractArchive : nil)
-        _ = sourceTree
         let planKey = ["copy", state.tree.lineage, source.identity, request.fingerprint].joined(separator: "\u{0}")
         if let hit = jobs.cachedPlan(planKey) {
             state.tree = hit.tree

@@ -163,18 +163,18 @@ final class PlatformBuild {
         return state
     }
 
-    private func source(_ from: String?, line: Int, stage: Int) throws -> (CopySource, tree: FileTree?) {
-        guard let from else { return (ContextSource(context: contexts.main), nil) }
+    private func source(_ from: String?, line: Int, stage: Int) throws -> CopySource {
+        guard let from else { return ContextSource(context: contexts.main) }
         if let index = stageIndex(from) {
             guard index != stage else {
                 throw BuildError("COPY --from=\(from) refers to its own stage", file: request.dockerfileName, line: line)
             }
             var state = try build(index)
             try state.materializeTree()
-            return (TreeSource(tree: state.tree, name: "stage '\(from)'"), state.tree)
+            return TreeSource(tree: state.tree, name: "stage '\(from)'")
         }
         if let context = try contexts.named(from) {
-            return (ContextSource(context: context), nil)
+            return ContextSource(context: context)
         }
         let image: BaseImage
         if case .ociLayout(let path, let reference)? = request.namedContexts[from] {
@@ -186,7 +186,7 @@ final class PlatformBuild {
                              file: request.dockerfileName, line: line)
         }
         let tree = try image.loadTree()
-        return (TreeSource(tree: tree, name: "image '\(from)'"), tree)
+        return TreeSource(tree: tree, name: "image '\(from)'")
     }
 }
 
