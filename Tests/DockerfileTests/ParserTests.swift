@@ -283,4 +283,22 @@ final class ParserTests: XCTestCase {
         XCTAssertNil(try DockerfileParser.parseHeredoc("<<a<b"))
         XCTAssertEqual(DockerfileParser.chompHeredocContent("\t\ta\n b\n\t"), "a\n b\n")
     }
+
+    /// Heredoc words come from the shell lexer in BuildKit's heredoc modes, quirks included.
+    func testHeredocWordsLexLikeBuildKit() throws {
+        // A nested `${name:-...}` empties the word being built (BuildKit's shared word buffer),
+        // so the `<<` before it is lost and no heredoc opens; a plain `${name}` keeps it.
+        XCTAssertEqual(try DockerfileParser.heredocsFromLine("RUN <<${X:-EOF}").map(\.name), [])
+        XCTAssertEqual(try DockerfileParser.heredocsFromLine("RUN <<EOF${X:-a} <<B").map(\.name), ["B"])
+        XCTAssertEqual(try DockerfileParser.heredocsFromLine("RUN <<E${X}").map(\.name), ["E${X}"])
+        // The escape character is always `\`, quotes and escapes are kept in the line's words.
+        XCTAssertEqual(try DockerfileParser.heredocsFromLine("RUN <<\"E\\\"F\" <<'G H'").map(\.name), ["E\"F", "G H"])
+        // Go's text/scanner skips a byte-order mark at the start of the name.
+        XCTAssertEqual(try DockerfileParser.parseHeredoc("<<\u{FEFF}EOF")?.name, "EOF")
+        // Go renders the missing character after `${X` as U+FFFD.
+        XCTAssertThrowsError(try DockerfileParser.parseHeredoc("<<${X")) {
+            XCTAssertEqual(($0 as? SyntaxError)?.message,
+                           "failed to process \"${X\": unsupported modifier (\u{FFFD}) in substitution")
+        }
+    }
 }

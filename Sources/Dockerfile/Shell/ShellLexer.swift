@@ -31,6 +31,10 @@ public struct ShellLexer: Sendable {
     /// Leave references to unset variables verbatim instead of expanding them to nothing
     /// (BuildKit `SkipUnsetEnv`), for expansions that a later stage completes.
     public var skipUnsetEnv = false
+    /// Reproduce BuildKit's word buffer shared between nesting levels in the word list
+    /// (see ``processWords(_:env:)``). Only heredoc detection turns this on: which words of a
+    /// line open a heredoc must come out exactly as BuildKit's parser decides.
+    var sharedWordBuffer = false
 
     let escapeScalar: Unicode.Scalar
 
@@ -63,10 +67,18 @@ public struct ShellLexer: Sendable {
     /// Deliberate divergence: BuildKit ≥ v0.15 shares one word buffer between nesting
     /// levels, so a word's text before a `${name:-...}`-style expansion is lost in the word
     /// list (`a${X:-b}` splits to `["b"]` although the string result is `ab`). That is an
-    /// upstream bug no corpus case exercises; this implementation keeps the text (`["ab"]`).
+    /// upstream bug no corpus case exercises; this implementation keeps the text (`["ab"]`)
+    /// unless `sharedWordBuffer` is set.
     public func processWords(_ word: String, env: [String: String]) throws -> [String] {
         var state = ShellWordState(lexer: self, word: word, env: env)
         return try state.process().words
+    }
+
+    /// The words of `text` with no variable set, and failures carrying the bare message
+    /// (no `failed to process` prefix): heredoc detection quotes the text its own way.
+    func wordsWithoutEnvironment(_ text: String) throws -> [String] {
+        var state = ShellWordState(lexer: self, word: text, env: [:])
+        return try state.processStopOn(nil, rawEscapes: rawEscapes).words
     }
 }
 

@@ -32,6 +32,13 @@ struct ShellWordSplitter {
         inWord = true
     }
 
+    /// Forgets the text of the word being built, as BuildKit's shared word buffer does when a
+    /// nested expansion starts (see `ShellLexer.sharedWordBuffer`). `inWord` stays as it was,
+    /// which is what upstream leaves behind.
+    mutating func dropPartialWord() {
+        word = String.UnicodeScalarView()
+    }
+
     mutating func finish() -> [String] {
         if !word.isEmpty {
             words.append(String(word))

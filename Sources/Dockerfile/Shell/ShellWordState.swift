@@ -8,6 +8,9 @@ struct ShellWordState {
     var rawEscapes: Bool
     var matched: Set<String> = []
     var unmatched: Set<String> = []
+    /// How many `processStopOn` runs have started, so that a level can tell whether a nested
+    /// one ran while it processed a character (for `ShellLexer.sharedWordBuffer`).
+    var runsStarted = 0
 
     init(lexer: ShellLexer, word: String, env: [String: String]) {
         self.lexer = lexer
@@ -43,30 +46,36 @@ struct ShellWordState {
         let saved = rawEscapes
         rawEscapes = raw
         defer { rawEscapes = saved }
+        runsStarted += 1
 
         while let ch = peek() {
             if let stop, ch == stop {
                 pos += 1
                 return (String(result), words.finish())
             }
+            let runsBefore = runsStarted
+            let special: (value: String, splits: Bool)?
             switch ch {
             case "$":
-                let value = try processDollar()
-                result.append(contentsOf: value.unicodeScalars)
-                words.addString(value)
+                special = (try processDollar(), true)
             case "<":
-                let value = processPossibleHeredoc()
-                result.append(contentsOf: value.unicodeScalars)
-                words.addRawString(value)
+                special = (processPossibleHeredoc(), false)
             case "'" where !lexer.skipProcessQuotes:
-                let value = try processSingleQuote()
-                result.append(contentsOf: value.unicodeScalars)
-                words.addRawString(value)
+                special = (try processSingleQuote(), false)
             case "\"" where !lexer.skipProcessQuotes:
-                let value = try processDoubleQuote()
-                result.append(contentsOf: value.unicodeScalars)
-                words.addRawString(value)
+                special = (try processDoubleQuote(), false)
             default:
+                special = nil
+            }
+            if let special {
+                if lexer.sharedWordBuffer && runsStarted != runsBefore { words.dropPartialWord() }
+                result.append(contentsOf: special.value.unicodeScalars)
+                if special.splits {
+                    words.addString(special.value)
+                } else {
+                    words.addRawString(special.value)
+                }
+            } else {
                 pos += 1
                 if ch == lexer.escapeScalar {
                     if rawEscapes {
