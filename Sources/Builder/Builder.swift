@@ -3,31 +3,35 @@ import Foundation
 import Layers
 import OCI
 
-/// The build pipeline: Dockerfile → per-platform stage states (metadata only) → every
-/// distinct layer written once, concurrently → configs, manifests and index in the store.
+/// The build pipeline, in phases: Dockerfile → a stage graph per platform (what the target
+/// needs; RUN refused here) → every image those stages use resolved, and the layers planning
+/// will read fetched (async: the only phase that touches the network before export) →
+/// per-platform stage states (metadata only, synchronous) → every distinct layer written
+/// once, concurrently → configs, manifests and index in the store.
 public enum Builder {
-    public static func build(_ request: BuildRequest) throws -> BuildResult {
+    public static func build(_ request: BuildRequest) async throws -> BuildResult {
         let plan = try parse(request)
         let target = try targetIndex(plan, request: request)
-        let referenced = try refuseRun(plan, target: target, request: request)
+        var platforms: [Platform] = []
+        for platform in request.platforms where !platforms.contains(platform) { platforms.append(platform) }
+        var graphs = try platforms.map { try StageGraph(plan: plan, platform: $0, target: target, request: request) }
+        try refuseRun(plan, graphs: graphs, request: request)
 
         let store = try ContentStore(root: URL(fileURLWithPath: request.storeDirectory))
         let contexts = try Contexts(request: request)
-        let jobs = LayerJobs()
-        let bases = BaseImages(store: store, scratch: request.scratchDirectory, resolver: request.baseResolver)
-        var platforms: [Platform] = []
-        for platform in request.platforms where !platforms.contains(platform) { platforms.append(platform) }
+        let bases = try await BaseImages.prepare(&graphs, request: request, store: store)
+        // Stages reached only through a `COPY --from=$NAME` that needed the bases' ENV.
+        try refuseRun(plan, graphs: graphs, request: request)
 
+        let jobs = LayerJobs()
         var states: [(Platform, StageState)] = []
         var blobSources: [Digest: String] = [:]
         var baseImages: [BaseImage] = []
-        for platform in platforms {
-            let build = try PlatformBuild(plan: plan, platform: platform, request: request, contexts: contexts, jobs: jobs, bases: bases)
-            build.targetIndex = target
-            build.referencedStages = referenced
-            var state = try build.build(target)
+        for graph in graphs {
+            let build = PlatformBuild(graph: graph, request: request, contexts: contexts, jobs: jobs, bases: bases)
+            var state = try build.build(graph.target)
             if request.keepFileTrees { try state.materializeTree() }
-            states.append((platform, state))
+            states.append((graph.platform, state))
             blobSources.merge(build.blobSources) { first, _ in first }
             baseImages += build.baseImages
         }
@@ -47,7 +51,7 @@ public enum Builder {
         let (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels,
                                                     annotations: annotations, store: store)
         if request.fetchBaseLayers {
-            for image in baseImages { try bases.fetchLayers(of: image) }
+            for image in baseImages { try await bases.fetchLayers(of: image) }
         }
         return BuildResult(root: root, images: images, blobSources: blobSources, store: store,
                            warnings: unusedArgWarnings(plan, request: request))
@@ -74,42 +78,10 @@ public enum Builder {
     }
 
     /// RUN cannot be executed without a container runtime: find it in any stage the target
-    /// needs before any work starts, so the user learns it at once.
-    /// Returns the stages other stages refer to.
-    @discardableResult
-    static func refuseRun(_ plan: DockerfilePlan, target: Int, request: BuildRequest) throws -> Set<Int> {
-        var globals: [String: String] = [:]
-        if let platform = request.platforms.first { globals = Variables.platformArgs(target: platform, build: .host) }
-        let lexer = ShellLexer(escapeToken: plan.escapeToken)
-        for definition in plan.globalArgs {
-            globals[definition.name] = request.buildArgs[definition.name] ?? definition.defaultValue.flatMap { try? lexer.processWord($0, env: globals) }
-        }
-        func index(of reference: String) -> Int? {
-            let expanded = ((try? lexer.processWord(reference, env: globals)) ?? reference).lowercased()
-            if let i = plan.stages.firstIndex(where: { $0.name == expanded }) { return i }
-            return Int(expanded).flatMap { plan.stages.indices.contains($0) ? $0 : nil }
-        }
-        var needed: Set<Int> = []
-        var referenced: Set<Int> = []
-        var queue = [target]
-        while let next = queue.popLast() {
-            guard needed.insert(next).inserted else { continue }
-            let stage = plan.stages[next]
-            if let base = index(of: stage.baseImage), base < next { queue.append(base); referenced.insert(base) }
-            for instruction in stage.instructions {
-                if case .copy(let command) = instruction.kind, let from = command.from {
-                    if let source = index(of: from) {
-                        queue.append(source)
-                        referenced.insert(source)
-                    } else if from.contains("$") {
-                        // Not resolvable here: keep every tree rather than guess.
-                        referenced.formUnion(plan.stages.indices)
-                    }
-                }
-            }
-            if stage.baseImage.contains("$") { referenced.formUnion(plan.stages.indices) }
-        }
-        let runs = needed.sorted().flatMap { plan.stages[$0].instructions }.filter {
+    /// needs, for any platform, before any work starts, so the user learns it at once.
+    static func refuseRun(_ plan: DockerfilePlan, graphs: [StageGraph], request: BuildRequest) throws {
+        let needed = graphs.reduce(into: Set<Int>()) { $0.formUnion($1.needed) }
+        let runs = needed.flatMap { plan.stages[$0].instructions }.filter {
             if case .run = $0.kind { return true }
             return false
         }
@@ -117,7 +89,6 @@ public enum Builder {
             throw BuildError("RUN needs a container runtime; slipway builds without one — produce those files before the build (e.g. cross-compile) and COPY them",
                              file: request.dockerfileName, line: first.line)
         }
-        return referenced
     }
 
     static func unusedArgWarnings(_ plan: DockerfilePlan, request: BuildRequest) -> [String] {

@@ -53,18 +53,28 @@ public struct OCILayoutReader: Sendable {
 
     /// Copies a blob into a store (hard link when possible), verifying it on the way.
     public func copyBlob(_ digest: Digest, into store: ContentStore) throws {
-        if store.contains(digest) { return }
-        let ingest = store.makeIngestURL()
-        if link(blobPath(digest), ingest.path) != 0 {
-            do { try FileManager.default.copyItem(atPath: blobPath(digest), toPath: ingest.path) } catch {
-                throw OCIError.blobMissing(digest)
-            }
-        }
-        guard try StreamingDigest.file(ingest.path) == digest else {
-            unlink(ingest.path)
-            throw OCIError.digestMismatch(expected: digest, actual: try StreamingDigest.file(blobPath(digest)), what: "blob in \(path)")
-        }
-        try store.commit(ingest: ingest, as: digest)
+        try store.importBlob(digest, from: blobPath(digest), what: "blob in \(path)")
+    }
+}
+
+/// A layout read as an image source: an image is named by tag or digest (nil: the layout's
+/// only image).
+extension OCILayoutReader: ImageSource {
+    public func resolveRoot(_ reference: String?) async throws -> FetchedManifest {
+        let entry = try select(reference: reference)
+        return FetchedManifest(local: try read(entry.digest), as: entry)
+    }
+
+    public func manifest(_ descriptor: Descriptor, from _: String?) async throws -> FetchedManifest {
+        FetchedManifest(local: try read(descriptor.digest), as: descriptor)
+    }
+
+    public func smallBlob(_ descriptor: Descriptor, from _: String?) async throws -> Data {
+        try read(descriptor.digest)
+    }
+
+    public func copyBlob(_ descriptor: Descriptor, from _: String?, into store: ContentStore) async throws {
+        try copyBlob(descriptor.digest, into: store)
     }
 }
 
@@ -84,11 +94,9 @@ public enum StreamingDigest {
 extension Descriptor {
     /// Fills in the media type and size of content found by digest alone.
     func withMediaType(of data: Data) -> Descriptor {
-        struct Probe: Decodable { var mediaType: String?; var manifests: [Descriptor]? }
         var copy = self
         copy.size = Int64(data.count)
-        let probe = try? JSONDecoder().decode(Probe.self, from: data)
-        copy.mediaType = probe?.mediaType ?? (probe?.manifests != nil ? MediaType.imageIndex : MediaType.imageManifest)
+        copy.mediaType = MediaType.ofDocument(data)
         return copy
     }
 }

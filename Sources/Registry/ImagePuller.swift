@@ -53,8 +53,8 @@ public struct ResolvedImage: Sendable, Hashable {
 /// to indexes and manifests, picks platforms, and fetches configs and layers — each verified
 /// against its digest, written through the store's ingest-and-rename so concurrent processes
 /// sharing the cache never see a partial blob. What the store already has is not downloaded
-/// again (it is verified once per process instead). Async and blocking entry points do the
-/// same; the blocking ones are for synchronous code such as the builder.
+/// again (it is verified once per process instead). It is an `ImageSource`, so platform
+/// selection follows `ImageResolver` as it does for layouts.
 public final class ImagePuller: Sendable {
     public let store: ContentStore
     public let transport: any HTTPTransport
@@ -130,48 +130,38 @@ public final class ImagePuller: Sendable {
         return fetched
     }
 
-    /// Resolves a reference for one platform: root, the platform's manifest and its config, all
-    /// verified and stored. Fails before any layer is fetched when the image lacks the platform:
+    /// Resolves a reference for one platform (`ImageResolver`'s rule): root, the platform's
+    /// manifest and its config, all verified and stored. Fails before any layer is fetched
+    /// when the image lacks the platform:
     /// `base image X has no linux/arm64 manifest; it has: linux/amd64, linux/s390x`.
     public func resolve(_ reference: ImageReference, platform: Platform) async throws -> ResolvedImage {
-        let root = try await resolveRoot(reference)
-        var current = root
-        var indexDigest: Digest?
-        var entry: Descriptor?
-        for _ in 0..<4 where current.isIndex {
-            let index = try decode(Index.self, current.data, what: "index \(reference.name)@\(current.descriptor.digest)")
-            indexDigest = indexDigest ?? current.descriptor.digest
-            guard let selected = index.manifest(for: platform) else {
-                throw RegistryError.platformNotFound(reference: reference.description, wanted: platform.normalized.description, available: index.availablePlatforms)
+        let image = try await registryErrors(reference) {
+            try await ImageResolver.resolve(self, reference, platform: platform, name: reference.name)
+        }
+        return ResolvedImage(reference: reference, root: image.root, indexDigest: image.indexDigest, manifestDescriptor: image.manifestDescriptor,
+                             manifest: image.manifest, configDescriptor: image.configDescriptor, config: image.config)
+    }
+
+    /// The manifest of one platform below a root (the root itself when it is a manifest); the
+    /// error lists what the index has.
+    public func platformManifest(_ root: FetchedManifest, platform: Platform, from reference: ImageReference) async throws -> FetchedManifest {
+        try await registryErrors(reference) {
+            try await ImageResolver.platformManifest(root, platform: platform, in: self, reference, name: reference.name).manifest
+        }
+    }
+
+    /// Puts `ImageResolver`'s findings in registry terms, naming the reference.
+    private func registryErrors<T: Sendable>(_ reference: ImageReference, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ImageSelectionError {
+            if case .platformNotFound(let wanted, let available) = error {
+                throw RegistryError.platformNotFound(reference: reference.description, wanted: wanted, available: available)
             }
-            entry = selected
-            current = try await manifest(selected, from: reference)
+            throw RegistryError.protocolViolation(registry: reference.registry, detail: error.detail(about: reference.description))
+        } catch let error as OCIError {
+            throw RegistryError.io(error.description)
         }
-        guard MediaType.isManifest(current.descriptor.mediaType) else {
-            throw RegistryError.protocolViolation(registry: reference.registry, detail: "\(reference): index nesting deeper than 4 levels")
-        }
-        let manifest = try decode(Manifest.self, current.data, what: "manifest \(reference.name)@\(current.descriptor.digest)")
-        let configDescriptor = manifest.config
-        guard [MediaType.imageConfig, MediaType.dockerConfig].contains(configDescriptor.mediaType) else {
-            throw RegistryError.protocolViolation(registry: reference.registry, detail: "\(reference) is not a container image (config media type '\(configDescriptor.mediaType)')")
-        }
-        let configData = try await smallBlob(configDescriptor, from: reference)
-        let config = try decode(ImageConfig.self, configData, what: "image config \(configDescriptor.digest) of \(reference)")
-        let configPlatform = config.platform.normalized
-        let wanted = platform.normalized
-        guard configPlatform.os == wanted.os, configPlatform.architecture == wanted.architecture else {
-            if indexDigest == nil {
-                throw RegistryError.platformNotFound(reference: reference.description, wanted: wanted.description, available: [configPlatform.description])
-            }
-            throw RegistryError.protocolViolation(registry: reference.registry, detail: "\(reference): the index lists \(current.descriptor.digest) as \(entry?.platform?.description ?? "?") but its config says \(configPlatform)")
-        }
-        guard config.rootfs.diffIDs.count == manifest.layers.count else {
-            throw RegistryError.protocolViolation(registry: reference.registry, detail: "\(reference): manifest \(current.descriptor.digest) has \(manifest.layers.count) layers but its config lists \(config.rootfs.diffIDs.count) diff_ids")
-        }
-        var manifestDescriptor = current.descriptor
-        manifestDescriptor.platform = entry?.platform ?? configPlatform
-        return ResolvedImage(reference: reference, root: root.descriptor, indexDigest: indexDigest, manifestDescriptor: manifestDescriptor,
-                             manifest: manifest, configDescriptor: configDescriptor, config: config)
     }
 
     /// Every manifest below (and including) a root, fetched and stored (not the blobs): what
@@ -299,26 +289,26 @@ public final class ImagePuller: Sendable {
             throw RegistryError.io(error.description)
         }
     }
+}
 
-    // MARK: blocking
-
-    /// `resolve` for synchronous callers (blocks the calling thread).
-    public func resolveBlocking(_ reference: ImageReference, platform: Platform) throws -> ResolvedImage {
-        try Blocking.run { try await self.resolve(reference, platform: platform) }
+/// The puller as an image source: images named by registry reference, blobs fetched into the
+/// puller's store (the cache) and linked from there into another store when one is asked for.
+extension ImagePuller: ImageSource {
+    public func copyBlob(_ descriptor: Descriptor, from reference: ImageReference, into target: ContentStore) async throws {
+        try await fetchBlob(descriptor, from: reference)
+        try link(descriptor.digest, into: target)
     }
 
-    /// `resolveRoot` for synchronous callers.
-    public func resolveRootBlocking(_ reference: ImageReference) throws -> FetchedManifest {
-        try Blocking.run { try await self.resolveRoot(reference) }
+    /// Several blobs into `target`, fetched `options.jobs` at a time.
+    public func copyBlobs(_ descriptors: [Descriptor], from reference: ImageReference, into target: ContentStore) async throws {
+        try await fetchBlobs(descriptors, from: reference)
+        for descriptor in descriptors { try link(descriptor.digest, into: target) }
     }
 
-    /// `fetchBlob` for synchronous callers: the blob is in the store when this returns.
-    public func fetchBlobBlocking(_ descriptor: Descriptor, from reference: ImageReference) throws {
-        try Blocking.run { try await self.fetchBlob(descriptor, from: reference) }
-    }
-
-    /// `fetchBlobs` for synchronous callers (parallel downloads, `options.jobs` at a time).
-    public func fetchBlobsBlocking(_ descriptors: [Descriptor], from reference: ImageReference) throws {
-        try Blocking.run { try await self.fetchBlobs(descriptors, from: reference) }
+    private func link(_ digest: Digest, into target: ContentStore) throws {
+        guard !target.contains(digest) else { return }
+        do { try target.importBlob(digest, from: store.blobURL(digest).path, what: "blob \(digest) in the cache") } catch let error as OCIError {
+            throw RegistryError.io(error.description)
+        }
     }
 }

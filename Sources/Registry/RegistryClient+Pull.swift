@@ -1,20 +1,6 @@
 import Foundation
 import OCI
 
-/// A manifest or index exactly as the registry served it, with its verified digest.
-public struct FetchedManifest: Sendable, Hashable {
-    /// Media type (from the document or `Content-Type`), digest and size of `data`.
-    public var descriptor: Descriptor
-    public var data: Data
-
-    public init(descriptor: Descriptor, data: Data) {
-        self.descriptor = descriptor
-        self.data = data
-    }
-
-    public var isIndex: Bool { MediaType.isIndex(descriptor.mediaType) }
-}
-
 extension RegistryClient {
     /// Fetches a manifest or index by tag or digest (at most 4 MiB). The bytes are checked
     /// against the digest asked for, and against the registry's `Docker-Content-Digest` when it

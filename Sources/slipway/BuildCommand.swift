@@ -168,7 +168,7 @@ struct BuildCommand: AsyncParsableCommand {
                                      options: PullOptions(retry: RetryPolicy(maxRetries: registry.retries), resolveTags: pull))
         request.baseResolver = RegistryBaseResolver(puller: puller)
         console.step("building \(platformList.map(\.description).joined(separator: ", ")) from \(dockerfileName)")
-        let result = try Builder.build(request)
+        let result = try await Builder.build(request)
         result.warnings.forEach { console.warn($0) }
         for output in outputList {
             try Exporter.export(result, to: output, tags: tags, sourceDateEpoch: epoch)

@@ -81,7 +81,7 @@ struct CopyCommand: AsyncParsableCommand {
         var root = try await puller.resolveRoot(sourceRef)
         if let wanted {
             if root.isIndex {
-                root = try await Pulling.platformManifest(root, wanted: wanted, reference: sourceRef, puller: puller)
+                root = try await puller.platformManifest(root, platform: wanted, from: sourceRef)
             } else {
                 _ = try await puller.resolve(sourceRef, platform: wanted)
             }
@@ -100,17 +100,19 @@ struct CopyCommand: AsyncParsableCommand {
     }
 
     private func copyFromLayout(_ path: String, wanted: Platform?, console: Console) async throws {
-        let input = try LayoutInput.open(path)
+        let input = try await LayoutInput.open(path)
         defer { input.close() }
         let store = input.store
         var root = input.root
         root.annotations = nil
         if let wanted, MediaType.isIndex(root.mediaType) {
-            let index = try CanonicalJSON.decode(Index.self, from: try store.read(root.digest), what: "index \(root.digest)")
-            guard let entry = index.manifest(for: wanted) else {
-                throw RegistryError.platformNotFound(reference: source, wanted: wanted.normalized.description, available: index.availablePlatforms)
+            do {
+                let found = try await ImageResolver.platformManifest(try await store.resolveRoot(root.digest), platform: wanted, in: store, root.digest)
+                root = found.manifest.descriptor
+                root.platform = nil
+            } catch ImageSelectionError.platformNotFound(let wanted, let available) {
+                throw RegistryError.platformNotFound(reference: source, wanted: wanted, available: available)
             }
-            root = Descriptor(mediaType: entry.mediaType, digest: entry.digest, size: entry.size)
         }
         // `oci:PATH:TAG`: destinations without a tag take TAG.
         var layoutTag: String?

@@ -58,7 +58,7 @@ struct InspectCommand: AsyncParsableCommand {
             if raw {
                 var bytes = root.data
                 if let wanted, root.isIndex {
-                    bytes = try await Pulling.platformManifest(root, wanted: wanted, reference: ref, puller: puller).data
+                    bytes = try await puller.platformManifest(root, platform: wanted, from: ref).data
                 }
                 FileHandle.standardOutput.write(bytes)
                 return
@@ -210,20 +210,4 @@ enum Pulling {
                                options: PullOptions(retry: RetryPolicy(maxRetries: registry.retries), jobs: jobs), onEvent: onEvent)
     }
 
-    /// The manifest of one platform out of an index (the error lists what the index has).
-    static func platformManifest(_ root: FetchedManifest, wanted: Platform, reference: ImageReference, puller: ImagePuller) async throws -> FetchedManifest {
-        var current = root
-        for _ in 0..<4 where current.isIndex {
-            let index = try CanonicalJSON.decode(Index.self, from: current.data, what: "index \(current.descriptor.digest)")
-            guard var entry = index.manifest(for: wanted) else {
-                throw RegistryError.platformNotFound(reference: reference.description, wanted: wanted.normalized.description, available: index.availablePlatforms)
-            }
-            let platform = entry.platform
-            current = try await puller.manifest(entry, from: reference)
-            entry = current.descriptor
-            entry.platform = platform
-            current.descriptor = entry
-        }
-        return current
-    }
 }

@@ -10,7 +10,7 @@ struct LayoutInput {
     let root: Descriptor
     private let scratch: String?
 
-    static func open(_ source: String) throws -> LayoutInput {
+    static func open(_ source: String) async throws -> LayoutInput {
         var path = source
         var reference: String?
         if !FileManager.default.fileExists(atPath: path) {
@@ -41,7 +41,7 @@ struct LayoutInput {
         }
         do {
             let layout = try OCILayoutReader(path: directory)
-            return LayoutInput(directory: directory, root: try layout.select(reference: reference), scratch: scratch)
+            return LayoutInput(directory: directory, root: try await layout.resolveRoot(reference).descriptor, scratch: scratch)
         } catch {
             if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
             throw error

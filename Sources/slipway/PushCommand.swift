@@ -47,7 +47,7 @@ struct PushCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(mode: progress)
         do {
-            let input = try LayoutInput.open(source)
+            let input = try await LayoutInput.open(source)
             defer { input.close() }
             let pushed = try await PushRunner.push(root: input.root, store: input.store, references: references,
                                                    registry: registry, jobs: jobs, console: console)

@@ -8,14 +8,14 @@ import Registry
 struct RegistryBaseResolver: BaseImageResolver {
     let puller: ImagePuller
 
-    func resolve(_ reference: String, platform: Platform) throws -> ResolvedBase {
+    func resolve(_ reference: String, platform: Platform) async throws -> ResolvedBase {
         let parsed = try ImageReference(parsing: reference)
-        let image = try puller.resolveBlocking(parsed, platform: platform)
+        let image = try await puller.resolve(parsed, platform: platform)
         return ResolvedBase(name: parsed.description, manifestDigest: image.manifestDescriptor.digest,
                             manifest: image.manifest, config: image.config)
     }
 
-    func fetchLayer(_ descriptor: Descriptor, of reference: String) throws {
-        try puller.fetchBlobBlocking(descriptor, from: try ImageReference(parsing: reference))
+    func fetchLayers(_ layers: [Descriptor], of reference: String, into store: ContentStore) async throws {
+        try await puller.copyBlobs(layers, from: try ImageReference(parsing: reference), into: store)
     }
 }

@@ -415,50 +415,25 @@ final class PullTests: XCTestCase {
         XCTAssertEqual(registry.count("HEAD /v2/base/manifests/2.0"), 1, "asked (the root itself is already stored: no GET)")
     }
 
-    func testBlockingAPIFromSynchronousCode() throws {
+    func testConcurrentResolvesShareOneDownloadPerBlob() async throws {
         let registry = ScriptedRegistry(bearer: true)
         let image = try makeImage(registry, repository: "base")
         let reference = try ImageReference(parsing: "registry.example.com/base:1.0")
         let puller = puller(registry)
-        // Several synchronous callers at once (as parallel platform builds would be).
-        let results = Locked<[Digest]>([])
-        DispatchQueue.concurrentPerform(iterations: 6) { i in
-            do {
-                let resolved = try puller.resolveBlocking(reference, platform: Platform(parsing: i % 2 == 0 ? "linux/amd64" : "linux/arm64"))
-                try puller.fetchBlobsBlocking(resolved.layers, from: reference)
-                results.withLock { $0.append(resolved.manifestDescriptor.digest) }
-            } catch {
-                XCTFail("\(error)")
+        // Several resolves at once (as a build's bases are resolved).
+        let digests = try await withThrowingTaskGroup(of: Digest.self) { group in
+            for i in 0..<6 {
+                group.addTask {
+                    let resolved = try await puller.resolve(reference, platform: Platform(parsing: i % 2 == 0 ? "linux/amd64" : "linux/arm64"))
+                    try await puller.fetchBlobs(resolved.layers, from: reference)
+                    return resolved.manifestDescriptor.digest
+                }
             }
+            return try await group.reduce(into: Set<Digest>()) { $0.insert($1) }
         }
-        XCTAssertEqual(Set(results.withLock { $0 }), [image.manifests["amd64"]!.digest, image.manifests["arm64"]!.digest])
+        XCTAssertEqual(digests, [image.manifests["amd64"]!.digest, image.manifests["arm64"]!.digest])
         XCTAssertTrue(store.contains(image.layers["amd64"]!.digest) && store.contains(image.layers["arm64"]!.digest))
         XCTAssertEqual(registry.count("GET /v2/base/blobs/\(image.layers["amd64"]!.digest)"), 1, "concurrent fetches of one blob share a download")
-    }
-
-    func testBlockingCallersOnEveryCooperativeThreadDoNotDeadlock() throws {
-        let registry = ScriptedRegistry(bearer: true, hop: true)
-        let image = try makeImage(registry, repository: "base")
-        let reference = try ImageReference(parsing: "registry.example.com/base:1.0")
-        let puller = puller(registry)
-        let done = expectation(description: "all blocking callers returned")
-        let callers = ProcessInfo.processInfo.activeProcessorCount * 2 + 2
-        let finished = Locked(0)
-        // Synchronous code called from async code (the builder from the CLI): more blocked
-        // cooperative threads than the pool has.
-        for i in 0..<callers {
-            Task.detached {
-                do {
-                    let resolved = try puller.resolveBlocking(reference, platform: Platform(parsing: i % 2 == 0 ? "linux/amd64" : "linux/arm64"))
-                    try puller.fetchBlobBlocking(resolved.layers[0], from: reference)
-                } catch {
-                    XCTFail("\(error)")
-                }
-                if finished.withLock({ $0 += 1; return $0 }) == callers { done.fulfill() }
-            }
-        }
-        wait(for: [done], timeout: 30)
-        XCTAssertTrue(store.contains(image.layers["arm64"]!.digest))
     }
 
     // MARK: pushing what the store lacks

@@ -1,15 +1,20 @@
 import Foundation
 import Dockerfile
 import Layers
+import OCI
 
 /// The directories and helpers COPY/ADD read from: the main context, named
 /// `--build-context` directories, archive extraction and URL downloads (all into scratch).
-final class Contexts: @unchecked Sendable {
+final class Contexts: Sendable {
     let main: BuildContext
     private let request: BuildRequest
-    private var namedCache: [String: BuildContext] = [:]
-    private let lock = NSLock()
-    private var extractions: [String: [LayerEntry]?] = [:]
+    /// What was opened, extracted or downloaded once and is shared by every platform.
+    private struct Caches {
+        var named: [String: BuildContext] = [:]
+        var extractions: [String: [LayerEntry]?] = [:]
+        var downloads: [String: CopyRequest.GeneratedFile] = [:]
+    }
+    private let caches = Locked(Caches())
     /// Bound on what one ADD archive may expand to (a decompression bomb stops here) and on one
     /// ADD download: 8 GiB, or `SLIPWAY_MAX_ARCHIVE_BYTES` when set to a positive number (tests).
     static let maxArchiveBytes: Int64 = ProcessInfo.processInfo.environment["SLIPWAY_MAX_ARCHIVE_BYTES"]
@@ -22,25 +27,23 @@ final class Contexts: @unchecked Sendable {
 
     func named(_ name: String) throws -> BuildContext? {
         guard case .directory(let path)? = request.namedContexts[name] else { return nil }
-        lock.lock()
-        defer { lock.unlock() }
-        if let hit = namedCache[name] { return hit }
-        var patterns: [String] = []
-        if let text = try? String(contentsOfFile: path + "/.dockerignore", encoding: .utf8) {
-            patterns = IgnoreFile.readAll(text)
+        return try caches.withLock { caches in
+            if let hit = caches.named[name] { return hit }
+            var patterns: [String] = []
+            if let text = try? String(contentsOfFile: path + "/.dockerignore", encoding: .utf8) {
+                patterns = IgnoreFile.readAll(text)
+            }
+            let context = try BuildContext(root: path, name: name, ignorePatterns: patterns)
+            caches.named[name] = context
+            return context
         }
-        let context = try BuildContext(root: path, name: name, ignorePatterns: patterns)
-        namedCache[name] = context
-        return context
     }
 
     /// Extracts a local archive for ADD once per build (several platforms share it).
     func extract(_ path: String) throws -> [LayerEntry]? {
-        lock.lock()
-        if let hit = extractions[path] { lock.unlock(); return hit }
-        lock.unlock()
+        if let hit = caches.withLock({ $0.extractions[path] }) { return hit }
         guard ArchiveExtractor.isArchive(path) else {
-            lock.lock(); extractions[path] = .some(nil); lock.unlock()
+            caches.withLock { $0.extractions[path] = .some(nil) }
             return nil
         }
         let scratch = request.scratchDirectory + "/archive-\(UUID().uuidString)"
@@ -51,22 +54,16 @@ final class Contexts: @unchecked Sendable {
         } catch {
             throw BuildError("ADD: cannot extract '\(path)': \(error)")
         }
-        lock.lock(); extractions[path] = entries; lock.unlock()
+        caches.withLock { $0.extractions[path] = entries }
         return entries
     }
-
-    private var downloads: [String: CopyRequest.GeneratedFile] = [:]
 
     /// Downloads an ADD URL into scratch once per build, checking `--checksum` when given.
     func download(_ url: String, checksum: String?) throws -> CopyRequest.GeneratedFile {
         let key = url + "\u{0}" + (checksum ?? "")
-        lock.lock()
-        if let hit = downloads[key] { lock.unlock(); return hit }
-        lock.unlock()
+        if let hit = caches.withLock({ $0.downloads[key] }) { return hit }
         let file = try downloadUncached(url, checksum: checksum)
-        lock.lock()
-        downloads[key] = file
-        lock.unlock()
+        caches.withLock { $0.downloads[key] = file }
         return file
     }
 

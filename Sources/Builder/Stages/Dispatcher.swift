@@ -33,33 +33,17 @@ struct Dispatcher {
 
     private func run(_ instruction: Instruction, state: inout StageState) throws {
         let line = instruction.line
-        switch instruction.kind {
-        case .copy, .workdir: try state.materializeTree()
-        default: break
-        }
+        if StageGraph.readsTree(instruction) { try state.materializeTree() }
         var createdBy = instruction.original.trimmingCharacters(in: .whitespaces)
         var layer: Int?
         switch instruction.kind {
         case .from:
             throw BuildError("internal error: FROM dispatched inside a stage")
         case .arg(let definitions):
-            for definition in definitions {
-                if let value = buildArgs[definition.name] {
-                    state.variables.args[definition.name] = value
-                } else if let defaultValue = definition.defaultValue {
-                    state.variables.args[definition.name] = try expand(defaultValue, state, line)
-                } else if let global = globalArgs[definition.name] {
-                    state.variables.args[definition.name] = global
-                }
-            }
+            try state.variables.declare(definitions, buildArgs: buildArgs, globalArgs: globalArgs, line: line, file: file)
             return
         case .env(let pairs):
-            for pair in pairs {
-                let key = try expand(pair.key, state, line)
-                let value = try expand(pair.value, state, line)
-                guard !key.isEmpty else { throw BuildError("ENV names must not be empty") }
-                state.variables.setEnv(key, value)
-            }
+            try state.variables.define(pairs, line: line, file: file)
             state.containerConfig.env = state.variables.envList
             createdBy = "ENV " + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         case .label(let pairs):

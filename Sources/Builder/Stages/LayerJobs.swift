@@ -5,18 +5,22 @@ import OCI
 /// The layers a build must write, deduplicated: when two platforms (or two stages) copy the
 /// same files to the same places with the same metadata, the layer is written once and
 /// shared, which is what makes the second platform nearly free.
-final class LayerJobs: @unchecked Sendable {
-    private let lock = NSLock()
-    private var indexByKey: [Digest: Int] = [:]
-    private(set) var jobs: [[LayerEntry]] = []
-    private var plans: [String: (job: Int, tree: FileTree)] = [:]
+final class LayerJobs: Sendable {
+    private struct State {
+        var indexByKey: [Digest: Int] = [:]
+        var jobs: [[LayerEntry]] = []
+        var plans: [String: (job: Int, tree: FileTree)] = [:]
+    }
+
+    private let state = Locked(State())
+
+    /// The entries of every registered layer, by job number.
+    var jobs: [[LayerEntry]] { state.withLock { $0.jobs } }
 
     /// The outcome of an instruction already planned on an equal tree with equal inputs (by
     /// another platform, usually): its layer job and the resulting tree, shared, not rebuilt.
     func cachedPlan(_ key: String) -> (job: Int, tree: FileTree)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return plans[key]
+        state.withLock { $0.plans[key] }
     }
 
     /// Applies a planned layer to a tree, registers the job and remembers both under `key`.
@@ -27,21 +31,20 @@ final class LayerJobs: @unchecked Sendable {
         let job = register(entries)
         if keepTree { tree.apply(entries) }
         tree.lineage += "|\(job)"
-        lock.lock()
-        plans[key] = (job, tree)
-        lock.unlock()
+        let planned = tree
+        state.withLock { $0.plans[key] = (job, planned) }
         return job
     }
 
     /// Registers a layer and returns its job number.
     func register(_ entries: [LayerEntry]) -> Int {
         let key = LayerJobs.key(entries)
-        lock.lock()
-        defer { lock.unlock() }
-        if let index = indexByKey[key] { return index }
-        jobs.append(entries)
-        indexByKey[key] = jobs.count - 1
-        return jobs.count - 1
+        return state.withLock { state in
+            if let index = state.indexByKey[key] { return index }
+            state.jobs.append(entries)
+            state.indexByKey[key] = state.jobs.count - 1
+            return state.jobs.count - 1
+        }
     }
 
     private static func key(_ entries: [LayerEntry]) -> Digest {
@@ -64,8 +67,9 @@ final class LayerJobs: @unchecked Sendable {
     /// written), several at a time, and returns their blobs by job number.
     func materialize(_ wanted: [Int], options: LayerOptions, store: ContentStore, concurrency: Int,
                      progress: (@Sendable (BuildEvent) -> Void)?) throws -> [Int: LayerBlob] {
-        let all = Array(Set(wanted)).sorted().map { ($0, jobs[$0]) }
-        let results = ResultSlots<LayerBlob>(count: all.count)
+        let registered = jobs
+        let all = Array(Set(wanted)).sorted().map { ($0, registered[$0]) }
+        let results = Locked<[Result<LayerBlob, any Error>?]>(Array(repeating: nil, count: all.count))
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, concurrency)
         for (index, (_, entries)) in all.enumerated() {
@@ -77,33 +81,14 @@ final class LayerJobs: @unchecked Sendable {
                     progress?(.layerFinished(index: index + 1, count: all.count, digest: blob.digest, size: blob.size,
                                              seconds: Date().timeIntervalSince(started)))
                 }
-                results.set(index, result)
+                results.withLock { $0[index] = result }
             }
         }
         queue.waitUntilAllOperationsAreFinished()
-        return Dictionary(uniqueKeysWithValues: zip(all.map(\.0), try results.values()))
-    }
-}
-
-/// Results written by concurrent workers into fixed slots.
-final class ResultSlots<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<T, Error>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ result: Result<T, Error>) {
-        lock.lock()
-        slots[index] = result
-        lock.unlock()
-    }
-
-    func values() throws -> [T] {
-        lock.lock()
-        defer { lock.unlock() }
-        return try slots.map { slot in
+        let blobs = try results.withLock { $0 }.map { slot in
             guard let slot else { throw BuildError("internal error: a layer job did not run") }
             return try slot.get()
         }
+        return Dictionary(uniqueKeysWithValues: zip(all.map(\.0), blobs))
     }
 }

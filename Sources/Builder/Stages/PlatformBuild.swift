@@ -2,55 +2,36 @@ import Dockerfile
 import Layers
 import OCI
 
-/// Builds the stages one platform needs, each at most once, following FROM and
-/// `COPY --from` dependencies. Produces metadata only: layers are registered with
-/// `LayerJobs` and written later, all platforms together.
+/// Builds the stages one platform needs, each at most once, following the stage graph's
+/// FROM and `COPY --from` dependencies. Produces metadata only: layers are registered with
+/// `LayerJobs` and written later, all platforms together. Synchronous: every image it uses
+/// was resolved (and, when its files are read, fetched) before planning started.
 final class PlatformBuild {
-    let plan: DockerfilePlan
-    let platform: Platform
+    let graph: StageGraph
     let request: BuildRequest
     let contexts: Contexts
     let jobs: LayerJobs
     let bases: BaseImages
-    let globalArgs: [String: String]
     private var results: [Int: StageState] = [:]
-    /// The stage being built as the result, and the stages others refer to (by FROM or
-    /// COPY --from): only the target's tree can be dropped once nothing reads it.
-    var targetIndex = -1
-    var referencedStages: Set<Int> = []
+    /// The stages others refer to (by FROM or COPY --from): only the target's tree can be
+    /// dropped once nothing reads it.
+    private let referencedStages: Set<Int>
     /// Base layers and the registry references they can be fetched or mounted from.
     private(set) var blobSources: [Digest: String] = [:]
     private(set) var baseImages: [BaseImage] = []
     private var building: Set<Int> = []
 
-    init(plan: DockerfilePlan, platform: Platform, request: BuildRequest, contexts: Contexts, jobs: LayerJobs, bases: BaseImages) throws {
-        self.plan = plan
-        self.platform = platform
+    init(graph: StageGraph, request: BuildRequest, contexts: Contexts, jobs: LayerJobs, bases: BaseImages) {
+        self.graph = graph
         self.request = request
         self.contexts = contexts
         self.jobs = jobs
         self.bases = bases
-        var args = Variables.platformArgs(target: platform, build: Platform.host)
-        let lexer = ShellLexer(escapeToken: plan.escapeToken)
-        for definition in plan.globalArgs {
-            if let value = request.buildArgs[definition.name] {
-                args[definition.name] = value
-            } else if let value = definition.defaultValue {
-                do { args[definition.name] = try lexer.processWord(value, env: args) } catch {
-                    throw BuildError("cannot expand ARG \(definition.name): \(error)", file: request.dockerfileName)
-                }
-            }
-        }
-        globalArgs = args
+        referencedStages = graph.referencedStages
     }
 
-    /// The stage index a name (or number) refers to, if it is a stage.
-    func stageIndex(_ reference: String) -> Int? {
-        let lower = reference.lowercased()
-        if let index = plan.stages.firstIndex(where: { $0.name == lower }) { return index }
-        if let number = Int(reference), plan.stages.indices.contains(number) { return number }
-        return nil
-    }
+    var plan: DockerfilePlan { graph.plan }
+    var platform: Platform { graph.platform }
 
     func build(_ index: Int) throws -> StageState {
         if let done = results[index] { return done }
@@ -62,19 +43,14 @@ final class PlatformBuild {
         defer { building.remove(index) }
         var state = try start(stage)
         var dispatcher = Dispatcher(
-            file: request.dockerfileName, buildArgs: request.buildArgs, globalArgs: globalArgs,
+            file: request.dockerfileName, buildArgs: request.buildArgs, globalArgs: graph.globalArgs,
             epoch: Timestamp.rfc3339(request.sourceDateEpoch), jobs: jobs,
             copySource: { [unowned self] from, line in try self.source(from, line: line, stage: index) },
             prepareAdd: { [unowned self] url, checksum, _ in try self.contexts.download(url, checksum: checksum) },
             extractArchive: { [unowned self] path in try self.contexts.extract(path) })
         let stageName = stage.name ?? String(index)
-        let lastTreeReader = stage.instructions.lastIndex { instruction in
-            switch instruction.kind {
-            case .copy, .workdir: return true
-            default: return false
-            }
-        } ?? -1
-        let treeKeptToEnd = request.keepFileTrees || index != targetIndex || referencedStages.contains(index)
+        let lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1
+        let treeKeptToEnd = request.keepFileTrees || index != graph.target || referencedStages.contains(index)
         for (position, instruction) in stage.instructions.enumerated() {
             dispatcher.treeNeededAfter = treeKeptToEnd || position < lastTreeReader
             request.progress?(.instruction(platform: platform, stage: stageName, line: instruction.line,
@@ -86,50 +62,42 @@ final class PlatformBuild {
     }
 
     private func start(_ stage: Stage) throws -> StageState {
-        let lexer = ShellLexer(escapeToken: plan.escapeToken)
-        func expandGlobal(_ word: String) throws -> String {
-            do { return try lexer.processWord(word, env: globalArgs) } catch {
-                throw BuildError("cannot expand '\(word)': \(error)", file: request.dockerfileName, line: stage.line)
-            }
+        guard let node = graph.nodes[stage.index] else {
+            throw BuildError("internal error: stage \(stage.index) is not in the stage graph", file: request.dockerfileName, line: stage.line)
         }
-        var stagePlatform = platform
-        if let raw = stage.platform {
-            do { stagePlatform = try Platform(parsing: try expandGlobal(raw)) } catch let error as OCIError {
-                throw BuildError("FROM --platform: \(error)", file: request.dockerfileName, line: stage.line)
-            }
-        }
-        let base = try expandGlobal(stage.baseImage)
+        let stagePlatform = node.platform
+        let base = node.baseName
         var state: StageState
-        if let index = stageIndex(base), index != stage.index {
+        switch node.base {
+        case .stage(let index):
             state = try build(index)
             try state.materializeTree()
             state.cmdSet = false
             state.variables = Variables(escapeToken: plan.escapeToken)
             state.variables.loadEnv(state.containerConfig.env)
-        } else if base.lowercased() == "scratch" {
+        case .scratch:
             var config = ImageConfig(platform: stagePlatform)
             config.created = Timestamp.rfc3339(request.sourceDateEpoch)
-            config.config?.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+            config.config?.env = Variables.defaultEnv
             state = StageState(platform: stagePlatform, config: config, tree: FileTree(), layers: [],
                                variables: Variables(escapeToken: plan.escapeToken))
             state.variables.loadEnv(config.config?.env)
-        } else if case .ociLayout(let path, let reference)? = request.namedContexts[base] {
-            state = try start(from: try bases.load(layout: path, reference: reference, platform: stagePlatform, name: base),
-                              platform: stagePlatform)
-        } else if case .directory? = request.namedContexts[base] {
-            throw BuildError("FROM \(base): the build context '\(base)' is a directory, not an image; use --build-context \(base)=oci-layout://PATH",
-                             file: request.dockerfileName, line: stage.line)
-        } else if bases.canResolveRegistryImages {
-            do {
-                state = try start(from: try bases.load(registry: base, platform: stagePlatform), platform: stagePlatform)
-            } catch let error as BuildError {
-                throw BuildError("FROM \(base): \(error.message)", file: request.dockerfileName, line: stage.line)
-            } catch {
-                throw BuildError("FROM \(base): \(error)", file: request.dockerfileName, line: stage.line)
+        case .image(let image):
+            if case .layout = image.location {
+                state = try start(from: try bases.image(image), platform: stagePlatform)
+            } else {
+                do {
+                    state = try start(from: try bases.image(image), platform: stagePlatform)
+                } catch let error as BuildError {
+                    throw BuildError("FROM \(base): \(error.message)", file: request.dockerfileName, line: stage.line)
+                } catch {
+                    throw BuildError("FROM \(base): \(error)", file: request.dockerfileName, line: stage.line)
+                }
             }
-        } else {
-            throw BuildError("FROM \(base): this build has no registry access; use FROM scratch, or pass the image as --build-context \(base)=oci-layout://PATH (e.g. made with `skopeo copy docker://\(base) oci:PATH`)",
-                             file: request.dockerfileName, line: stage.line)
+        case .unusable(let error):
+            throw error
+        case .context:
+            throw BuildError("internal error: FROM \(base) names a directory context", file: request.dockerfileName, line: stage.line)
         }
         state.platform = stagePlatform
         state.config.architecture = stagePlatform.architecture
@@ -144,7 +112,7 @@ final class PlatformBuild {
         var config = image.config
         config.created = Timestamp.rfc3339(request.sourceDateEpoch)
         config.config = config.config ?? ContainerConfig()
-        if config.config?.env == nil { config.config?.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] }
+        if config.config?.env == nil { config.config?.env = Variables.defaultEnv }
         // Triggers run in the child build (not supported here) and are not inherited.
         config.config?.onBuild = nil
         var tree = FileTree()
@@ -165,28 +133,23 @@ final class PlatformBuild {
 
     private func source(_ from: String?, line: Int, stage: Int) throws -> CopySource {
         guard let from else { return ContextSource(context: contexts.main) }
-        if let index = stageIndex(from) {
-            guard index != stage else {
-                throw BuildError("COPY --from=\(from) refers to its own stage", file: request.dockerfileName, line: line)
-            }
+        switch graph.copySource(from, stage: stage, line: line) {
+        case .stage(let index):
             var state = try build(index)
             try state.materializeTree()
             return TreeSource(tree: state.tree, name: "stage '\(from)'")
-        }
-        if let context = try contexts.named(from) {
+        case .context:
+            guard let context = try contexts.named(from) else {
+                throw BuildError("internal error: no build context '\(from)'", file: request.dockerfileName, line: line)
+            }
             return ContextSource(context: context)
+        case .image(let image):
+            return TreeSource(tree: try bases.image(image).loadTree(), name: "image '\(from)'")
+        case .unusable(let error):
+            throw error
+        case .scratch:
+            throw BuildError("internal error: COPY --from=\(from) names scratch", file: request.dockerfileName, line: line)
         }
-        let image: BaseImage
-        if case .ociLayout(let path, let reference)? = request.namedContexts[from] {
-            image = try bases.load(layout: path, reference: reference, platform: platform, name: from)
-        } else if bases.canResolveRegistryImages {
-            image = try bases.load(registry: from, platform: platform)
-        } else {
-            throw BuildError("COPY --from=\(from): no stage or build context by that name, and this build has no registry access (pass it as --build-context \(from)=oci-layout://PATH)",
-                             file: request.dockerfileName, line: line)
-        }
-        let tree = try image.loadTree()
-        return TreeSource(tree: tree, name: "image '\(from)'")
     }
 }
 

@@ -44,6 +44,36 @@ struct Variables: Sendable {
 
     var envList: [String] { env.map { "\($0.key)=\($0.value)" } }
 
+    /// The environment a stage starts with when neither its base image nor its base stage
+    /// sets one (Docker's default).
+    static let defaultEnv = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+
+    /// `ARG` inside a stage: a build argument wins, then the default (expanded), then the
+    /// global ARG of that name. Shared by planning and the stage graph, so a `COPY --from`
+    /// word expands the same in both.
+    mutating func declare(_ definitions: [ArgDefinition], buildArgs: [String: String], globalArgs: [String: String],
+                          line: Int, file: String) throws {
+        for definition in definitions {
+            if let value = buildArgs[definition.name] {
+                args[definition.name] = value
+            } else if let defaultValue = definition.defaultValue {
+                args[definition.name] = try expand(defaultValue, line: line, file: file)
+            } else if let global = globalArgs[definition.name] {
+                args[definition.name] = global
+            }
+        }
+    }
+
+    /// `ENV`: keys and values expanded, each pair visible to the next.
+    mutating func define(_ pairs: [KeyValue], line: Int, file: String) throws {
+        for pair in pairs {
+            let key = try expand(pair.key, line: line, file: file)
+            let value = try expand(pair.value, line: line, file: file)
+            guard !key.isEmpty else { throw BuildError("ENV names must not be empty", file: file, line: line) }
+            setEnv(key, value)
+        }
+    }
+
     mutating func loadEnv(_ list: [String]?) {
         env = (list ?? []).map { item in
             guard let eq = item.firstIndex(of: "=") else { return (item, "") }

@@ -1,0 +1,70 @@
+import Dockerfile
+import OCI
+
+/// `COPY --from=$NAME`: the word expands with the stage's variables at that instruction — its
+/// ARGs, and its ENV, which starts from the base image's config. So such a source is known
+/// only once the bases are resolved; settling replays the stage's ARG and ENV instructions
+/// (with the planner's own rules, `Variables.declare`/`define`) to expand it exactly as
+/// planning will.
+extension StageGraph {
+    /// Settles every pending `COPY --from` whose stage's environment is known. `imageEnv`
+    /// gives a resolved image's environment (nil while unknown, or when it failed: planning
+    /// then stops at that FROM before any COPY). Stages found this way join the graph.
+    /// Returns whether anything was settled; call again after resolving the images it added.
+    mutating func settle(imageEnv: (ImageRequest) -> [String]?) throws -> Bool {
+        var progressed = false
+        while true {
+            var settledOne = false
+            for index in nodes.keys.sorted() {
+                guard let node = nodes[index], !node.pendingCopies.isEmpty else { continue }
+                for position in node.pendingCopies.keys.sorted() {
+                    guard let raw = node.pendingCopies[position],
+                          let variables = try variables(of: index, before: position, imageEnv: imageEnv, visiting: []) else { break }
+                    let line = plan.stages[index].instructions[position].line
+                    let from = try variables.expand(raw, line: line, file: request.dockerfileName)
+                    let input = copySource(from, stage: index, line: line)
+                    setCopy(input, stage: index, position: position)
+                    if let stage = input.stage { try add(stage) }
+                    settledOne = true
+                }
+            }
+            guard settledOne else { return progressed }
+            progressed = true
+        }
+    }
+
+    /// The variables of a stage before the instruction at `end` (nil: after all of them), or
+    /// nil when they depend on something not known yet.
+    private func variables(of index: Int, before end: Int?, imageEnv: (ImageRequest) -> [String]?,
+                           visiting: Set<Int>) throws -> Variables? {
+        guard let node = nodes[index] else { return nil }
+        var variables = Variables(escapeToken: plan.escapeToken)
+        switch node.base {
+        case .stage(let parent):
+            // A cycle is reported by planning ("depends on itself").
+            guard !visiting.contains(parent),
+                  let inherited = try self.variables(of: parent, before: nil, imageEnv: imageEnv, visiting: visiting.union([index])) else { return nil }
+            variables.loadEnv(inherited.envList)
+        case .scratch:
+            variables.loadEnv(Variables.defaultEnv)
+        case .image(let request):
+            guard let env = imageEnv(request) else { return nil }
+            variables.loadEnv(env)
+        case .context, .unusable:
+            return nil
+        }
+        let file = request.dockerfileName
+        for (position, instruction) in plan.stages[index].instructions.enumerated() {
+            if let end, position >= end { break }
+            switch instruction.kind {
+            case .arg(let definitions):
+                try variables.declare(definitions, buildArgs: request.buildArgs, globalArgs: globalArgs, line: instruction.line, file: file)
+            case .env(let pairs):
+                try variables.define(pairs, line: instruction.line, file: file)
+            default:
+                break
+            }
+        }
+        return variables
+    }
+}

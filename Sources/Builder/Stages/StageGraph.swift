@@ -1,0 +1,227 @@
+import Dockerfile
+import OCI
+
+/// An image the build reads: a FROM base or a `COPY --from` source that is neither a stage
+/// nor a directory context, for one platform.
+struct ImageRequest: Hashable, Sendable {
+    enum Location: Hashable, Sendable {
+        /// A registry reference as the Dockerfile names it (expanded).
+        case registry(String)
+        /// `--build-context NAME=oci-layout://PATH[:TAG|@DIGEST]`.
+        case layout(name: String, path: String, reference: String?)
+    }
+
+    var location: Location
+    var platform: Platform
+}
+
+/// What a FROM or a `COPY --from` names.
+enum StageInput: Sendable {
+    case stage(Int)
+    case scratch
+    /// A `--build-context` directory (only `COPY --from` can read one).
+    case context(String)
+    case image(ImageRequest)
+    /// Nothing the build can use. Planning throws the error where it always has (when it
+    /// reaches the instruction), so a Dockerfile with several problems reports the same one.
+    case unusable(BuildError)
+
+    var stage: Int? {
+        if case .stage(let index) = self { return index }
+        return nil
+    }
+
+    var image: ImageRequest? {
+        if case .image(let request) = self { return request }
+        return nil
+    }
+}
+
+/// One stage the target needs, as the graph sees it.
+struct StageNode: Sendable {
+    let index: Int
+    /// `FROM --platform`, expanded; else the build's platform.
+    let platform: Platform
+    /// The FROM word expanded with the global ARGs, as messages name it.
+    let baseName: String
+    let base: StageInput
+    /// What each `COPY --from` names, by instruction position.
+    var copies: [Int: StageInput] = [:]
+    /// `COPY --from` words that use variables, by position: they expand with the stage's own
+    /// ARGs and ENV, which may come from the base image, so they are settled once bases are
+    /// resolved (`StageGraph.settle`).
+    var pendingCopies: [Int: String] = [:]
+
+    var dependencies: [StageInput] { [base] + copies.keys.sorted().compactMap { copies[$0] } }
+}
+
+/// The stages one platform's build needs, computed once from the Dockerfile: global ARGs
+/// expanded for the platform, each stage's base and `COPY --from` sources, and which stages
+/// the target reaches. The RUN check, base image resolution and planning all read it, so they
+/// agree on what the build uses.
+struct StageGraph: Sendable {
+    let plan: DockerfilePlan
+    let platform: Platform
+    let target: Int
+    let request: BuildRequest
+    /// The automatic platform ARGs and the global ARGs (before the first FROM), expanded.
+    let globalArgs: [String: String]
+    /// The stages the target needs, by index.
+    private(set) var nodes: [Int: StageNode] = [:]
+
+    init(plan: DockerfilePlan, platform: Platform, target: Int, request: BuildRequest) throws {
+        self.plan = plan
+        self.platform = platform
+        self.target = target
+        self.request = request
+        var args = Variables.platformArgs(target: platform, build: Platform.host)
+        let lexer = ShellLexer(escapeToken: plan.escapeToken)
+        for definition in plan.globalArgs {
+            if let value = request.buildArgs[definition.name] {
+                args[definition.name] = value
+            } else if let value = definition.defaultValue {
+                do { args[definition.name] = try lexer.processWord(value, env: args) } catch {
+                    throw BuildError("cannot expand ARG \(definition.name): \(error)", file: request.dockerfileName)
+                }
+            }
+        }
+        globalArgs = args
+        try add(target)
+    }
+
+    var needed: Set<Int> { Set(nodes.keys) }
+
+    /// Whether every `COPY --from` is known (false only while bases are being resolved, or
+    /// when a base is unusable and planning will stop there).
+    var isSettled: Bool { nodes.values.allSatisfy { $0.pendingCopies.isEmpty } }
+
+    /// The stages another needed stage starts from or copies from: their trees must be kept
+    /// (every stage when a `COPY --from` could not be settled, rather than guess).
+    var referencedStages: Set<Int> {
+        guard isSettled else { return Set(plan.stages.indices) }
+        return Set(nodes.values.flatMap { $0.dependencies.compactMap(\.stage) })
+    }
+
+    /// Every image the needed stages start from or copy from.
+    var images: Set<ImageRequest> {
+        Set(nodes.values.flatMap { $0.dependencies.compactMap(\.image) })
+    }
+
+    /// The images whose files planning reads: what `COPY --from` copies from, and the bases
+    /// of stages that COPY, ADD or WORKDIR, are read by other stages, or are exported as files.
+    /// Only these need their layers before planning; a FROM that only changes the config
+    /// downloads none.
+    var imagesReadAsFiles: Set<ImageRequest> {
+        var result = Set<ImageRequest>()
+        let referenced = referencedStages
+        for node in nodes.values {
+            result.formUnion(node.copies.values.compactMap(\.image))
+            guard let base = node.base.image else { continue }
+            if plan.stages[node.index].instructions.contains(where: StageGraph.readsTree) || referenced.contains(node.index) || (node.index == target && request.keepFileTrees) {
+                result.insert(base)
+            }
+        }
+        return result
+    }
+
+    /// Whether an instruction reads the stage's files (so its base image's tree must be
+    /// loaded first): COPY and ADD, and WORKDIR, which creates a missing directory.
+    static func readsTree(_ instruction: Instruction) -> Bool {
+        switch instruction.kind {
+        case .copy, .workdir: return true
+        default: return false
+        }
+    }
+
+    /// The stage a name (or number) refers to, if it is a stage.
+    func stageIndex(_ reference: String) -> Int? {
+        let lower = reference.lowercased()
+        if let index = plan.stages.firstIndex(where: { $0.name == lower }) { return index }
+        if let number = Int(reference), plan.stages.indices.contains(number) { return number }
+        return nil
+    }
+
+    /// What a `COPY --from` word (expanded) names in stage `stage`: a stage, a directory
+    /// context, an OCI layout image or a registry image, in that order.
+    func copySource(_ from: String, stage: Int, line: Int) -> StageInput {
+        let file = request.dockerfileName
+        if let index = stageIndex(from) {
+            guard index != stage else { return .unusable(BuildError("COPY --from=\(from) refers to its own stage", file: file, line: line)) }
+            return .stage(index)
+        }
+        switch request.namedContexts[from] {
+        case .directory?:
+            return .context(from)
+        case .ociLayout(let path, let reference)?:
+            return .image(ImageRequest(location: .layout(name: from, path: path, reference: reference), platform: platform))
+        case nil:
+            guard request.baseResolver != nil else {
+                return .unusable(BuildError("COPY --from=\(from): no stage or build context by that name, and this build has no registry access (pass it as --build-context \(from)=oci-layout://PATH)",
+                                            file: file, line: line))
+            }
+            return .image(ImageRequest(location: .registry(from), platform: platform))
+        }
+    }
+
+    /// Adds a stage and everything it reaches.
+    mutating func add(_ index: Int) throws {
+        var queue = [index]
+        while let next = queue.popLast() {
+            guard nodes[next] == nil else { continue }
+            let node = try makeNode(next)
+            nodes[next] = node
+            queue += node.dependencies.compactMap(\.stage).reversed()
+        }
+    }
+
+    mutating func setCopy(_ input: StageInput, stage: Int, position: Int) {
+        nodes[stage]?.pendingCopies[position] = nil
+        nodes[stage]?.copies[position] = input
+    }
+
+    private func makeNode(_ index: Int) throws -> StageNode {
+        let stage = plan.stages[index]
+        let file = request.dockerfileName
+        let lexer = ShellLexer(escapeToken: plan.escapeToken)
+        func expandGlobal(_ word: String) throws -> String {
+            do { return try lexer.processWord(word, env: globalArgs) } catch {
+                throw BuildError("cannot expand '\(word)': \(error)", file: file, line: stage.line)
+            }
+        }
+        var stagePlatform = platform
+        if let raw = stage.platform {
+            do { stagePlatform = try Platform(parsing: try expandGlobal(raw)) } catch let error as OCIError {
+                throw BuildError("FROM --platform: \(error)", file: file, line: stage.line)
+            }
+        }
+        let baseName = try expandGlobal(stage.baseImage)
+        let base: StageInput
+        if let parent = stageIndex(baseName), parent != index {
+            base = .stage(parent)
+        } else if baseName.lowercased() == "scratch" {
+            base = .scratch
+        } else if case .ociLayout(let path, let reference)? = request.namedContexts[baseName] {
+            base = .image(ImageRequest(location: .layout(name: baseName, path: path, reference: reference), platform: stagePlatform))
+        } else if case .directory? = request.namedContexts[baseName] {
+            base = .unusable(BuildError("FROM \(baseName): the build context '\(baseName)' is a directory, not an image; use --build-context \(baseName)=oci-layout://PATH",
+                                        file: file, line: stage.line))
+        } else if request.baseResolver != nil {
+            base = .image(ImageRequest(location: .registry(baseName), platform: stagePlatform))
+        } else {
+            base = .unusable(BuildError("FROM \(baseName): this build has no registry access; use FROM scratch, or pass the image as --build-context \(baseName)=oci-layout://PATH (e.g. made with `skopeo copy docker://\(baseName) oci:PATH`)",
+                                        file: file, line: stage.line))
+        }
+        var node = StageNode(index: index, platform: stagePlatform, baseName: baseName, base: base)
+        for (position, instruction) in stage.instructions.enumerated() {
+            guard case .copy(let command) = instruction.kind, let raw = command.from else { continue }
+            if raw.contains("$") {
+                node.pendingCopies[position] = raw
+            } else {
+                // No variable: the word expands the same in any environment.
+                let from = try Variables(escapeToken: plan.escapeToken).expand(raw, line: instruction.line, file: file)
+                node.copies[position] = copySource(from, stage: index, line: instruction.line)
+            }
+        }
+        return node
+    }
+}
