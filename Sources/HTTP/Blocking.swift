@@ -29,8 +29,7 @@ public enum Blocking {
 
 /// A task executor on a concurrent dispatch queue: jobs run on dispatch worker threads,
 /// which grow when threads block, unlike the cooperative pool's fixed width.
-public final class DispatchTaskExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: the only state is an immutable dispatch queue.
+public final class DispatchTaskExecutor: TaskExecutor {
     private let queue = DispatchQueue(label: "slipway.registry", qos: .userInitiated, attributes: .concurrent)
 
     public func enqueue(_ job: consuming ExecutorJob) {
