@@ -1,13 +1,12 @@
 import Foundation
-import Registry
+import HTTP
 
-/// Sends one signed request and turns transport failures into `AWSError`s.
+/// Sends one signed request and turns transport failures into `AWSError`s. The environment's
+/// transport retries transient failures (`AWSEnvironment.transport`), so this is one API call.
 enum AWSCall {
     static func send(_ request: HTTPRequest, via transport: any HTTPTransport, service: String, operation: String) async throws -> HTTPResponse {
         do {
             return try await transport.send(request)
-        } catch let error as RegistryError {
-            throw AWSError.transport(service: "\(service) (\(request.url.hostAndPortText))", message: error.description)
         } catch {
             throw AWSError.transport(service: "\(service) (\(request.url.hostAndPortText))", message: "\(error)")
         }

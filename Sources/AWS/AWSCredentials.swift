@@ -1,5 +1,5 @@
 import Foundation
-import Registry
+import HTTP
 
 /// A set of AWS credentials: long-term keys, or temporary ones with a session token and an
 /// expiry. Printing one never shows the secret key or the token.

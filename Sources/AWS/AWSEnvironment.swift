@@ -1,5 +1,5 @@
 import Foundation
-import Registry
+import HTTP
 
 /// The AWS services slipway calls.
 public enum AWSService: String, Sendable, CaseIterable {
@@ -44,13 +44,18 @@ public struct AWSEnvironment: Sendable {
     public var config: AWSSharedConfig
     /// `--region`.
     public var regionOverride: String?
-    /// Transport for AWS APIs.
+    /// Transport for AWS APIs: the given one (or one from the environment) wrapped in
+    /// `RetryingTransport` with `retry`, so every STS and ECR call retries transient failures.
     public var transport: any HTTPTransport
-    /// Transport for the link-local metadata services (short timeouts, plain HTTP allowed).
+    /// Transport for the link-local metadata services (short timeouts, plain HTTP allowed). Not
+    /// retrying: probing a service that is not there must fail fast so the chain moves on.
     public var metadataTransport: any HTTPTransport
+    /// The retry policy of AWS calls (the registry's `--retries`), also used for metadata
+    /// requests once the service has shown it is there.
+    public var retry: RetryPolicy
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, profile: String? = nil, region: String? = nil,
-                transport: (any HTTPTransport)? = nil, metadataTransport: (any HTTPTransport)? = nil) throws {
+                transport: (any HTTPTransport)? = nil, metadataTransport: (any HTTPTransport)? = nil, retry: RetryPolicy = RetryPolicy()) throws {
         self.environment = environment
         let fromEnv = environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 }
         self.profileName = profile ?? fromEnv ?? "default"
@@ -58,7 +63,8 @@ public struct AWSEnvironment: Sendable {
         self.config = try AWSSharedConfig.load(environment: environment)
         self.regionOverride = region.flatMap { $0.isEmpty ? nil : $0 }
         let base = HTTPClient.Configuration.fromEnvironment(environment)
-        self.transport = transport ?? HTTPClient(configuration: base)
+        self.retry = retry
+        self.transport = RetryingTransport(transport ?? HTTPClient(configuration: base), policy: retry)
         if let metadataTransport {
             self.metadataTransport = metadataTransport
         } else {

@@ -1,5 +1,5 @@
 import Foundation
-import Registry
+import HTTP
 
 /// Everything the AWS code fails with. Messages never hold a secret: they pass through
 /// `Redactor`, and every secret the AWS code loads is registered there first.

@@ -1,5 +1,5 @@
 import Foundation
-import Registry
+import HTTP
 
 /// A registry password from `GetAuthorizationToken`: the Basic login is `AWS:<password>`.
 public struct ECRAuthorization: Sendable, Hashable, Codable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import Foundation
-import Registry
+import HTTP
 
 /// AWS Signature Version 4 (`AWS4-HMAC-SHA256`), header and presigned-query forms, with the
 /// non-S3 rules the SDKs use for every JSON and Query API (path URI-encoded once more,

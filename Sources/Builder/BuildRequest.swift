@@ -1,3 +1,4 @@
+import HTTP
 import OCI
 import Layers
 
@@ -31,6 +32,10 @@ public struct BuildRequest: Sendable {
     public var storeDirectory: String
     /// Scratch space for archive extraction and downloads; removed by the caller.
     public var scratchDirectory: String
+    /// Fetches `ADD https://…` sources: the command line passes the registry client's transport
+    /// (same CA bundle, certs.d, proxies, `SLIPWAY_CONNECT_TO`, insecure hosts) with its retries;
+    /// nil: the environment's settings (`HTTPClient.shared`) with the default retries.
+    public var downloadTransport: (any HTTPTransport)?
     /// Resolves registry images (FROM alpine, COPY --from=IMAGE); nil: registry bases are an error.
     public var baseResolver: (any BaseImageResolver)?
     /// Put every base layer into the store (needed when the result is exported to a file; a

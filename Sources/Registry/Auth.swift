@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 
 /// One challenge of a `WWW-Authenticate` header (RFC 7235): a scheme and its parameters,
@@ -184,7 +185,7 @@ final class Authenticator: Sendable {
             request = HTTPRequest(method: "GET", url: components.url!, sink: .memory(limit: 1 << 20))
             if let basic = credential?.basicAuthorization { request.headers.set("Authorization", basic) }
         }
-        let response = try await transport.send(request)
+        let response = try await transport.exchange(request)
         guard response.status == 200 else {
             let who = credential?.username.map { "user '\($0)'" } ?? (credential == nil ? "anonymous access" : "the identity token")
             if response.status == 401 || response.status == 403 {

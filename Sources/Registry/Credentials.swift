@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 
 /// What a registry login is made of. `identityToken` is an OAuth2 refresh token (docker config
 /// `identitytoken`, or a helper answering with username `<token>`), exchanged for access tokens.
@@ -28,7 +29,7 @@ public struct Credential: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A source of credentials per registry host (`docker.io`, `host:port`). The docker config is the
-/// usual one; the AWS target plugs in ECR here.
+/// usual one; the command line plugs in ECR logins (from the AWS target) here.
 public protocol CredentialProvider: Sendable {
     /// The credential for `registry`, or nil to go anonymous.
     func credential(for registry: String) async throws -> Credential?
@@ -102,6 +103,33 @@ public struct DockerConfigCredentials: CredentialProvider {
             return try CredentialHelper(name: store, searchPath: searchPath).get(server: DockerConfigFile.configKey(for: registry))
         }
         return nil
+    }
+
+    /// Whether the config has an `auths` entry with credentials, or a `credHelpers` entry, for
+    /// exactly this host (not via `credsStore`): an explicit login that beats any other source
+    /// of credentials for the host (ECR's, for one).
+    public func hasEntry(for registry: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: configURL.path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        let wanted = registry.lowercased()
+        func normalize(_ key: String) -> String {
+            var k = Substring(key)
+            if let r = k.range(of: "://") { k = k[r.upperBound...] }
+            if let slash = k.firstIndex(of: "/") { k = k[..<slash] }
+            return k.lowercased()
+        }
+        if let helpers = object["credHelpers"] as? [String: String], helpers.contains(where: { normalize($0.key) == wanted && !$0.value.isEmpty }) {
+            return true
+        }
+        if let auths = object["auths"] as? [String: Any] {
+            for (key, value) in auths where normalize(key) == wanted {
+                guard let entry = value as? [String: Any] else { continue }
+                for field in ["auth", "identitytoken", "password"] {
+                    if let v = entry[field] as? String, !v.isEmpty { return true }
+                }
+            }
+        }
+        return false
     }
 }
 
@@ -206,8 +234,12 @@ public struct CredentialHelper: Sendable {
         guard let executable = Subprocess.find(executableName, in: searchPath) else {
             throw RegistryError.credentials("credential helper \(executableName) is configured in the docker config but not found in PATH")
         }
-        let result = try Subprocess.run(executable, [verb], input: input)
-        return (result.status, result.stdout, result.stderr)
+        do {
+            let result = try Subprocess.run(executable, [verb], input: input)
+            return (result.status, result.stdout, result.stderr)
+        } catch let error as SubprocessError {
+            throw RegistryError.io(error.description)
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 
 /// Tuning of a push (`--jobs`, `--chunk-size`, `--retries`) and what is known about blobs
@@ -180,7 +181,8 @@ public final class Pusher: Sendable {
     static func isImmutableTagRefusal(_ error: RegistryError) -> Bool {
         guard case .status(_, _, let status, let errors) = error, [400, 403, 409, 412].contains(status) else { return false }
         return errors.contains { detail in
-            ["TAG_INVALID", "MANIFEST_TAG_IMMUTABLE", "TAG_IMMUTABLE", "IMMUTABLE_TAG"].contains(detail.code.uppercased())
+            [RegistryErrorCode.tagInvalid, RegistryErrorCode.manifestTagImmutable, RegistryErrorCode.tagImmutable, RegistryErrorCode.immutableTag]
+                .contains(detail.code.uppercased())
                 || (detail.message ?? "").lowercased().contains("immutable")
         }
     }

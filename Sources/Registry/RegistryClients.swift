@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 
 /// One `RegistryClient` per registry host, shared by every repository a pull or push touches

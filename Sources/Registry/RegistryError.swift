@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 
 /// One entry of a registry's error body (`{"errors":[{"code":"NAME_UNKNOWN","message":…}]}`),
@@ -24,7 +25,7 @@ public struct RegistryErrorDetail: Sendable, Hashable, Codable, CustomStringConv
             var errors: [Entry]?
         }
         guard !body.isEmpty, let decoded = try? JSONDecoder().decode(Body.self, from: body), let errors = decoded.errors else { return nil }
-        return errors.map { RegistryErrorDetail(code: $0.code ?? "UNKNOWN", message: $0.message) }
+        return errors.map { RegistryErrorDetail(code: $0.code ?? RegistryErrorCode.unknown, message: $0.message) }
     }
 }
 
@@ -106,7 +107,7 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isRetryable: Bool {
         switch self {
         case .transport(_, _, let retryable): return retryable
-        case .status(_, _, let status, _): return status == 408 || status == 429 || (500...599).contains(status)
+        case .status(_, _, let status, _): return RetryPolicy.isTransient(status: status)
         default: return false
         }
     }
@@ -114,4 +115,31 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension RegistryError: LocalizedError {
     public var errorDescription: String? { description }
+}
+
+extension RegistryError {
+    /// The registry's name for a failure of the HTTP layer (same text as the HTTP error's).
+    public init(_ error: HTTPError) {
+        switch error {
+        case .transport(let host, let message, let retryable): self = .transport(host: host, message: message, retryable: retryable)
+        case .insecureNotAllowed(let host): self = .insecureNotAllowed(host: host)
+        case .protocolViolation(let host, let detail): self = .protocolViolation(registry: host, detail: detail)
+        case .bodyTooLarge(let host, let request, let limit):
+            self = .protocolViolation(registry: host, detail: "response to \(request) is larger than \(limit) bytes")
+        case .io(let message): self = .io(message)
+        case .cancelled: self = .cancelled
+        }
+    }
+}
+
+extension HTTPTransport {
+    /// `send`, with the transport's own failures as `RegistryError`s: every registry caller
+    /// (retries, the TLS fallback, error output) speaks that one vocabulary.
+    func exchange(_ request: HTTPRequest) async throws -> HTTPResponse {
+        do {
+            return try await send(request)
+        } catch let error as HTTPError {
+            throw RegistryError(error)
+        }
+    }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Builder
 import Dockerfile
 import Foundation
+import HTTP
 import Layers
 import OCI
 import Registry
@@ -164,9 +165,10 @@ struct BuildCommand: AsyncParsableCommand {
         let pullTransport = registry.transport(console: console)
         // Bases on ECR log in through the AWS credential chain, others through the docker config.
         let puller = try ImagePuller(cacheDirectory: URL(fileURLWithPath: cacheRoot), transport: pullTransport,
-                                     credentials: try ECRPush.credentials(transport: pullTransport, profile: registry.profile),
+                                     credentials: try ECRPush.credentials(transport: pullTransport, profile: registry.profile, retries: registry.retries),
                                      options: PullOptions(retry: RetryPolicy(maxRetries: registry.retries), resolveTags: pull))
         request.baseResolver = RegistryBaseResolver(puller: puller)
+        request.downloadTransport = RetryingTransport(pullTransport, policy: RetryPolicy(maxRetries: registry.retries))
         console.step("building \(platformList.map(\.description).joined(separator: ", ")) from \(dockerfileName)")
         let result = try await Builder.build(request)
         result.warnings.forEach { console.warn($0) }

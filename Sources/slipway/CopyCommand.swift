@@ -1,6 +1,7 @@
 import AWS
 import ArgumentParser
 import Foundation
+import HTTP
 import OCI
 import Registry
 
@@ -75,7 +76,7 @@ struct CopyCommand: AsyncParsableCommand {
         let targets = try destinations.map { try Self.destination($0, source: sourceRef.tag) }
         let fetches = FetchReporter(console: console)
         let transport = registry.transport(console: console)
-        let credentials = try ECRPush.credentials(transport: transport, profile: registry.profile)
+        let credentials = try ECRPush.credentials(transport: transport, profile: registry.profile, retries: registry.retries)
         let puller = try Pulling.puller(registry: registry, cacheDir: cacheDir, console: console, jobs: jobs,
                                         transport: transport, credentials: credentials)
         var root = try await puller.resolveRoot(sourceRef)
@@ -122,7 +123,7 @@ struct CopyCommand: AsyncParsableCommand {
         let targets = try destinations.map { try Self.destination($0, source: layoutTag) }
         let transport = registry.transport(console: console)
         try await push(root, store: store, to: targets, options: try registry.pushOptions(jobs: jobs), transport: transport,
-                       credentials: try ECRPush.credentials(transport: transport, profile: registry.profile), console: console)
+                       credentials: try ECRPush.credentials(transport: transport, profile: registry.profile, retries: registry.retries), console: console)
     }
 
     /// Creates missing ECR repositories first with `--create-repository`, retries once with a

@@ -1,7 +1,7 @@
 import AWS
 import ArgumentParser
 import Foundation
-import Registry
+import HTTP
 
 /// AWS settings shared by the `ecr` subcommands.
 struct AWSOptions: ParsableArguments {

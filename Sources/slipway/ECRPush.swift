@@ -1,6 +1,7 @@
 import AWS
 import ArgumentParser
 import Foundation
+import HTTP
 import Registry
 
 /// What `push` / `build --push` do for ECR targets: the credential provider, repositories
@@ -12,9 +13,10 @@ enum ECRPush {
         }
     }
 
-    static func credentials(transport: any HTTPTransport, profile: String?) throws -> ECRCredentialProvider {
-        let env = try AWSEnvironment(profile: profile, transport: transport)
-        return ECRCredentialProvider(environment: env, cacheDirectory: ECRCredentialProvider.defaultCacheDirectory())
+    /// AWS calls go over the registry's transport with the registry's retry policy.
+    static func credentials(transport: any HTTPTransport, profile: String?, retries: Int) throws -> ECRCredentialProvider {
+        let env = try AWSEnvironment(profile: profile, transport: transport, retry: RetryPolicy(maxRetries: retries))
+        return ECRCredentialProvider(authorizations: ECRAuthorizationProvider(environment: env, cacheDirectory: ECRAuthorizationProvider.defaultCacheDirectory()))
     }
 
     /// Creates each ECR repository named by `references` that does not exist yet.
@@ -52,7 +54,7 @@ enum ECRPush {
         } catch let error as RegistryError where error.httpStatus == 401 && !ecrHosts.isEmpty {
             for host in ecrHosts { await credentials.invalidate(registry: host) }
             return try await push()
-        } catch let error as RegistryError where error.codes.contains("NAME_UNKNOWN") && !ecrHosts.isEmpty && !createRepository {
+        } catch let error as RegistryError where error.codes.contains(RegistryErrorCode.nameUnknown) && !ecrHosts.isEmpty && !createRepository {
             throw ECRPushError(message: "\(error)\nthe ECR repository does not exist: create it with `slipway ecr create-repository NAME` or push with --create-repository")
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTP
 import OCI
 import Registry
 
@@ -205,7 +206,7 @@ enum Pulling {
                        transport: HTTPClient? = nil, credentials: (any CredentialProvider)? = nil,
                        onEvent: (@Sendable (PullEvent) -> Void)? = nil) throws -> ImagePuller {
         let transport = transport ?? registry.transport(console: console)
-        let credentials = try credentials ?? ECRPush.credentials(transport: transport, profile: registry.profile)
+        let credentials = try credentials ?? ECRPush.credentials(transport: transport, profile: registry.profile, retries: registry.retries)
         return try ImagePuller(cacheDirectory: CacheLocation.directory(cacheDir), transport: transport, credentials: credentials,
                                options: PullOptions(retry: RetryPolicy(maxRetries: registry.retries), jobs: jobs), onEvent: onEvent)
     }

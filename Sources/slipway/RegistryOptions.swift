@@ -1,6 +1,7 @@
 import AWS
 import ArgumentParser
 import Foundation
+import HTTP
 import OCI
 import Registry
 
@@ -69,7 +70,7 @@ enum PushRunner {
         let progress = PushProgress(console: console)
         let transport = registry.transport(console: console)
         // ECR hosts get their login from the AWS credential chain; every other host from the docker config.
-        let credentials = try ECRPush.credentials(transport: transport, profile: registry.profile)
+        let credentials = try ECRPush.credentials(transport: transport, profile: registry.profile, retries: registry.retries)
         if let spec = registry.createRepository {
             try await ECRPush.ensureRepositories(refs, settings: try ECRPush.settings(spec), credentials: credentials, console: console)
         }

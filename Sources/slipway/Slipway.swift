@@ -1,6 +1,6 @@
 import ArgumentParser
 import Builder
-import OCI
+import HTTP
 
 /// The `slipway` command: a daemonless replacement for `docker buildx build --push` and the
 /// `aws ecr` steps around it.

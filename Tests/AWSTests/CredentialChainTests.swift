@@ -1,5 +1,4 @@
 import Foundation
-import Registry
 import XCTest
 @testable import AWS
 

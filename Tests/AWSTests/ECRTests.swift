@@ -1,9 +1,9 @@
 import Foundation
-import Registry
+import HTTP
 import XCTest
 @testable import AWS
 
-/// Registry transport double for the ECR token cache: answers GetAuthorizationToken with a
+/// Transport double for the ECR token cache: answers GetAuthorizationToken with a
 /// token valid for `lifetime` seconds and counts calls.
 final class FakeECR: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
@@ -89,21 +89,20 @@ final class ECRHostAndEndpointTests: XCTestCase {
         let fake = FakeECR(lifetime: 12 * 3600)
         let env = try AWSEnvironment(environment: ["HOME": dir.path], transport: fake)
         let keys = StaticAWSCredentials(AWSCredentials(accessKeyID: "AKIDCACHE", secretAccessKey: "cache-secret-1"))
-        let docker = DockerConfigCredentials(configURL: dir.appendingPathComponent("docker/config.json"))
         let host = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-        let provider = ECRCredentialProvider(environment: env, awsCredentials: keys, dockerConfig: docker, cacheDirectory: dir)
-        let first = try await provider.credential(for: host)
-        XCTAssertEqual(first?.username, "AWS")
-        XCTAssertEqual(first?.password, "fake-ecr-password-1")
-        _ = try await provider.credential(for: host)
+        let provider = ECRAuthorizationProvider(environment: env, awsCredentials: keys, cacheDirectory: dir)
+        let first = try await provider.authorization(for: host)
+        XCTAssertEqual(first.username, "AWS")
+        XCTAssertEqual(first.password, "fake-ecr-password-1")
+        _ = try await provider.authorization(for: host)
         XCTAssertEqual(fake.count, 1)
         // A second process (new provider) reads the disk cache: mode 0600, no API call.
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("ecr-auth").path)
         XCTAssertEqual(files.count, 1)
         let attributes = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("ecr-auth/" + files[0]).path)
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
-        let again = ECRCredentialProvider(environment: env, awsCredentials: keys, dockerConfig: docker, cacheDirectory: dir)
-        let v1 = try await again.credential(for: host)?.password
+        let again = ECRAuthorizationProvider(environment: env, awsCredentials: keys, cacheDirectory: dir)
+        let v1 = try await again.authorization(for: host).password
 
         XCTAssertEqual(v1, "fake-ecr-password-1")
         XCTAssertEqual(fake.count, 1)
@@ -111,38 +110,15 @@ final class ECRHostAndEndpointTests: XCTestCase {
         let later = try await again.authorization(for: host, now: Date().addingTimeInterval(6 * 3600 + 1))
         XCTAssertEqual(later.password, "fake-ecr-password-2")
         // Other credentials (another identity) do not share the token.
-        let other = ECRCredentialProvider(environment: env, awsCredentials: StaticAWSCredentials(AWSCredentials(accessKeyID: "AKIDOTHER", secretAccessKey: "other-secret-1")),
-                                          dockerConfig: docker, cacheDirectory: dir)
-        _ = try await other.credential(for: host)
+        let other = ECRAuthorizationProvider(environment: env, awsCredentials: StaticAWSCredentials(AWSCredentials(accessKeyID: "AKIDOTHER", secretAccessKey: "other-secret-1")),
+                                             cacheDirectory: dir)
+        _ = try await other.authorization(for: host)
         XCTAssertEqual(fake.count, 3)
         // After a 401 the token is dropped and fetched anew.
         await again.invalidate(registry: host)
-        let v2 = try await again.credential(for: host)?.password
+        let v2 = try await again.authorization(for: host).password
 
         XCTAssertEqual(v2, "fake-ecr-password-4")
-    }
-
-    func testDockerConfigEntryForTheHostWinsAndOtherHostsGoThere() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-ecr-docker-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("docker"), withIntermediateDirectories: true)
-        let host = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-        let config = #"{"auths":{"\#(host)":{"auth":"\#(Data("AWS:from-docker-config".utf8).base64EncodedString())"},"registry.example.com":{"auth":"\#(Data("u:p-example-1".utf8).base64EncodedString())"}}}"#
-        try Data(config.utf8).write(to: dir.appendingPathComponent("docker/config.json"))
-        let fake = FakeECR(lifetime: 3600)
-        let env = try AWSEnvironment(environment: ["HOME": dir.path], transport: fake)
-        let provider = ECRCredentialProvider(environment: env, awsCredentials: StaticAWSCredentials(AWSCredentials(accessKeyID: "AKID", secretAccessKey: "docker-secret-1")),
-                                             dockerConfig: DockerConfigCredentials(configURL: dir.appendingPathComponent("docker/config.json")), cacheDirectory: nil)
-        let v3 = try await provider.credential(for: host)?.password
-
-        XCTAssertEqual(v3, "from-docker-config")
-        let v4 = try await provider.credential(for: "registry.example.com")?.password
-
-        XCTAssertEqual(v4, "p-example-1")
-        let v5 = try await provider.credential(for: "234567890123.dkr.ecr.eu-west-1.amazonaws.com")?.password
-
-        XCTAssertEqual(v5, "fake-ecr-password-1")
-        XCTAssertEqual(fake.count, 1)
     }
 }
 

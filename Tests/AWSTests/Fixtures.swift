@@ -1,5 +1,5 @@
 import Foundation
-import Registry
+import HTTP
 
 enum HTTPRequestFixture {
     static func post(url: String, body: String) -> HTTPRequest {

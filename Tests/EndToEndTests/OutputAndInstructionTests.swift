@@ -131,6 +131,25 @@ final class OutputAndInstructionTests: XCTestCase {
         XCTAssertTrue(failed.stderr.contains("checksum mismatch"), failed.stderr)
     }
 
+    /// ADD downloads share the registry client's HTTP settings: `SLIPWAY_CONNECT_TO` routes a
+    /// name to the test registry and `SSL_CERT_FILE` trusts its CA; without the CA, TLS fails.
+    func testAddFromHTTPSUsesTheRegistryTransportSettings() throws {
+        let registry = try TestRegistries.settings.get()
+        let port = registry.basic.split(separator: ":").last.map(String.init) ?? ""
+        let host = "registry.slipway.test:\(port)"
+        let context = work + "/ctx"
+        try Run.write(["Dockerfile": "FROM scratch\nADD https://\(host)/ /root\n"], under: context)
+        let arguments = ["build", "--progress", "quiet", "--output", "type=local,dest=\(work)/out", context]
+        let routed = ["SLIPWAY_CONNECT_TO": "\(host):127.0.0.1:\(port)", "HOME": work]
+        let built = try Run.command(Run.slipway, arguments, environment: routed.merging(["SSL_CERT_FILE": registry.ca]) { a, _ in a })
+        XCTAssertEqual(built.status, 0, built.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/out/root"), "the registry's / was downloaded")
+
+        let untrusted = try Run.command(Run.slipway, arguments, environment: routed)
+        XCTAssertNotEqual(untrusted.status, 0)
+        XCTAssertTrue(untrusted.stderr.contains("download failed") && untrusted.stderr.contains("certificate"), untrusted.stderr)
+    }
+
     func testHeredocsStdinDockerfileAndBuildArgs() throws {
         let context = work + "/ctx"
         try Run.write(["x": "x"], under: context)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 @testable import Registry
 import XCTest
@@ -57,19 +58,6 @@ final class RedactorTests: XCTestCase {
 }
 
 final class RetryPolicyTests: XCTestCase {
-    func testBackoffGrowsWithJitterAndHonoursRetryAfter() {
-        let p = RetryPolicy(maxRetries: 5, initialDelay: 1, maxDelay: 8)
-        for _ in 0..<50 {
-            XCTAssert((0.5...1).contains(p.delay(attempt: 1, retryAfter: nil)))
-            XCTAssert((2...4).contains(p.delay(attempt: 3, retryAfter: nil)))
-            XCTAssert((4...8).contains(p.delay(attempt: 10, retryAfter: nil)))
-        }
-        XCTAssertEqual(p.delay(attempt: 1, retryAfter: 7), 7)
-        XCTAssertEqual(p.delay(attempt: 1, retryAfter: 1000), 32, "Retry-After is bounded")
-        XCTAssertEqual(RetryableFailure.parseRetryAfter("12"), 12)
-        XCTAssertNil(RetryableFailure.parseRetryAfter("soon"))
-    }
-
     func testRetriesOnlyRetryableErrorsAndStops() async throws {
         let attempts = Locked(0)
         let p = RetryPolicy(maxRetries: 2, initialDelay: 0.001, maxDelay: 0.002)
@@ -137,6 +125,18 @@ final class CredentialTests: XCTestCase {
         XCTAssertNil(none)
         let missing = try await DockerConfigCredentials(configURL: dir.appendingPathComponent("nope.json")).credential(for: "x")
         XCTAssertNil(missing)
+    }
+
+    /// (An explicit entry for a host beats the ECR login the command line would use for it.)
+    func testHasEntryForExactlyTheHost() {
+        let ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+        let url = write(#"{"auths":{"\#(ecr)":{"auth":"\#(Data("AWS:from-docker-config".utf8).base64EncodedString())"},"empty.example":{}},"credHelpers":{"helped.example":"pass"},"credsStore":"desktop"}"#)
+        let config = DockerConfigCredentials(configURL: url)
+        XCTAssertTrue(config.hasEntry(for: ecr))
+        XCTAssertTrue(config.hasEntry(for: "helped.example"))
+        XCTAssertFalse(config.hasEntry(for: "234567890123.dkr.ecr.eu-west-1.amazonaws.com"), "credsStore alone does not name a host")
+        XCTAssertFalse(config.hasEntry(for: "empty.example"), "an entry without credentials")
+        XCTAssertFalse(DockerConfigCredentials(configURL: dir.appendingPathComponent("nope.json")).hasEntry(for: ecr))
     }
 
     func testCredentialHelpers() async throws {
@@ -236,7 +236,7 @@ final class HTTPConfigurationTests: XCTestCase {
             _ = try await client.send(HTTPRequest(method: "GET", url: URL(string: "http://registry.example/v2/")!))
             XCTFail("expected refusal")
         } catch {
-            XCTAssertEqual(error as? RegistryError, .insecureNotAllowed(host: "registry.example"))
+            XCTAssertEqual(error as? HTTPError, .insecureNotAllowed(host: "registry.example"))
         }
     }
 

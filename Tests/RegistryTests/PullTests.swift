@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 @testable import Registry
 import XCTest
@@ -124,7 +125,7 @@ final class ScriptedRegistry: HTTPTransport, @unchecked Sendable {
         guard let data else { return reply(r, 404, body: #"{"errors":[{"code":"BLOB_UNKNOWN"}]}"#) }
         let body = tampered ?? data
         if r.method == "HEAD" { return reply(r, 200, ["Content-Length": "\(data.count)"]) }
-        if case .file(let url) = r.sink {
+        if case .file(let url, _) = r.sink {
             try? body.write(to: url)
             return reply(r, 200, ["Content-Length": "\(body.count)"])
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 @testable import Registry
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Dockerfile
 import Layers
 import OCI
@@ -69,7 +70,7 @@ final class Contexts: Sendable {
 
     private func downloadUncached(_ url: String, checksum: String?) throws -> CopyRequest.GeneratedFile {
         let target = request.scratchDirectory + "/download-\(UUID().uuidString)"
-        try URLDownloader.download(url, to: target, maxBytes: Contexts.maxArchiveBytes, expected: checksum)
+        try URLDownloader.download(url, to: target, maxBytes: Contexts.maxArchiveBytes, expected: checksum, transport: request.downloadTransport)
         var name = url
         if let query = name.firstIndex(where: { $0 == "?" || $0 == "#" }) { name = String(name[..<query]) }
         name = ContextPath.basename(name)

@@ -1,72 +1,80 @@
-import CCurl
 import Foundation
+import HTTP
 import OCI
 
-/// Fetches an `ADD https://…` source with libcurl: streamed to a file, size-bounded,
-/// TLS verified, and checked against `--checksum` before it can reach a layer.
+/// Fetches an `ADD https://…` source through the build's HTTP transport (the registry client's
+/// TLS, CA, proxy and `SLIPWAY_CONNECT_TO` settings and retry policy): streamed to a file,
+/// size-bounded, and checked against `--checksum` before it can reach a layer. Redirects are
+/// followed here, to HTTPS only (even from a plain-HTTP URL).
 enum URLDownloader {
-    private final class Sink {
-        let file: UnsafeMutablePointer<FILE>
-        var hasher = SHA256Hasher()
-        var written: Int64 = 0
-        let limit: Int64
-        var overLimit = false
-        init(file: UnsafeMutablePointer<FILE>, limit: Int64) {
-            self.file = file
-            self.limit = limit
-        }
-    }
+    static let maxRedirects = 10
 
-    static func download(_ url: String, to path: String, maxBytes: Int64, expected: String?) throws {
+    /// `transport` nil: the environment's settings (`HTTPClient.shared`) with the default retries.
+    static func download(_ url: String, to path: String, maxBytes: Int64, expected: String?, transport: (any HTTPTransport)?) throws {
+        let transport = transport ?? RetryingTransport(HTTPClient.shared)
         let expectedDigest = try expected.map { raw -> Digest in
             do { return try Digest(parsing: raw) } catch {
                 throw BuildError("ADD --checksum='\(raw)' is not a digest; use sha256:<64 hex>")
             }
         }
-        guard let handle = curl_easy_init() else { throw BuildError("ADD \(url): cannot initialise libcurl") }
-        defer { curl_easy_cleanup(handle) }
-        guard let file = fopen(path, "wb") else { throw BuildError("ADD \(url): cannot write \(path)") }
-        let sink = Sink(file: file, limit: maxBytes)
-        let box = Unmanaged.passRetained(sink)
-        defer { box.release() }
+        guard let source = URL(string: url), let scheme = source.scheme?.lowercased(), scheme == "https" || scheme == "http" else {
+            throw BuildError("ADD \(url): download failed: not an http(s) URL")
+        }
         var failed = true
-        defer {
-            fclose(file)
-            if failed { unlink(path) }
-        }
-        let write: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { data, size, count, user in
-            guard let data, let user else { return 0 }
-            let sink = Unmanaged<Sink>.fromOpaque(user).takeUnretainedValue()
-            let length = size * count
-            sink.written += Int64(length)
-            if sink.written > sink.limit { sink.overLimit = true; return 0 }
-            sink.hasher.update(UnsafeRawBufferPointer(start: data, count: length))
-            return fwrite(data, 1, length, sink.file)
-        }
-        _ = url.withCString { slipway_curl_setopt_ptr(handle, CURLOPT_URL, $0) }
-        _ = slipway_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1)
-        _ = slipway_curl_setopt_long(handle, CURLOPT_MAXREDIRS, 10)
-        _ = slipway_curl_setopt_long(handle, CURLOPT_FAILONERROR, 1)
-        _ = slipway_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, 30)
-        _ = slipway_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
-        _ = slipway_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, 60)
-        _ = "https,http".withCString { slipway_curl_setopt_ptr(handle, CURLOPT_PROTOCOLS_STR, $0) }
-        _ = "https".withCString { slipway_curl_setopt_ptr(handle, CURLOPT_REDIR_PROTOCOLS_STR, $0) }
-        _ = "slipway/\(SlipwayVersion.current)".withCString { slipway_curl_setopt_ptr(handle, CURLOPT_USERAGENT, $0) }
-        _ = slipway_curl_setopt_ptr(handle, CURLOPT_WRITEFUNCTION, unsafeBitCast(write, to: UnsafeRawPointer.self))
-        _ = slipway_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, box.toOpaque())
-        let code = curl_easy_perform(handle)
-        if sink.overLimit { throw BuildError("ADD \(url): the download is larger than \(maxBytes) bytes") }
-        guard code == CURLE_OK else {
-            var status = 0
-            _ = slipway_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-            let reason = status >= 400 ? "HTTP \(status)" : String(cString: curl_easy_strerror(code))
-            throw BuildError("ADD \(url): download failed: \(reason)")
-        }
-        let actual = sink.hasher.finalize()
-        if let expectedDigest, expectedDigest != actual {
-            throw BuildError("ADD \(url): checksum mismatch: expected \(expectedDigest), got \(actual)")
+        defer { if failed { unlink(path) } }
+        let sink = URL(fileURLWithPath: path)
+        try Blocking.run { try await fetch(source, named: url, into: sink, maxBytes: maxBytes, transport: transport) }
+        if let expectedDigest {
+            let actual = try digest(of: path, for: url)
+            if expectedDigest != actual {
+                throw BuildError("ADD \(url): checksum mismatch: expected \(expectedDigest), got \(actual)")
+            }
         }
         failed = false
+    }
+
+    private static func fetch(_ source: URL, named url: String, into sink: URL, maxBytes: Int64, transport: any HTTPTransport) async throws {
+        var request = HTTPRequest(method: "GET", url: source, sink: .file(sink, limit: maxBytes), followRedirects: false)
+        // The URL as written may be plain HTTP, as in Docker; where it redirects to may not.
+        request.permitsPlainHTTP = true
+        for _ in 0...maxRedirects {
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(request)
+            } catch HTTPError.bodyTooLarge {
+                throw BuildError("ADD \(url): the download is larger than \(maxBytes) bytes")
+            } catch let error as HTTPError {
+                throw BuildError("ADD \(url): download failed: \(reason(error))")
+            }
+            if HTTPResponse.redirectStatuses.contains(response.status), let next = response.location {
+                guard next.scheme?.lowercased() == "https" else {
+                    throw BuildError("ADD \(url): download failed: redirect to \(next.scheme ?? "a non-HTTPS") URL refused (HTTPS only)")
+                }
+                request.url = next
+                request.permitsPlainHTTP = false
+                continue
+            }
+            guard (200..<300).contains(response.status) else {
+                throw BuildError("ADD \(url): download failed: HTTP \(response.status)")
+            }
+            return
+        }
+        throw BuildError("ADD \(url): download failed: more than \(maxRedirects) redirects")
+    }
+
+    /// What went wrong, without the host prefix the HTTP error's description carries.
+    private static func reason(_ error: HTTPError) -> String {
+        if case .transport(_, let message, _) = error { return Redactor.redact(message) }
+        return error.description
+    }
+
+    private static func digest(of path: String, for url: String) throws -> Digest {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw BuildError("ADD \(url): cannot read \(path)") }
+        defer { try? handle.close() }
+        let hasher = SHA256Hasher()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { hasher.update($0) }
+        }
+        return hasher.finalize()
     }
 }

@@ -1,28 +1,23 @@
 import Foundation
-import OCI
-import Registry
+import HTTP
 
-/// Registry credentials for ECR hosts: Basic `AWS:<password>` from `GetAuthorizationToken`
-/// (ECR Public's token for `public.ecr.aws`), unless the docker config names credentials or a
-/// helper for that very host. Every other host goes to the docker config. Tokens are kept in
-/// memory and on disk (mode 0600, one file per account, region, endpoint and credential
-/// identity, under `CACHE/ecr-auth/`) and fetched again once half their lifetime has passed,
-/// or after `invalidate` (a 401).
-public final class ECRCredentialProvider: CredentialProvider {
+/// ECR logins: Basic `AWS:<password>` from `GetAuthorizationToken` (ECR Public's token for
+/// `public.ecr.aws`). Tokens are kept in memory and on disk (mode 0600, one file per account,
+/// region, endpoint and credential identity, under `CACHE/ecr-auth/`) and fetched again once
+/// half their lifetime has passed, or after `invalidate` (a 401). Which hosts use them rather
+/// than the docker config is the caller's choice (the registry credential glue).
+public final class ECRAuthorizationProvider: Sendable {
     public let environment: AWSEnvironment
     public let awsCredentials: any AWSCredentialsProvider
-    public let dockerConfig: DockerConfigCredentials
     /// Where tokens are cached on disk; nil keeps them in memory only.
     public let cacheDirectory: URL?
     private let memory = Locked<[String: ECRAuthorization]>([:])
     /// Tokens fetched from the API (not the caches) so far, for tests and `--debug`.
     private let fetches = Locked<Int>(0)
 
-    public init(environment: AWSEnvironment, awsCredentials: (any AWSCredentialsProvider)? = nil,
-                dockerConfig: DockerConfigCredentials = DockerConfigCredentials(), cacheDirectory: URL? = nil) {
+    public init(environment: AWSEnvironment, awsCredentials: (any AWSCredentialsProvider)? = nil, cacheDirectory: URL? = nil) {
         self.environment = environment
         self.awsCredentials = awsCredentials ?? AWSCredentialChain(environment: environment)
-        self.dockerConfig = dockerConfig
         self.cacheDirectory = cacheDirectory
     }
 
@@ -33,14 +28,6 @@ public final class ECRCredentialProvider: CredentialProvider {
     }
 
     public var tokenFetches: Int { fetches.withLock { $0 } }
-
-    public func credential(for registry: String) async throws -> Credential? {
-        let isPublic = ECRHost.isPublic(registry)
-        guard isPublic || ECRHost(registry) != nil else { return try await dockerConfig.credential(for: registry) }
-        if dockerConfigNames(registry) { return try await dockerConfig.credential(for: registry) }
-        let auth = try await authorization(for: registry)
-        return Credential(username: auth.username, password: auth.password)
-    }
 
     /// The ECR login for an ECR host (`public.ecr.aws` included).
     public func authorization(for registry: String, now: Date = Date()) async throws -> ECRAuthorization {
@@ -119,31 +106,5 @@ public final class ECRCredentialProvider: CredentialProvider {
         let ok = data.withUnsafeBytes { raw in write(fd, raw.baseAddress, raw.count) == raw.count }
         close(fd)
         if !ok || rename(temp.path, url.path) != 0 { unlink(temp.path) }
-    }
-
-    /// Whether the docker config has an `auths` entry with credentials or a `credHelpers` entry
-    /// for exactly this host.
-    func dockerConfigNames(_ registry: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: dockerConfig.configURL.path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-        let wanted = registry.lowercased()
-        func normalize(_ key: String) -> String {
-            var k = Substring(key)
-            if let r = k.range(of: "://") { k = k[r.upperBound...] }
-            if let slash = k.firstIndex(of: "/") { k = k[..<slash] }
-            return k.lowercased()
-        }
-        if let helpers = object["credHelpers"] as? [String: String], helpers.contains(where: { normalize($0.key) == wanted && !$0.value.isEmpty }) {
-            return true
-        }
-        if let auths = object["auths"] as? [String: Any] {
-            for (key, value) in auths where normalize(key) == wanted {
-                guard let entry = value as? [String: Any] else { continue }
-                for field in ["auth", "identitytoken", "password"] {
-                    if let v = entry[field] as? String, !v.isEmpty { return true }
-                }
-            }
-        }
-        return false
     }
 }

@@ -1,20 +1,20 @@
 import Dispatch
 import Foundation
-import OCI
 
-/// Runs registry work for synchronous callers (the builder). The work runs as a task whose
-/// every job goes to a dispatch queue of its own, never to Swift's cooperative pool: a caller
-/// that blocks a cooperative thread (synchronous code called from `async` code) cannot starve
-/// the task it waits for, however many callers block at once.
+/// Runs async work for synchronous callers. The work runs as a task whose every job goes to a
+/// dispatch queue of its own, never to Swift's cooperative pool: a caller that blocks a
+/// cooperative thread (synchronous code called from `async` code) cannot starve the task it
+/// waits for, however many callers block at once. It lives next to the HTTP client because
+/// transfers block threads the same way.
 public enum Blocking {
-    /// The executor registry tasks prefer (also used for shared token fetches, so those never
-    /// wait for the cooperative pool either).
-    static let executor = DispatchTaskExecutor()
+    /// The executor network tasks prefer (registry fetches, shared token fetches), so those
+    /// never wait for the cooperative pool either.
+    public static let executor = DispatchTaskExecutor()
 
     /// Runs `body` to completion and returns its result, blocking the calling thread.
     /// Must not be called from a job of `executor` itself.
     public static func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-        let outcome = Locked<Result<T, any Error>?>(nil)
+        let outcome = Locked<Result<T, any Error>>(.failure(CancellationError()))
         let done = DispatchSemaphore(value: 0)
         Task(executorPreference: executor) {
             let result: Result<T, any Error>
@@ -23,18 +23,16 @@ public enum Blocking {
             done.signal()
         }
         done.wait()
-        guard let result = outcome.withLock({ $0 }) else { throw RegistryError.cancelled }
-        return try result.get()
+        return try outcome.withLock { $0 }.get()
     }
 }
 
 /// A task executor on a concurrent dispatch queue: jobs run on dispatch worker threads,
 /// which grow when threads block, unlike the cooperative pool's fixed width.
-final class DispatchTaskExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: the only state is an immutable dispatch queue.
+public final class DispatchTaskExecutor: TaskExecutor {
     private let queue = DispatchQueue(label: "slipway.registry", qos: .userInitiated, attributes: .concurrent)
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
         queue.async { job.runSynchronously(on: executor) }

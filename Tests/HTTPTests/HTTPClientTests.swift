@@ -1,13 +1,12 @@
 import Foundation
-import OCI
-@testable import Registry
+import HTTP
 import XCTest
 
 /// The libcurl transport against real servers: TLS with per-host CAs, SLIPWAY_CONNECT_TO,
 /// redirects that must not carry credentials to another host, bounded and streamed bodies.
 final class HTTPClientTests: XCTestCase {
     func testConnectToRoutesARealNameWithItsOwnCertsDirectory() async throws {
-        let registries = try TestRegistries.get()
+        let registries = try TestRegistry.get()
         let port = registries.basic.split(separator: ":").last!
         let host = "registry.slipway.test:\(port)"
         let certs = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-certs-\(UUID().uuidString)")
@@ -29,7 +28,7 @@ final class HTTPClientTests: XCTestCase {
         do {
             _ = try await HTTPClient(configuration: untrusting).send(HTTPRequest(method: "GET", url: URL(string: "https://\(host)/v2/")!))
             XCTFail("an unknown CA was accepted")
-        } catch let error as RegistryError {
+        } catch let error as HTTPError {
             XCTAssertTrue(error.description.contains("certificate"), error.description)
         }
     }
@@ -53,7 +52,7 @@ final class HTTPClientTests: XCTestCase {
         do {
             _ = try await client.send(HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(server.port)/big")!, sink: .memory(limit: 1000)))
             XCTFail("an oversized body was accepted")
-        } catch let error as RegistryError {
+        } catch let error as HTTPError {
             XCTAssertTrue(error.description.contains("larger than 1000 bytes"), error.description)
         }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-download-\(UUID().uuidString)")
@@ -111,7 +110,7 @@ final class PythonServer {
         // Started through a shell that records its pid and backgrounds the server.
         let result = try Subprocess.run("/bin/sh", ["-c", "python3 \"$0\" > \"$1\" 2>/dev/null & echo $!", scriptURL.path, portFile.path])
         guard let pid = pid_t(String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw TestRegistries.TestRegistryError(description: "cannot start python3 server")
+            throw TestServerError(description: "cannot start python3 server")
         }
         self.pid = pid
         var port = 0
@@ -121,7 +120,7 @@ final class PythonServer {
         }
         guard port > 0 else {
             kill(pid, SIGTERM)
-            throw TestRegistries.TestRegistryError(description: "python3 server did not start")
+            throw TestServerError(description: "python3 server did not start")
         }
         self.port = port
     }

@@ -46,7 +46,8 @@ public enum HTTPBody: Sendable {
     case data(Data)
     case file(path: String, offset: Int64, length: Int64)
 
-    var length: Int64 {
+    /// Bytes the body sends (the Content-Length).
+    public var length: Int64 {
         switch self {
         case .none: return 0
         case .data(let d): return Int64(d.count)
@@ -56,20 +57,21 @@ public enum HTTPBody: Sendable {
 }
 
 /// Where a response body goes: bounded memory (manifests, JSON, errors), nowhere, or a file
-/// (blobs), so no caller can accidentally buffer a layer.
+/// (blobs, ADD downloads), so no caller can accidentally buffer a layer.
 public enum ResponseSink: Sendable {
     /// Keep at most `limit` bytes; a longer body fails the request.
     case memory(limit: Int)
     case discard
-    /// Write the body (of the final, non-redirect response) to this file, truncating it.
-    case file(URL)
+    /// Write the body (of the final, non-redirect response) to this file, truncating it; a
+    /// body longer than `limit` bytes fails the request (a download cannot fill the disk).
+    case file(URL, limit: Int64? = nil)
 
     /// Large enough for any manifest or index a registry accepts (distribution caps them at 4 MiB).
     public static let manifestLimit = 4 << 20
 }
 
-/// One HTTP exchange as the registry code describes it; the transport fills in the rest
-/// (User-Agent, TLS, proxies, timeouts).
+/// One HTTP exchange as its caller (registry, AWS, ADD) describes it; the transport fills in
+/// the rest (User-Agent, TLS, proxies, timeouts).
 public struct HTTPRequest: Sendable {
     public var method: String
     public var url: URL
@@ -80,6 +82,9 @@ public struct HTTPRequest: Sendable {
     public var followRedirects: Bool
     /// Bytes of the body sent so far, called from the transfer thread (cheap closures only).
     public var onUploadProgress: (@Sendable (Int64) -> Void)?
+    /// The caller named this `http://` URL itself (an `ADD` source, as Docker allows): it may
+    /// go over plain HTTP even to a host not named insecure. Never carried across redirects.
+    public var permitsPlainHTTP = false
 
     public init(method: String, url: URL, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .none,
                 sink: ResponseSink = .memory(limit: ResponseSink.manifestLimit), followRedirects: Bool = true,
@@ -113,6 +118,9 @@ public struct HTTPResponse: Sendable {
         self.httpVersion = httpVersion
     }
 
+    /// The statuses whose `Location` is followed (with `followRedirects`).
+    public static let redirectStatuses: Set<Int> = [301, 302, 303, 307, 308]
+
     /// A `Location` header resolved against the request URL (registries may send relative ones).
     public var location: URL? {
         guard let value = headers["Location"], !value.isEmpty else { return nil }
@@ -129,7 +137,7 @@ public protocol HTTPTransport: Sendable {
 
 extension URL {
     /// `host[:port]` as registries and certs.d directories name it (`[::1]:5000` for IPv6).
-    var hostAndPort: String {
+    public var hostAndPort: String {
         guard let components = URLComponents(url: self, resolvingAgainstBaseURL: true), let host = components.host else { return "" }
         let h = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         if let port = components.port { return "\(h):\(port)" }
@@ -137,7 +145,7 @@ extension URL {
     }
 
     /// scheme + host + port: redirects that change it must not carry credentials.
-    var origin: String {
+    public var origin: String {
         let scheme = (self.scheme ?? "").lowercased()
         let components = URLComponents(url: self, resolvingAgainstBaseURL: true)
         let port = components?.port ?? (scheme == "https" ? 443 : 80)

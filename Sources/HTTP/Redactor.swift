@@ -1,5 +1,4 @@
 import Foundation
-import OCI
 
 /// Masks secrets in anything that may reach a terminal, a log or an error message: header values
 /// of `Authorization`-like headers, bearer/basic credentials, token and password fields in JSON

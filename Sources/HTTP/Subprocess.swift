@@ -1,22 +1,34 @@
 import Foundation
-import OCI
 
 /// Runs a program to completion with posix_spawn, feeding stdin and collecting stdout/stderr.
 /// Not Foundation's `Process`: on Linux, a child spawned from a dispatch thread inherits that
 /// thread's fully blocked signal mask (so it cannot be stopped with SIGTERM), and
 /// `waitUntilExit` can hang off the main thread. Here the child gets a clean signal mask and
-/// default handlers, and the parent reaps it with `waitpid`.
-enum Subprocess {
-    struct Result {
-        var status: Int32
-        var stdout: Data
-        var stderr: Data
+/// default handlers, and the parent reaps it with `waitpid`. The one way slipway runs programs
+/// (credential helpers, `credential_process`).
+public enum Subprocess {
+    public struct Result: Sendable {
+        /// The exit status, or 128 + the signal that ended the program.
+        public var status: Int32
+        public var stdout: Data
+        public var stderr: Data
     }
 
-    static func run(_ executable: String, _ arguments: [String], input: Data = Data(), environment: [String: String]? = nil) throws -> Result {
+    /// `run` on a dispatch thread, for async callers: the calling task is suspended, no
+    /// cooperative thread blocks on the program.
+    public static func runInBackground(_ executable: String, _ arguments: [String], input: Data = Data(),
+                                       environment: [String: String]? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, Error>) in
+            DispatchQueue.global().async {
+                continuation.resume(with: Swift.Result { try run(executable, arguments, input: input, environment: environment) })
+            }
+        }
+    }
+
+    public static func run(_ executable: String, _ arguments: [String], input: Data = Data(), environment: [String: String]? = nil) throws -> Result {
         var stdinPipe: [Int32] = [0, 0], stdoutPipe: [Int32] = [0, 0], stderrPipe: [Int32] = [0, 0]
         guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else {
-            throw RegistryError.io("cannot create pipes to run \(executable): \(String(cString: strerror(errno)))")
+            throw SubprocessError("cannot create pipes to run \(executable): \(String(cString: strerror(errno)))")
         }
         // The parent's ends must not leak into the child (or into other children spawned meanwhile).
         for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -51,7 +63,7 @@ enum Subprocess {
         for fd in [stdinPipe[0], stdoutPipe[1], stderrPipe[1]] { close(fd) }
         guard rc == 0 else {
             for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { close(fd) }
-            throw RegistryError.io("cannot run \(executable): \(String(cString: strerror(rc)))")
+            throw SubprocessError("cannot run \(executable): \(String(cString: strerror(rc)))")
         }
 
         // Write stdin and drain both outputs concurrently so no pipe can fill up and deadlock.
@@ -85,7 +97,7 @@ enum Subprocess {
 
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { throw RegistryError.io("waiting for \(executable) failed: \(String(cString: strerror(errno)))") }
+            if errno != EINTR { throw SubprocessError("waiting for \(executable) failed: \(String(cString: strerror(errno)))") }
         }
         // WIFEXITED/WEXITSTATUS are macros Swift cannot import.
         let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
@@ -105,8 +117,14 @@ enum Subprocess {
     }
 
     /// The first executable named `name` in a `PATH`-style list.
-    static func find(_ name: String, in path: String? = nil) -> String? {
+    public static func find(_ name: String, in path: String? = nil) -> String? {
         let search = path ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         return search.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
+}
+
+/// A program could not be started or waited for (its own failures are in `Result.status`).
+public struct SubprocessError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

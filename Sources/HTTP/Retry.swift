@@ -1,0 +1,82 @@
+import Foundation
+
+/// How often and how patiently to retry a failed request: 408/429/5xx answers, connection
+/// resets and timeouts are retried with exponential backoff and full jitter (so many parallel
+/// uploads do not retry in lockstep), `Retry-After` is honoured, and the number of retries is
+/// bounded so a broken server fails the command instead of hanging it. One policy serves the
+/// registry client, the AWS APIs and `ADD` downloads (`--retries`).
+public struct RetryPolicy: Sendable, Hashable {
+    /// Retries after the first attempt (`--retries`); 0 disables retrying.
+    public var maxRetries: Int
+    public var initialDelay: TimeInterval
+    public var maxDelay: TimeInterval
+
+    public init(maxRetries: Int = 4, initialDelay: TimeInterval = 0.5, maxDelay: TimeInterval = 30) {
+        self.maxRetries = maxRetries
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+    }
+
+    public static let none = RetryPolicy(maxRetries: 0)
+
+    /// The pause before retry number `attempt` (1-based): a random point in [d/2, d] with
+    /// d = initialDelay·2^(attempt-1) capped at maxDelay, or the server's `Retry-After` if larger.
+    public func delay(attempt: Int, retryAfter: TimeInterval?) -> TimeInterval {
+        let exponential = min(maxDelay, initialDelay * pow(2, Double(max(0, attempt - 1))))
+        let jittered = exponential / 2 + Double.random(in: 0...(exponential / 2))
+        if let retryAfter { return min(max(retryAfter, jittered), max(maxDelay, 1) * 4) }
+        return jittered
+    }
+
+    /// Whether an answer with this status is worth asking for again (408, 429, 5xx).
+    public static func isTransient(status: Int) -> Bool {
+        status == 408 || status == 429 || (500...599).contains(status)
+    }
+
+    /// `Retry-After` as seconds or an HTTP date.
+    public static func parseRetryAfter(_ value: String?) -> TimeInterval? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = TimeInterval(value) { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return max(0, date.timeIntervalSinceNow)
+    }
+
+    /// One failed attempt as the retry loop sees it: what to report (and finally throw),
+    /// whether another attempt may help, and the server's `Retry-After`.
+    public struct Failure<Reported: Error> {
+        public var error: Reported
+        public var retryable: Bool
+        public var retryAfter: TimeInterval?
+
+        public init(_ error: Reported, retryable: Bool, retryAfter: TimeInterval? = nil) {
+            self.error = error
+            self.retryable = retryable
+            self.retryAfter = retryAfter
+        }
+    }
+
+    /// Runs `body` until it succeeds, fails with an error `classify` does not retry, or the
+    /// retries run out (then the classified error is thrown). Errors `classify` maps to nil
+    /// pass through untouched. `onRetry` hears of each retry before its pause.
+    public func run<T, Reported: Error>(_ body: () async throws -> T,
+                                        classify: (any Error) -> Failure<Reported>?,
+                                        onRetry: ((_ attempt: Int, _ delay: TimeInterval, _ error: Reported) -> Void)? = nil) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch {
+                guard let failure = classify(error) else { throw error }
+                attempt += 1
+                guard attempt <= maxRetries, failure.retryable else { throw failure.error }
+                let pause = delay(attempt: attempt, retryAfter: failure.retryAfter)
+                onRetry?(attempt, pause, failure.error)
+                try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
+            }
+        }
+    }
+}
