@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Layers", dependencies: ["OCI", "CArchive", "CZlib", "CZstd", "COpenSSL"]),
         .target(name: "Registry", dependencies: ["OCI", "HTTP"]),
         .target(name: "AWS", dependencies: ["HTTP", "OCI", "COpenSSL"]),
-        .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "Registry", "HTTP", "CArchive"]),
+        .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "Registry", "HTTP", "CArchive", "COpenSSL"]),
         .executableTarget(name: "slipway", dependencies: [
             "Builder", "OCI", "HTTP", "Registry", "Layers", "AWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

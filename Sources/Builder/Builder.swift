@@ -38,8 +38,12 @@ public enum Builder {
         let options = LayerOptions(mtime: request.sourceDateEpoch, compression: request.compression, jobs: request.jobs)
         // Planning metadata is not needed while layers are written; free it first so peak
         // memory is the larger of the two phases, not their sum.
+        contexts.releaseExtractions()
         if !request.keepFileTrees {
-            for index in states.indices { states[index].1.tree = FileTree() }
+            for index in states.indices {
+                states[index].1.tree = FileTree()
+                states[index].1.pendingLayers = []
+            }
         }
         let wanted = states.flatMap { $0.1.layers.compactMap { layer -> Int? in
             if case .planned(let job) = layer { return job }
@@ -54,7 +58,19 @@ public enum Builder {
             for image in baseImages { try await bases.fetchLayers(of: image) }
         }
         return BuildResult(root: root, images: images, blobSources: blobSources, store: store,
-                           warnings: unusedArgWarnings(plan, request: request))
+                           warnings: unusedArgWarnings(plan, request: request) + layerCountWarnings(images))
+    }
+
+    /// Docker refuses to run an image of more than 125 layers ("max depth exceeded": overlayfs
+    /// stacks at most ~128 directories, two of them its own), and other overlayfs runtimes stop
+    /// near there too. Such an image builds and pushes fine, so say so now, not at `docker run`.
+    static let runnableLayerLimit = 125
+
+    static func layerCountWarnings(_ images: [BuildResult.PlatformImage]) -> [String] {
+        let counts = Set(images.map(\.layers.count)).filter { $0 > runnableLayerLimit }.sorted()
+        return counts.map {
+            "the image has \($0) layers; Docker and other overlayfs-based runtimes refuse to run more than \(runnableLayerLimit) (\"max depth exceeded\"): merge COPY instructions, e.g. COPY the files from one directory"
+        }
     }
 
     static func parse(_ request: BuildRequest) throws -> DockerfilePlan {

@@ -203,7 +203,7 @@ struct BuildCommand: AsyncParsableCommand {
             path = "-"
         } else {
             path = file ?? contextPath + "/Dockerfile"
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard let data = try DockerfileSource.contents(atPath: path) else {
                 throw BuildError("cannot read Dockerfile '\(path)': \(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"); pass one with -f")
             }
             text = String(decoding: data, as: UTF8.self)

@@ -91,6 +91,10 @@ final class InstructionTests: XCTestCase {
         assertError("FROM a\nfoo bar", line: 2, contains: "unknown instruction: foo (did you mean from?)")
         assertError("FROM a\nXYZZY bar", line: 2, contains: "unknown instruction: XYZZY (instructions are ADD,")
         assertError("FROM a\nRUNN x", line: 2, contains: "did you mean RUN?")
+        // A line that cannot be a misspelt instruction is not echoed: the file may be a secret.
+        assertError("root:$6$salt$hash:19000:0:99999:7:::", line: 1, contains: "does not start with an instruction name")
+        if let e = error("root:$6$salt$hash:19000:0:99999:7:::") { XCTAssertFalse(e.message.contains("salt"), e.message) }
+        assertError("FROM a\nCOPYFILESNOWPLEASEX a b", line: 2, contains: "does not start with an instruction name")
     }
 
     // MARK: simple instructions

@@ -3,6 +3,17 @@ import XCTest
 
 /// Unit tests for lexer options and edge cases the conformance corpus does not cover.
 final class ShellLexerTests: XCTestCase {
+    /// Each `${…:-…}` level recurses once: the depth is bounded by the lexer (a clear error),
+    /// not by the thread's stack (issue 10, item 5).
+    func testNestingIsBounded() throws {
+        func nested(_ depth: Int) -> String { String(repeating: "${A:-", count: depth) + "x" + String(repeating: "}", count: depth) }
+        XCTAssertEqual(try ShellLexer().processWord(nested(ShellWordState.maxNesting - 1), env: [:]), "x")
+        XCTAssertThrowsError(try ShellLexer().processWord(nested(ShellWordState.maxNesting), env: [:])) { error in
+            XCTAssertTrue("\(error)".contains("nested more than \(ShellWordState.maxNesting) levels deep"), "\(error)")
+        }
+        XCTAssertThrowsError(try ShellLexer().processWord("\"" + nested(100_000) + "\"", env: [:]))
+    }
+
     func testBacktickEscapeToken() throws {
         let lexer = ShellLexer(escapeToken: "`")
         XCTAssertEqual(try lexer.processWord("a`$B", env: ["B": "x"]), "a$B")

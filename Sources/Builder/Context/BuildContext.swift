@@ -188,7 +188,7 @@ final class BuildContext: Sendable {
             }
             if ignored || excluded { continue }
             if case .other(let what) = info.kind {
-                throw BuildError("'\(child)' in context '\(name)' is a \(what), which cannot be copied into an image; add it to .dockerignore")
+                throw BuildError("'\(child)' in \(phrase) is a \(what), which cannot be copied into an image; add it to .dockerignore")
             }
             try visit(info)
         }

@@ -14,16 +14,21 @@ final class Contexts: Sendable {
         var named: [String: BuildContext] = [:]
         var extractions: [String: [LayerEntry]?] = [:]
         var downloads: [String: CopyRequest.GeneratedFile] = [:]
+        /// What ADD extractions may still keep in memory (small contents), for the whole build.
+        var memoryBudget = Contexts.archiveMemoryBudget
     }
     private let caches = Locked(Caches())
     /// Bound on what one ADD archive may expand to (a decompression bomb stops here) and on one
     /// ADD download: 8 GiB, or `SLIPWAY_MAX_ARCHIVE_BYTES` when set to a positive number (tests).
     static let maxArchiveBytes: Int64 = ProcessInfo.processInfo.environment["SLIPWAY_MAX_ARCHIVE_BYTES"]
         .flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 8 << 30
+    /// Small contents of ADD archives kept in memory instead of one scratch file each (see
+    /// `ArchiveExtractor.extract`), shared by every ADD of the build.
+    static let archiveMemoryBudget: Int64 = 32 << 20
 
     init(request: BuildRequest) throws {
         self.request = request
-        main = try BuildContext(root: request.contextDirectory, name: "context", ignorePatterns: request.ignorePatterns)
+        main = try BuildContext(root: request.contextDirectory, name: BuildContext.mainName, ignorePatterns: request.ignorePatterns)
     }
 
     func named(_ name: String) throws -> BuildContext? {
@@ -50,13 +55,27 @@ final class Contexts: Sendable {
         let scratch = request.scratchDirectory + "/archive-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let entries: [LayerEntry]
+        let budget = caches.withLock { $0.memoryBudget }
         do {
-            entries = try ArchiveExtractor.extract(path, into: scratch, maxBytes: Contexts.maxArchiveBytes)
+            entries = try ArchiveExtractor.extract(path, into: scratch, maxBytes: Contexts.maxArchiveBytes, memoryBudget: budget)
         } catch {
             throw BuildError("ADD: cannot extract '\(path)': \(error)")
         }
-        caches.withLock { $0.extractions[path] = entries }
+        var used: Int64 = 0
+        for entry in entries {
+            if case .regularFile(.bytes(let bytes)) = entry.kind { used += Int64(bytes.count) + ArchiveExtractor.inMemoryEntryOverhead }
+        }
+        caches.withLock { caches in
+            caches.extractions[path] = entries
+            caches.memoryBudget -= used
+        }
         return entries
+    }
+
+    /// Forgets the extracted archives' entry lists once planning is done (their files stay in
+    /// scratch for the layers that use them): the layer jobs hold what is still needed.
+    func releaseExtractions() {
+        caches.withLock { $0.extractions = [:] }
     }
 
     /// Downloads an ADD URL into scratch once per build, checking `--checksum` when given.

@@ -12,11 +12,7 @@ enum URLDownloader {
     /// `transport` nil: the environment's settings (`HTTPClient.shared`) with the default retries.
     static func download(_ url: String, to path: String, maxBytes: Int64, expected: String?, transport: (any HTTPTransport)?) throws {
         let transport = transport ?? RetryingTransport(HTTPClient.shared)
-        let expectedDigest = try expected.map { raw -> Digest in
-            do { return try Digest(parsing: raw) } catch {
-                throw BuildError("ADD --checksum='\(raw)' is not a digest; use sha256:<64 hex>")
-            }
-        }
+        let expectedDigest = try expected.map(ContentChecksum.init(parsing:))
         guard let source = URL(string: url), let scheme = source.scheme?.lowercased(), scheme == "https" || scheme == "http" else {
             throw BuildError("ADD \(url): download failed: not an http(s) URL")
         }
@@ -25,7 +21,10 @@ enum URLDownloader {
         let sink = URL(fileURLWithPath: path)
         try Blocking.run { try await fetch(source, named: url, into: sink, maxBytes: maxBytes, transport: transport) }
         if let expectedDigest {
-            let actual = try digest(of: path, for: url)
+            let actual: ContentChecksum
+            do { actual = try ContentChecksum.of(file: path, algorithm: expectedDigest.algorithm) } catch let error as BuildError {
+                throw BuildError("ADD \(url): \(error.message)")
+            }
             if expectedDigest != actual {
                 throw BuildError("ADD \(url): checksum mismatch: expected \(expectedDigest), got \(actual)")
             }
@@ -66,15 +65,5 @@ enum URLDownloader {
     private static func reason(_ error: HTTPError) -> String {
         if case .transport(_, let message, _) = error { return Redactor.redact(message) }
         return error.description
-    }
-
-    private static func digest(of path: String, for url: String) throws -> Digest {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw BuildError("ADD \(url): cannot read \(path)") }
-        defer { try? handle.close() }
-        let hasher = SHA256Hasher()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            chunk.withUnsafeBytes { hasher.update($0) }
-        }
-        return hasher.finalize()
     }
 }

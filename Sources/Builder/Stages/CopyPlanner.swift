@@ -106,6 +106,7 @@ enum CopyPlanner {
                 }
                 if let extract = request.extractArchive, case .regularFile(.path(let file)) = item.kind,
                    let extracted = try extract(file) {
+                    entries.reserveCapacity(entries.count + extracted.count)
                     for entry in extracted {
                         var placed = entry
                         placed.path = ContextPath.join(destinationKey, entry.path)
@@ -174,6 +175,20 @@ enum CopyPlanner {
             }
         }
         guard !missing.isEmpty else { return sorted }
-        return (sorted + missing.values).sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        // Merged in one pass: concatenating and sorting again held three copies of a
+        // 200,000-entry layer at once.
+        let parents = missing.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        var merged: [LayerEntry] = []
+        merged.reserveCapacity(sorted.count + parents.count)
+        var next = parents.startIndex
+        for entry in sorted {
+            while next < parents.endIndex, parents[next].path.utf8.lexicographicallyPrecedes(entry.path.utf8) {
+                merged.append(parents[next])
+                next += 1
+            }
+            merged.append(entry)
+        }
+        merged.append(contentsOf: parents[next...])
+        return merged
     }
 }

@@ -63,7 +63,7 @@ struct ContextSource: CopySource {
         case .directory: kind = .directory
         case .symlink: kind = .symlink(target: info.linkTarget ?? "")
         case .other(let what):
-            throw BuildError("'\(info.relativePath)' in context '\(context.name)' is a \(what), which cannot be copied into an image; add it to .dockerignore")
+            throw BuildError("'\(info.relativePath)' in \(context.phrase) is a \(what), which cannot be copied into an image; add it to .dockerignore")
         }
         let identity = info.kind == .regular && info.linkCount > 1 ? [info.device, info.inode] : nil
         return SourceNode(matchedPath: matchedPath, kind: kind, mode: info.mode, uid: 0, gid: 0,

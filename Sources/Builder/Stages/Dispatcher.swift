@@ -33,7 +33,8 @@ struct Dispatcher {
 
     private func run(_ instruction: Instruction, state: inout StageState) throws {
         let line = instruction.line
-        if StageGraph.readsTree(instruction) { try state.materializeTree() }
+        // Pending layers of another platform's plan are applied only when read (lazily below).
+        if StageGraph.readsTree(instruction) { try state.loadBase() }
         var createdBy = instruction.original.trimmingCharacters(in: .whitespaces)
         var layer: Int?
         switch instruction.kind {
@@ -44,14 +45,16 @@ struct Dispatcher {
             return
         case .env(let pairs):
             try state.variables.define(pairs, line: line, file: file)
-            state.containerConfig.env = state.variables.envList
+            // The config's list is written once, when the stage ends (`finishEnv`).
+            state.envDefined = true
             createdBy = "ENV " + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         case .label(let pairs):
-            var labels = state.containerConfig.labels ?? [:]
-            for pair in pairs {
-                labels[try expand(pair.key, state, line)] = try expand(pair.value, state, line)
+            let expanded = try pairs.map { (try expand($0.key, state, line), try expand($0.value, state, line)) }
+            state.editContainerConfig { config in
+                var labels = config.labels.take() ?? [:]
+                for (key, value) in expanded { labels[key] = value }
+                config.labels = labels
             }
-            state.containerConfig.labels = labels
         case .workdir(let raw):
             let path = ContextPath.resolve(try expand(raw, state, line), workdir: state.workdir)
             state.containerConfig.workingDir = path
@@ -59,21 +62,29 @@ struct Dispatcher {
         case .user(let raw):
             state.containerConfig.user = try expand(raw, state, line)
         case .expose(let words):
-            var ports = state.containerConfig.exposedPorts ?? [:]
+            var ports: [String] = []
             for word in words {
                 for expanded in try state.variables.expandWords(word, line: line, file: file) {
-                    for port in try ConfigValues.ports(expanded) { ports[port] = EmptyObject() }
+                    ports += try ConfigValues.ports(expanded)
                 }
             }
-            state.containerConfig.exposedPorts = ports
+            state.editContainerConfig { config in
+                var all = config.exposedPorts.take() ?? [:]
+                for port in ports { all[port] = EmptyObject() }
+                config.exposedPorts = all
+            }
         case .volume(let words):
-            var volumes = state.containerConfig.volumes ?? [:]
+            var paths: [String] = []
             for word in words {
                 let path = try expand(word, state, line)
                 guard !path.isEmpty else { throw BuildError("VOLUME specified can not be an empty string") }
-                volumes[path] = EmptyObject()
+                paths.append(path)
             }
-            state.containerConfig.volumes = volumes
+            state.editContainerConfig { config in
+                var volumes = config.volumes.take() ?? [:]
+                for path in paths { volumes[path] = EmptyObject() }
+                config.volumes = volumes
+            }
         case .entrypoint(let command):
             state.containerConfig.entrypoint = command.prependShell ? state.shell + command.args : command.args
             if !state.cmdSet { state.containerConfig.cmd = nil }
@@ -99,7 +110,11 @@ struct Dispatcher {
             }
             state.containerConfig.healthcheck = health
         case .onbuild(let trigger):
-            state.containerConfig.onBuild = (state.containerConfig.onBuild ?? []) + [trigger]
+            state.editContainerConfig { config in
+                var triggers = config.onBuild.take() ?? []
+                triggers.append(trigger)
+                config.onBuild = triggers
+            }
         case .maintainer(let name):
             state.config.author = name
         case .run:
@@ -108,19 +123,28 @@ struct Dispatcher {
             layer = try copy(command, line: line, state: &state)
             createdBy += " # buildkit"
         }
-        state.config.history = (state.config.history ?? []) + [History(
-            created: epoch, createdBy: createdBy, comment: "buildkit.dockerfile.v0", emptyLayer: layer == nil ? true : nil)]
+        // Appended in place: rebuilding the list per instruction made a stage quadratic.
+        var history = state.config.history.take() ?? []
+        history.append(History(created: epoch, createdBy: createdBy, comment: "buildkit.dockerfile.v0",
+                               emptyLayer: layer == nil ? true : nil))
+        state.config.history = history
         if let layer { state.layers.append(.planned(job: layer)) }
     }
 
     /// WORKDIR creates its directory (and parents) when the stage does not have it yet.
     private func makeDirectory(_ path: String, state: inout StageState) throws -> Int? {
         let key = FileTree.key(path)
-        guard !key.isEmpty, !state.tree.isDirectory(key) else { return nil }
+        guard !key.isEmpty else { return nil }
+        // Looked up before the tree is read: a platform that planned this already knows.
         let planKey = "workdir\u{0}\(state.tree.lineage)\u{0}\(key)"
         if let hit = jobs.cachedPlan(planKey) {
-            state.tree = hit.tree
+            state.adopt(hit)
             return hit.job
+        }
+        try state.materializeTree()
+        guard !state.tree.isDirectory(key) else {
+            jobs.rememberNoChange(key: planKey, lineage: state.tree.lineage)
+            return nil
         }
         let entries = CopyPlanner.layerOrder([LayerEntry(path: key, kind: .directory, mode: 0o755, uid: 0, gid: 0)], tree: state.tree)
         return jobs.commit(entries, to: &state.tree, key: planKey)
@@ -161,23 +185,36 @@ struct Dispatcher {
         var from: String?
         if let raw = command.from { from = try expand(raw, state, line) }
         let source = try copySource(from, line)
-        var owner: (uid: Int, gid: Int)?
-        if let raw = command.chown {
-            owner = try UserLookup.resolve(try expand(raw, state, line), in: state.tree)
+        let chown = try command.chown.map { try expand($0, state, line) }
+        let chmod = Result { try command.chmod.map { try ConfigValues.mode(try expand($0, state, line)) } }
+        let destination = Result { try expand(command.destination, state, line) }
+        let excludes = Result { try command.excludes.map { try expand($0, state, line) } }
+        // `--chown NAME` reads the stage's /etc/passwd, so it is resolved only when the plan is
+        // not known already; a failure there is still reported before the words after it.
+        func resolveOwner() throws -> (uid: Int, gid: Int)? {
+            guard let chown else { return nil }
+            try state.materializeTree()
+            return try UserLookup.resolve(chown, in: state.tree)
         }
-        let chmod = try command.chmod.map { try ConfigValues.mode(try expand($0, state, line)) }
+        if let failure = chmod.failure ?? destination.failure ?? excludes.failure {
+            _ = try resolveOwner()
+            throw failure
+        }
         let unpack = command.isAdd && (command.unpack ?? true) && from == nil
-        let request = CopyRequest(
+        var request = CopyRequest(
             instruction: name, sources: sources, generated: generated,
-            destination: try expand(command.destination, state, line), workdir: state.workdir,
-            owner: owner, chmod: chmod, parents: command.parents,
-            excludes: try command.excludes.map { try expand($0, state, line) },
+            destination: try destination.get(), workdir: state.workdir,
+            owner: nil, chmod: try chmod.get(), parents: command.parents,
+            excludes: try excludes.get(),
             extractArchive: unpack ? extractArchive : nil)
-        let planKey = ["copy", state.tree.lineage, source.identity, request.fingerprint].joined(separator: "\u{0}")
-        if let hit = jobs.cachedPlan(planKey) {
-            state.tree = hit.tree
-            return hit.job
+        // The owner as written stands for the resolved one: equal trees resolve it equally.
+        let planKey = ["copy", state.tree.lineage, source.identity, request.fingerprint, chown ?? "-"].joined(separator: "\u{0}")
+        if let hit = jobs.cachedPlan(planKey), let job = hit.job {
+            state.adopt(hit)
+            return job
         }
+        request.owner = try resolveOwner()
+        try state.materializeTree()
         let entries = try CopyPlanner.plan(request, from: source, onto: state.tree)
         return jobs.commit(entries, to: &state.tree, key: planKey, keepTree: treeNeededAfter)
     }
@@ -192,3 +229,10 @@ struct Dispatcher {
 }
 
 import Foundation
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}

@@ -1,4 +1,5 @@
 import Layers
+import OCI
 
 /// The file system of a stage as metadata: what each path is and where its bytes come from.
 /// COPY planning reads it (does the destination exist? is it a directory?), `COPY --from`
@@ -8,7 +9,9 @@ struct FileTree: Sendable {
     /// Keys are image paths without the leading "/" ("" is the root).
     private(set) var nodes: [String: LayerEntry] = [:]
     /// What produced this tree (a base image and the layer jobs applied in order): two trees
-    /// with the same lineage are equal, which lets platforms share planning work.
+    /// with the same lineage are equal, which lets platforms share planning work. A hash of
+    /// the chain, so its size (and every plan key holding it) stays constant however many
+    /// instructions the stage has.
     var lineage = "scratch"
 
     init() {}
@@ -31,6 +34,13 @@ struct FileTree: Sendable {
             return resolve(FileTree.key(ContextPath.clean(base)), depth: depth + 1)
         }
         return entry
+    }
+
+    /// The lineage after layer job `job` is applied.
+    mutating func advanceLineage(job: Int) {
+        let hasher = SHA256Hasher()
+        hasher.update(Array("\(lineage)|\(job)".utf8))
+        lineage = "jobs:" + hasher.finalize().hex
     }
 
     /// Applies one layer's entries on top (later entries replace earlier ones; a directory
@@ -60,8 +70,11 @@ struct FileTree: Sendable {
         }
     }
 
+    /// Removes a path and, when it was a directory, everything below it. Only a directory
+    /// can have descendants (every layer lists its entries' parents), so removing a file does
+    /// not scan the tree.
     mutating func removeSubtree(_ path: String) {
-        nodes.removeValue(forKey: path)
+        guard let removed = nodes.removeValue(forKey: path), case .directory = removed.kind else { return }
         let prefix = path + "/"
         for key in nodes.keys where key.hasPrefix(prefix) { nodes.removeValue(forKey: key) }
     }

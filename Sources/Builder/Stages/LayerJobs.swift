@@ -7,21 +7,55 @@ import OCI
 /// same files to the same places with the same metadata, the layer is written once and
 /// shared, which is what makes the second platform nearly free.
 final class LayerJobs: Sendable {
+    /// An instruction already planned on a tree of some lineage: its layer job (nil: it
+    /// changed no file, e.g. WORKDIR of an existing directory) and the lineage it led to.
+    struct Plan {
+        var job: Int?
+        var lineage: String
+        /// The job's entries, to apply when the resulting tree is not kept (`tree` nil).
+        var entries: [LayerEntry]
+        /// The resulting tree, while it is the newest of its chain (see `commit`).
+        var tree: FileTree?
+    }
+
+    private struct Cached {
+        var job: Int?
+        var lineage: String
+    }
+
     private struct State {
         var indexByKey: [Digest: Int] = [:]
         var jobs: [[LayerEntry]] = []
-        var plans: [String: (job: Int, tree: FileTree)] = [:]
+        var plans: [String: Cached] = [:]
+        /// Resulting trees by lineage, only for trees no later instruction has built on: a
+        /// tree per instruction would keep every intermediate tree of a stage alive (memory
+        /// quadratic in COPY count), and sharing a tree that its stage keeps mutating would
+        /// copy it on every instruction.
+        var heads: [String: FileTree] = [:]
     }
 
     private let state = Locked(State())
+
+    /// How many resulting trees the plan cache holds (one per chain head).
+    var retainedTrees: Int { state.withLock { $0.heads.count } }
 
     /// The entries of every registered layer, by job number.
     var jobs: [[LayerEntry]] { state.withLock { $0.jobs } }
 
     /// The outcome of an instruction already planned on an equal tree with equal inputs (by
-    /// another platform, usually): its layer job and the resulting tree, shared, not rebuilt.
-    func cachedPlan(_ key: String) -> (job: Int, tree: FileTree)? {
-        state.withLock { $0.plans[key] }
+    /// another platform, usually): its layer job and the resulting tree, shared when it is
+    /// still the newest of its chain; otherwise the entries to apply when the tree is read.
+    func cachedPlan(_ key: String) -> Plan? {
+        state.withLock { state in
+            guard let cached = state.plans[key] else { return nil }
+            return Plan(job: cached.job, lineage: cached.lineage, entries: cached.job.map { state.jobs[$0] } ?? [],
+                        tree: state.heads[cached.lineage])
+        }
+    }
+
+    /// Remembers that an instruction changed no file (WORKDIR of an existing directory).
+    func rememberNoChange(key: String, lineage: String) {
+        state.withLock { $0.plans[key] = Cached(job: nil, lineage: lineage) }
     }
 
     /// Applies a planned layer to a tree, registers the job and remembers both under `key`.
@@ -30,10 +64,18 @@ final class LayerJobs: Sendable {
     /// metadata, not two.
     func commit(_ entries: [LayerEntry], to tree: inout FileTree, key: String, keepTree: Bool = true) -> Int {
         let job = register(entries)
+        // The tree this instruction builds on is no longer a head: dropping the shared
+        // reference first lets `apply` change the tree in place instead of copying it.
+        let before = tree.lineage
+        state.withLock { _ = $0.heads.removeValue(forKey: before) }
         if keepTree { tree.apply(entries) }
-        tree.lineage += "|\(job)"
-        let planned = tree
-        state.withLock { $0.plans[key] = (job, planned) }
+        tree.advanceLineage(job: job)
+        let result = tree
+        state.withLock { state in
+            state.plans[key] = Cached(job: job, lineage: result.lineage)
+            // A tree without the job's entries is not shared: a reader elsewhere applies them.
+            if keepTree { state.heads[result.lineage] = result }
+        }
         return job
     }
 
@@ -52,14 +94,18 @@ final class LayerJobs: Sendable {
         let hasher = SHA256Hasher()
         for entry in entries {
             let kind: String
+            var content: [UInt8]?
             switch entry.kind {
             case .directory: kind = "d"
             case .regularFile(.path(let path)): kind = "f:" + path
-            case .regularFile(.bytes(let bytes)): kind = "b:" + Digest.sha256(of: bytes).hex
+            // The bytes themselves, length first: one running hash, not one digest per file.
+            case .regularFile(.bytes(let bytes)): kind = "b:\(bytes.count):"; content = bytes
             case .symlink(let target): kind = "l:" + target
             case .hardlink(let target): kind = "h:" + target
             }
-            hasher.update(Array("\(entry.path)\u{0}\(kind)\u{0}\(entry.mode)\u{0}\(entry.uid)\u{0}\(entry.gid)\n".utf8))
+            hasher.update(Array("\(entry.path)\u{0}\(kind)".utf8))
+            if let content { hasher.update(content) }
+            hasher.update(Array("\u{0}\(entry.mode)\u{0}\(entry.uid)\u{0}\(entry.gid)\n".utf8))
         }
         return hasher.finalize()
     }

@@ -33,31 +33,99 @@ final class PlatformBuild {
     var plan: DockerfilePlan { graph.plan }
     var platform: Platform { graph.platform }
 
-    func build(_ index: Int) throws -> StageState {
-        if let done = results[index] { return done }
-        let stage = plan.stages[index]
+    /// A stage being built: where its instructions stand while a stage it needs is built.
+    private struct Frame {
+        let index: Int
+        var state: StageState?
+        var dispatcher: Dispatcher?
+        var position = 0
+        /// Whether the instruction at `position` was announced (it is dispatched again after
+        /// the stage it copies from is built).
+        var announced = false
+    }
+
+    /// Planning reached a `COPY --from` or FROM of a stage not built yet: the driver builds
+    /// that stage, then dispatches the instruction again (nothing before that point changed
+    /// the state, and downloads and extractions are cached).
+    private struct NeedsStage: Error {
+        let index: Int
+    }
+
+    /// Builds a stage and every stage it needs, in the order a depth-first walk reaches them
+    /// (so errors and progress come in the same order), with an explicit stack: a chain of
+    /// thousands of stages needs no deeper recursion than one.
+    func build(_ target: Int) throws -> StageState {
+        if let done = results[target] { return done }
+        var stack: [Frame] = []
+        try enter(target, stack: &stack)
+        while let top = stack.last {
+            do {
+                try advance(&stack[stack.count - 1])
+            } catch let needs as NeedsStage {
+                try enter(needs.index, stack: &stack)
+                continue
+            }
+            results[top.index] = stack.removeLast().state
+            building.remove(top.index)
+        }
+        guard let done = results[target] else {
+            throw BuildError("internal error: stage \(target) was not built", file: request.dockerfileName)
+        }
+        return done
+    }
+
+    private func enter(_ index: Int, stack: inout [Frame]) throws {
         guard !building.contains(index) else {
+            let stage = plan.stages[index]
             throw BuildError("stage '\(stage.name ?? String(index))' depends on itself", file: request.dockerfileName, line: stage.line)
         }
         building.insert(index)
-        defer { building.remove(index) }
-        var state = try start(stage)
-        var dispatcher = Dispatcher(
-            file: request.dockerfileName, buildArgs: request.buildArgs, globalArgs: graph.globalArgs,
-            epoch: Timestamp.rfc3339(request.sourceDateEpoch), jobs: jobs,
-            copySource: { [unowned self] from, line in try self.source(from, line: line, stage: index) },
-            prepareAdd: { [unowned self] url, checksum, _ in try self.contexts.download(url, checksum: checksum) },
-            extractArchive: { [unowned self] path in try self.contexts.extract(path) })
+        stack.append(Frame(index: index))
+    }
+
+    /// Runs a stage's instructions from where it stands to its end, or until it needs a stage
+    /// that is not built yet (`NeedsStage`).
+    private func advance(_ frame: inout Frame) throws {
+        let index = frame.index
+        let stage = plan.stages[index]
+        if frame.state == nil {
+            frame.state = try start(stage)
+            frame.dispatcher = Dispatcher(
+                file: request.dockerfileName, buildArgs: request.buildArgs, globalArgs: graph.globalArgs,
+                epoch: Timestamp.rfc3339(request.sourceDateEpoch), jobs: jobs,
+                copySource: { [unowned self] from, line in try self.source(from, line: line, stage: index) },
+                prepareAdd: { [unowned self] url, checksum, _ in try self.contexts.download(url, checksum: checksum) },
+                extractArchive: { [unowned self] path in try self.contexts.extract(path) })
+        }
+        guard var state = frame.state, var dispatcher = frame.dispatcher else { return }
+        frame.state = nil
+        defer { frame.state = state }
         let stageName = stage.name ?? String(index)
         let lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1
         let treeKeptToEnd = request.keepFileTrees || index != graph.target || referencedStages.contains(index)
-        for (position, instruction) in stage.instructions.enumerated() {
-            dispatcher.treeNeededAfter = treeKeptToEnd || position < lastTreeReader
-            request.progress?(.instruction(platform: platform, stage: stageName, line: instruction.line,
-                                           text: instruction.original.trimmingCharacters(in: .whitespaces)))
+        while frame.position < stage.instructions.count {
+            let instruction = stage.instructions[frame.position]
+            dispatcher.treeNeededAfter = treeKeptToEnd || frame.position < lastTreeReader
+            if !frame.announced {
+                request.progress?(.instruction(platform: platform, stage: stageName, line: instruction.line,
+                                               text: instruction.original.trimmingCharacters(in: .whitespaces)))
+                frame.announced = true
+            }
             try dispatcher.dispatch(instruction, state: &state)
+            frame.position += 1
+            frame.announced = false
         }
-        results[index] = state
+        state.finishEnv()
+    }
+
+    /// A built stage, its files loaded (once, in place: every reader shares them).
+    private func builtStage(_ index: Int) throws -> StageState {
+        guard var state = results[index] else { throw NeedsStage(index: index) }
+        if state.pendingBase != nil || !state.pendingLayers.isEmpty {
+            results[index] = nil
+            try state.materializeTree()
+            results[index] = state
+        }
         return state
     }
 
@@ -70,8 +138,7 @@ final class PlatformBuild {
         var state: StageState
         switch node.base {
         case .stage(let index):
-            state = try build(index)
-            try state.materializeTree()
+            state = try builtStage(index)
             state.cmdSet = false
             state.variables = Variables(escapeToken: plan.escapeToken)
             state.variables.loadEnv(state.containerConfig.env)
@@ -135,9 +202,7 @@ final class PlatformBuild {
         guard let from else { return ContextSource(context: contexts.main) }
         switch graph.copySource(from, stage: stage, line: line) {
         case .stage(let index):
-            var state = try build(index)
-            try state.materializeTree()
-            return TreeSource(tree: state.tree, name: "stage '\(from)'")
+            return TreeSource(tree: try builtStage(index).tree, name: "stage '\(from)'")
         case .context:
             guard let context = try contexts.named(from) else {
                 throw BuildError("internal error: no build context '\(from)'", file: request.dockerfileName, line: line)

@@ -13,13 +13,15 @@ extension StageGraph {
     /// Returns whether anything was settled; call again after resolving the images it added.
     mutating func settle(imageEnv: (ImageRequest) -> [String]?) throws -> Bool {
         var progressed = false
+        // Each stage's variables after its last instruction, computed once per call.
+        var finished: [Int: Variables] = [:]
         while true {
             var settledOne = false
             for index in nodes.keys.sorted() {
                 guard let node = nodes[index], !node.pendingCopies.isEmpty else { continue }
                 for position in node.pendingCopies.keys.sorted() {
                     guard let raw = node.pendingCopies[position],
-                          let variables = try variables(of: index, before: position, imageEnv: imageEnv, visiting: []) else { break }
+                          let variables = try variables(of: index, before: position, imageEnv: imageEnv, finished: &finished) else { break }
                     let line = plan.stages[index].instructions[position].line
                     let from = try variables.expand(raw, line: line, file: request.dockerfileName)
                     let input = copySource(from, stage: index, line: line)
@@ -34,25 +36,47 @@ extension StageGraph {
     }
 
     /// The variables of a stage before the instruction at `end` (nil: after all of them), or
-    /// nil when they depend on something not known yet.
+    /// nil when they depend on something not known yet. Walks the FROM chain up to a stage
+    /// whose variables are known, then replays down: no recursion, however long the chain.
     private func variables(of index: Int, before end: Int?, imageEnv: (ImageRequest) -> [String]?,
-                           visiting: Set<Int>) throws -> Variables? {
-        guard let node = nodes[index] else { return nil }
-        var variables = Variables(escapeToken: plan.escapeToken)
-        switch node.base {
-        case .stage(let parent):
+                           finished: inout [Int: Variables]) throws -> Variables? {
+        var chain = [index]
+        var inChain: Set<Int> = [index]
+        var inherited: Variables?
+        while let last = chain.last, let node = nodes[last], case .stage(let parent) = node.base {
+            if let known = finished[parent] {
+                inherited = known
+                break
+            }
             // A cycle is reported by planning ("depends on itself").
-            guard !visiting.contains(parent),
-                  let inherited = try self.variables(of: parent, before: nil, imageEnv: imageEnv, visiting: visiting.union([index])) else { return nil }
-            variables.loadEnv(inherited.envList)
-        case .scratch:
-            variables.loadEnv(Variables.defaultEnv)
-        case .image(let request):
-            guard let env = imageEnv(request) else { return nil }
-            variables.loadEnv(env)
-        case .context, .unusable:
-            return nil
+            guard inChain.insert(parent).inserted else { return nil }
+            chain.append(parent)
         }
+        for (offset, stage) in chain.reversed().enumerated() {
+            guard let node = nodes[stage] else { return nil }
+            var variables = Variables(escapeToken: plan.escapeToken)
+            switch node.base {
+            case .stage:
+                guard let parent = inherited else { return nil }
+                variables.loadEnv(parent.envList)
+            case .scratch:
+                variables.loadEnv(Variables.defaultEnv)
+            case .image(let request):
+                guard let env = imageEnv(request) else { return nil }
+                variables.loadEnv(env)
+            case .context, .unusable:
+                return nil
+            }
+            let isQueried = offset == chain.count - 1
+            try replay(stage, into: &variables, before: isQueried ? end : nil)
+            if !isQueried || end == nil { finished[stage] = variables }
+            inherited = variables
+        }
+        return inherited
+    }
+
+    /// A stage's ARG and ENV instructions (before `end`), with the planner's own rules.
+    private func replay(_ index: Int, into variables: inout Variables, before end: Int?) throws {
         let file = request.dockerfileName
         for (position, instruction) in plan.stages[index].instructions.enumerated() {
             if let end, position >= end { break }
@@ -65,6 +89,5 @@ extension StageGraph {
                 break
             }
         }
-        return variables
     }
 }

@@ -68,12 +68,20 @@ struct StageGraph: Sendable {
     let globalArgs: [String: String]
     /// The stages the target needs, by index.
     private(set) var nodes: [Int: StageNode] = [:]
+    /// Stage names (lowercased) to their first index, so each `COPY --from` and FROM looks a
+    /// stage up in constant time, not by scanning every stage.
+    let stageNames: [String: Int]
 
     init(plan: DockerfilePlan, platform: Platform, target: Int, request: BuildRequest) throws {
         self.plan = plan
         self.platform = platform
         self.target = target
         self.request = request
+        var names: [String: Int] = [:]
+        for (position, stage) in plan.stages.enumerated() {
+            if let name = stage.name, names[name] == nil { names[name] = position }
+        }
+        stageNames = names
         var args = Variables.platformArgs(target: platform, build: Platform.host)
         let lexer = ShellLexer(escapeToken: plan.escapeToken)
         for definition in plan.globalArgs {
@@ -135,8 +143,7 @@ struct StageGraph: Sendable {
 
     /// The stage a name (or number) refers to, if it is a stage.
     func stageIndex(_ reference: String) -> Int? {
-        let lower = reference.lowercased()
-        if let index = plan.stages.firstIndex(where: { $0.name == lower }) { return index }
+        if let index = stageNames[reference.lowercased()] { return index }
         if let number = Int(reference), plan.stages.indices.contains(number) { return number }
         return nil
     }

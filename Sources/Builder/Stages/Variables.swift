@@ -4,18 +4,18 @@ import OCI
 /// The variables an instruction expands with: the stage's ARGs in scope overlaid by its ENV
 /// (ENV wins, as in BuildKit), expanded with BuildKit's shell lexer.
 struct Variables: Sendable {
-    var args: [String: String] = [:]
-    var env: [(key: String, value: String)] = []
+    private(set) var args: [String: String] = [:]
+    private(set) var env: [(key: String, value: String)] = []
+    /// Position of each ENV name in `env` (its first and last, for an image list that repeats
+    /// a name), so setting one costs the same however many exist.
+    private var envIndex: [String: (first: Int, last: Int)] = [:]
+    /// ARGs overlaid by ENV, kept up to date on every change: each expansion reads it, so
+    /// rebuilding it per word would make a stage quadratic in its variables.
+    private(set) var merged: [String: String] = [:]
     let lexer: ShellLexer
 
     init(escapeToken: Character) {
         lexer = ShellLexer(escapeToken: escapeToken)
-    }
-
-    var merged: [String: String] {
-        var all = args
-        for (key, value) in env { all[key] = value }
-        return all
     }
 
     func expand(_ word: String, line: Int, file: String) throws -> String {
@@ -35,11 +35,21 @@ struct Variables: Sendable {
     }
 
     mutating func setEnv(_ key: String, _ value: String) {
-        if let index = env.firstIndex(where: { $0.key == key }) {
-            env[index].value = value
+        if let index = envIndex[key] {
+            // The first of the name changes; the last one decides its value, as it always has.
+            env[index.first].value = value
+            merged[key] = env[index.last].value
         } else {
+            envIndex[key] = (env.count, env.count)
             env.append((key, value))
+            merged[key] = value
         }
+    }
+
+    /// An ARG value (ENV of the same name still wins in expansions).
+    mutating func setArg(_ key: String, _ value: String) {
+        args[key] = value
+        if envIndex[key] == nil { merged[key] = value }
     }
 
     var envList: [String] { env.map { "\($0.key)=\($0.value)" } }
@@ -55,11 +65,11 @@ struct Variables: Sendable {
                           line: Int, file: String) throws {
         for definition in definitions {
             if let value = buildArgs[definition.name] {
-                args[definition.name] = value
+                setArg(definition.name, value)
             } else if let defaultValue = definition.defaultValue {
-                args[definition.name] = try expand(defaultValue, line: line, file: file)
+                setArg(definition.name, try expand(defaultValue, line: line, file: file))
             } else if let global = globalArgs[definition.name] {
-                args[definition.name] = global
+                setArg(definition.name, global)
             }
         }
     }
@@ -74,11 +84,25 @@ struct Variables: Sendable {
         }
     }
 
+    /// Replaces ENV with an image config's list (a stage's start).
     mutating func loadEnv(_ list: [String]?) {
-        env = (list ?? []).map { item in
-            guard let eq = item.firstIndex(of: "=") else { return (item, "") }
-            return (String(item[..<eq]), String(item[item.index(after: eq)...]))
+        for (key, _) in env { merged[key] = args[key] }
+        env = []
+        envIndex = [:]
+        for item in list ?? [] {
+            guard let eq = item.firstIndex(of: "=") else {
+                appendLoaded(item, "")
+                continue
+            }
+            appendLoaded(String(item[..<eq]), String(item[item.index(after: eq)...]))
         }
+    }
+
+    /// A loaded ENV item: the list is kept as the image has it, a repeated name included.
+    private mutating func appendLoaded(_ key: String, _ value: String) {
+        envIndex[key] = (envIndex[key]?.first ?? env.count, env.count)
+        env.append((key, value))
+        merged[key] = value
     }
 
     /// BuildKit's automatic platform arguments for a target and the build machine.

@@ -150,6 +150,11 @@ public enum InstructionParser {
     }
 
     static func unknownInstructionMessage(_ keyword: String) -> String {
+        // A word that cannot be a misspelt instruction is not shown: the "Dockerfile" may be
+        // some other file (a secret's first line must not end up in a build log).
+        guard keyword.utf8.count <= 16, keyword.utf8.allSatisfy({ (0x41...0x5a).contains($0 & ~0x20) }) else {
+            return "unknown instruction: the line does not start with an instruction name (is this a Dockerfile? its text is not shown)"
+        }
         var message = "unknown instruction: \(keyword)"
         let upper = keyword.uppercased()
         // Like BuildKit's suggestions: closest name within edit distance 2, in the user's case.

@@ -11,6 +11,11 @@ struct ShellWordState {
     /// How many `processStopOn` runs have started, so that a level can tell whether a nested
     /// one ran while it processed a character (for `ShellLexer.sharedWordBuffer`).
     var runsStarted = 0
+    /// How many `processStopOn` levels are open: `${a:-${b:-…}}` recurses once per level, so
+    /// the depth is bounded here rather than by the thread's stack.
+    var nesting = 0
+    /// Far deeper than any real Dockerfile nests, far shallower than a stack overflow.
+    static let maxNesting = 100
 
     init(lexer: ShellLexer, word: String, env: [String: String]) {
         self.lexer = lexer
@@ -46,6 +51,11 @@ struct ShellWordState {
         let saved = rawEscapes
         rawEscapes = raw
         defer { rawEscapes = saved }
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= ShellWordState.maxNesting else {
+            throw ShellExpansionError("variable expansions are nested more than \(ShellWordState.maxNesting) levels deep")
+        }
         runsStarted += 1
 
         while let ch = peek() {
