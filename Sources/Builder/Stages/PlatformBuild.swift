@@ -42,6 +42,9 @@ final class PlatformBuild {
         /// Whether the instruction at `position` was announced (it is dispatched again after
         /// the stage it copies from is built).
         var announced = false
+        /// The last instruction that reads the stage's files (-1: none); computed once, not
+        /// at every resumption.
+        var lastTreeReader = -1
     }
 
     /// Planning reached a `COPY --from` or FROM of a stage not built yet: the driver builds
@@ -96,12 +99,13 @@ final class PlatformBuild {
                 copySource: { [unowned self] from, line in try self.source(from, line: line, stage: index) },
                 prepareAdd: { [unowned self] url, checksum, _ in try self.contexts.download(url, checksum: checksum) },
                 extractArchive: { [unowned self] path in try self.contexts.extract(path) })
+            frame.lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1
         }
         guard var state = frame.state, var dispatcher = frame.dispatcher else { return }
         frame.state = nil
         defer { frame.state = state }
         let stageName = stage.name ?? String(index)
-        let lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1
+        let lastTreeReader = frame.lastTreeReader
         let treeKeptToEnd = request.keepFileTrees || index != graph.target || referencedStages.contains(index)
         while frame.position < stage.instructions.count {
             let instruction = stage.instructions[frame.position]

@@ -17,7 +17,7 @@ extension StageGraph {
         var finished: [Int: Variables] = [:]
         while true {
             var settledOne = false
-            for index in nodes.keys.sorted() {
+            for index in stagesWithPendingCopies.sorted() {
                 guard let node = nodes[index], !node.pendingCopies.isEmpty else { continue }
                 for position in node.pendingCopies.keys.sorted() {
                     guard let raw = node.pendingCopies[position],

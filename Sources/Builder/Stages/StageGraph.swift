@@ -68,6 +68,9 @@ struct StageGraph: Sendable {
     let globalArgs: [String: String]
     /// The stages the target needs, by index.
     private(set) var nodes: [Int: StageNode] = [:]
+    /// The needed stages that still have a `COPY --from` to settle, so settling visits only
+    /// them (a chain found one stage per round would otherwise rescan every stage each round).
+    private(set) var stagesWithPendingCopies: Set<Int> = []
     /// Stage names (lowercased) to their first index, so each `COPY --from` and FROM looks a
     /// stage up in constant time, not by scanning every stage.
     let stageNames: [String: Int]
@@ -101,7 +104,7 @@ struct StageGraph: Sendable {
 
     /// Whether every `COPY --from` is known (false only while bases are being resolved, or
     /// when a base is unusable and planning will stop there).
-    var isSettled: Bool { nodes.values.allSatisfy { $0.pendingCopies.isEmpty } }
+    var isSettled: Bool { stagesWithPendingCopies.isEmpty }
 
     /// The stages another needed stage starts from or copies from: their trees must be kept
     /// (every stage when a `COPY --from` could not be settled, rather than guess).
@@ -177,12 +180,14 @@ struct StageGraph: Sendable {
             guard nodes[next] == nil else { continue }
             let node = try makeNode(next)
             nodes[next] = node
+            if !node.pendingCopies.isEmpty { stagesWithPendingCopies.insert(next) }
             queue += node.dependencies.compactMap(\.stage).reversed()
         }
     }
 
     mutating func setCopy(_ input: StageInput, stage: Int, position: Int) {
         nodes[stage]?.pendingCopies[position] = nil
+        if nodes[stage]?.pendingCopies.isEmpty ?? true { stagesWithPendingCopies.remove(stage) }
         nodes[stage]?.copies[position] = input
     }
 
