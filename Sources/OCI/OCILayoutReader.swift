@@ -51,20 +51,13 @@ public struct OCILayoutReader: Sendable {
         return data
     }
 
-    /// Copies a blob into a store (hard link when possible), verifying it on the way.
+    /// Copies a blob into a store, verified: never as a hard link, so rewriting the layout
+    /// later cannot change what the store holds. A blob the store already has is re-checked
+    /// first (and taken again from the layout when it no longer matches).
     public func copyBlob(_ digest: Digest, into store: ContentStore) throws {
-        if store.contains(digest) { return }
-        let ingest = store.makeIngestURL()
-        if link(blobPath(digest), ingest.path) != 0 {
-            do { try FileManager.default.copyItem(atPath: blobPath(digest), toPath: ingest.path) } catch {
-                throw OCIError.blobMissing(digest)
-            }
-        }
-        guard try StreamingDigest.file(ingest.path) == digest else {
-            unlink(ingest.path)
-            throw OCIError.digestMismatch(expected: digest, actual: try StreamingDigest.file(blobPath(digest)), what: "blob in \(path)")
-        }
-        try store.commit(ingest: ingest, as: digest)
+        if store.containsVerified(digest) { return }
+        guard FileManager.default.fileExists(atPath: blobPath(digest)) else { throw OCIError.blobMissing(digest) }
+        try store.ingest(copyOf: blobPath(digest), as: digest, what: "blob in \(path)")
     }
 }
 
