@@ -43,7 +43,9 @@ public enum FileCopy {
     /// Copies a regular file to a path that must not exist yet (it is never followed if it is
     /// a symlink); nothing is left at `destination` if this throws.
     public static func copy(_ source: String, toNewFile destination: String, mode: mode_t = 0o644) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO planted where a blob should be must not hang the open (it is then
+        // refused below); for a regular file the flag changes nothing.
+        let input = open(source, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard input >= 0 else { throw OCIError.io("cannot read \(source): \(String(cString: strerror(errno)))") }
         defer { close(input) }
         var info = stat()

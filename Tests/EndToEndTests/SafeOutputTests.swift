@@ -27,16 +27,17 @@ final class SafeOutputTests: XCTestCase {
         // `slipway build -o type=local,dest=. .`: the project is the context and the destination.
         let project = work + "/project"
         try Run.write(["Dockerfile": "FROM scratch\nCOPY src/main.c /build/main.c\nCOPY VERSION /VERSION\n",
-                       "src/main.c": "int main;", "VERSION": "old", "notes/todo.txt": "mine"], under: project)
-        try Run.write(["VERSION": "new"], under: work + "/next")
-        try FileManager.default.removeItem(atPath: project + "/VERSION")
-        try FileManager.default.copyItem(atPath: work + "/next/VERSION", toPath: project + "/VERSION")
+                       "src/main.c": "int main;", "VERSION": "1.0", "notes/todo.txt": "mine"], under: project)
         try Run.slipway(["build", "--progress", "quiet", "--cache-dir", cache, "-o", "type=local,dest=.", "."], cwd: project)
         XCTAssertEqual(try read(project + "/Dockerfile"), "FROM scratch\nCOPY src/main.c /build/main.c\nCOPY VERSION /VERSION\n")
         XCTAssertEqual(try read(project + "/src/main.c"), "int main;")
         XCTAssertEqual(try read(project + "/notes/todo.txt"), "mine")
         XCTAssertEqual(try read(project + "/build/main.c"), "int main;")
-        XCTAssertEqual(try read(project + "/VERSION"), "new")
+        XCTAssertEqual(try read(project + "/VERSION"), "1.0", "a file written over itself")
+        // The same by absolute path (earlier versions renamed the directory aside and deleted it).
+        try Run.slipway(["build", "--progress", "quiet", "--cache-dir", cache, "-o", "type=local,dest=\(project)", project])
+        XCTAssertEqual(try read(project + "/notes/todo.txt"), "mine")
+        XCTAssertEqual(try read(project + "/src/main.c"), "int main;")
     }
 
     func testLocalOutputReplacesOnlyThePathsItContains() throws {

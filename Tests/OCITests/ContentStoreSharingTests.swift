@@ -65,6 +65,15 @@ final class ContentStoreSharingTests: XCTestCase {
         XCTAssertEqual(try ingestLeftovers(), [])
     }
 
+    func testFIFOInPlaceOfABlobIsRefusedWithoutHanging() throws {
+        let (reader, digest) = try layout("layer bytes")
+        unlink(reader.blobPath(digest))
+        XCTAssertEqual(mkfifo(reader.blobPath(digest), 0o644), 0)
+        XCTAssertThrowsError(try reader.copyBlob(digest, into: store))
+        XCTAssertFalse(store.contains(digest))
+        XCTAssertEqual(try ingestLeftovers(), [])
+    }
+
     func testCorruptCacheHitIsReplacedFromTheLayout() throws {
         let (reader, digest) = try layout("layer bytes")
         try Data("corrupt".utf8).write(to: store.blobURL(digest))

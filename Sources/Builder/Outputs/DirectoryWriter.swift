@@ -15,7 +15,8 @@ final class DirectoryWriter {
     private let destination: String
     private let root: Int32
     private let canChown = geteuid() == 0
-    /// The directory of the last entry, kept open: entries come sorted, so siblings share it.
+    /// The directory of the last entry, kept open (a descriptor of its own): entries come
+    /// sorted, so siblings share it.
     private var cached: (path: String, fd: Int32)?
 
     /// Creates the destination (and its parents) when missing; a symlink naming it is followed,
@@ -35,7 +36,7 @@ final class DirectoryWriter {
     }
 
     deinit {
-        if let cached, cached.fd != root { close(cached.fd) }
+        if let cached { close(cached.fd) }
         close(root)
     }
 
@@ -51,7 +52,10 @@ final class DirectoryWriter {
                 return placed
             }
         }
-        for entries in planned { try checkConflicts(entries) }
+        for entries in planned {
+            for entry in entries { try checkClean(entry.path) }
+            try checkConflicts(entries)
+        }
         var directories: [(path: String, mode: UInt32)] = []
         for entries in planned {
             var links: [LayerEntry] = []
@@ -199,7 +203,7 @@ final class DirectoryWriter {
     private func locate(_ path: String) throws -> (Int32, String) {
         let parentPath = ContextPath.dirname(path)
         if let cached, cached.path == parentPath { return (cached.fd, ContextPath.basename(path)) }
-        if let cached, cached.fd != root { close(cached.fd) }
+        if let cached { close(cached.fd) }
         cached = nil
         let fd = try walk(to: parentPath, create: true)
         cached = (parentPath, fd)
@@ -231,7 +235,15 @@ final class DirectoryWriter {
         return current
     }
 
-    // MARK: Conflicts
+    // MARK: Checks
+
+    /// Tree paths are clean already; this keeps a `..` from ever reaching `openat`, where it
+    /// would climb out of the destination.
+    private func checkClean(_ path: String) throws {
+        for component in path.split(separator: "/", omittingEmptySubsequences: false) where component.isEmpty || component == "." || component == ".." {
+            throw BuildError("cannot export '\(path)': not a clean path inside the output")
+        }
+    }
 
     /// Refuses, before anything is written, an output file, symlink or link whose path is a
     /// non-empty directory of the destination: replacing it would remove files the output
