@@ -44,7 +44,7 @@ public enum ArchiveExtractor {
         archive_read_support_filter_xz(reader)
         archive_read_support_filter_zstd(reader)
         archive_read_support_format_tar(reader)
-        if archive_read_open_filename(reader, path, stagingSize) != ARCHIVE_OK {
+        if RawName.withCString(path, { archive_read_open_filename(reader, $0, stagingSize) }) != ARCHIVE_OK {
             let message = archive_error_string(reader).map { String(cString: $0) } ?? "cannot open"
             archive_read_free(reader)
             throw LayerError.archive("\(path): \(message)")
@@ -143,12 +143,29 @@ private final class Extraction {
         let key = Array(path.utf8)
         if let existing = index[key] {
             // A later entry of the same name replaces the earlier one, as when tar extracts.
-            if case .regularFile(.path(let old)) = entries[existing].kind { unlink(old) }
+            if case .regularFile(.path(let old)) = entries[existing].kind, !handOver(entries[existing]) { unlink(old) }
             entries[existing] = entry
         } else {
             index[key] = entries.count
             entries.append(entry)
         }
+    }
+
+    /// A regular file about to be replaced by a later entry of the same name: its hard links
+    /// keep the content, as with GNU tar and Docker (the file's other names still name the old
+    /// file). The first link in archive order becomes the file, the others link to it.
+    /// Returns whether a link took the content over.
+    private func handOver(_ file: LayerEntry) -> Bool {
+        let links = entries.indices.filter { entries[$0].kind == .hardlink(target: file.path) }
+        guard let first = links.first else { return false }
+        entries[first].kind = file.kind
+        for i in links {
+            entries[i].mode = file.mode
+            entries[i].uid = file.uid
+            entries[i].gid = file.gid
+            if i != first { entries[i].kind = .hardlink(target: entries[first].path) }
+        }
+        return true
     }
 
     /// The archive name as a layer path, or nil for the root ("/", "./").
@@ -211,7 +228,9 @@ private final class Extraction {
         }
     }
 
+    /// A name or link target of the archive, its bytes kept reversibly (see RawName): as
+    /// UTF-8 when libarchive can give it so, else as the bytes of the header.
     private func string(_ pointer: UnsafePointer<CChar>?) -> String? {
-        pointer.map { String(cString: $0) }
+        pointer.map { RawName.decode(UnsafeRawBufferPointer(start: $0, count: strlen($0))) }
     }
 }
