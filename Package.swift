@@ -31,13 +31,16 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
-        .testTarget(name: "AWSTests", dependencies: ["AWS", "Registry", "OCI"]),
-        .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Layers"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["OCI"]),
+        // Shared by every test target (only test targets depend on it): the registry and moto
+        // harness, fakes, fixtures, the process runner and the in-process build helper.
+        .target(name: "TestSupport", dependencies: ["Builder", "Registry", "Layers", "OCI", "Dockerfile"], path: "Tests/Support"),
+        .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "TestSupport"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "TestSupport"]),
+        .testTarget(name: "AWSTests", dependencies: ["AWS", "Registry", "OCI", "TestSupport"]),
+        .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Layers", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["OCI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
