@@ -1,5 +1,6 @@
 import Foundation
 import Layers
+import TestSupport
 import XCTest
 @testable import Builder
 
@@ -8,12 +9,8 @@ final class CopyPlannerTests: XCTestCase {
     var root = ""
 
     override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("copy-\(UUID().uuidString)").path
-        for (path, text) in ["a.txt": "a", "dir/b.txt": "b", "dir/sub/c.txt": "c", "dir/skip.log": "l"] {
-            let url = URL(fileURLWithPath: root + "/" + path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url)
-        }
+        root = try TemporaryDirectory.create(prefix: "copy")
+        try Run.write(["a.txt": "a", "dir/b.txt": "b", "dir/sub/c.txt": "c", "dir/skip.log": "l"], under: root)
         XCTAssertEqual(link(root + "/a.txt", root + "/dir/hard.txt"), 0)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Layers
 import OCI
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// "Never harm the user" (issue 10, items 1, 2 and 7), through the built binary: an output
@@ -28,7 +29,8 @@ final class SafeOutputTests: XCTestCase {
         let project = work + "/project"
         try Run.write(["Dockerfile": "FROM scratch\nCOPY src/main.c /build/main.c\nCOPY VERSION /VERSION\n",
                        "src/main.c": "int main;", "VERSION": "1.0", "notes/todo.txt": "mine"], under: project)
-        try Run.slipway(["build", "--progress", "quiet", "--cache-dir", cache, "-o", "type=local,dest=.", "."], cwd: project)
+        let relative = try Run.shell("cd \(Run.quoted(project)) && \(Run.quoted(Run.slipway)) build --progress quiet --cache-dir \(Run.quoted(cache)) -o type=local,dest=. .")
+        XCTAssertEqual(relative.status, 0, relative.stderr)
         XCTAssertEqual(try read(project + "/Dockerfile"), "FROM scratch\nCOPY src/main.c /build/main.c\nCOPY VERSION /VERSION\n")
         XCTAssertEqual(try read(project + "/src/main.c"), "int main;")
         XCTAssertEqual(try read(project + "/notes/todo.txt"), "mine")
