@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "OCI"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "HTTP", "OCI"]),
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Layers", "HTTP"]),
+        .testTarget(name: "PublishTests", dependencies: ["Publish", "Builder", "Layers", "OCI", "AWS"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OCI"]),
     ],
     swiftLanguageModes: [.v6]

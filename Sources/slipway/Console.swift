@@ -23,11 +23,7 @@ struct Console: Sendable {
         let console = Console(mode: mode)
         do {
             try await body(console)
-        } catch let error as ValidationError {
-            throw error
-        } catch let error as ExitCode {
-            throw error
-        } catch let error as CleanExit {
+        } catch let error where error is ValidationError || error is ExitCode || error is CleanExit {
             throw error
         } catch PublishError.invalidArgument(let message) {
             throw ValidationError(message)

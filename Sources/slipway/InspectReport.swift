@@ -42,30 +42,24 @@ enum InspectReport {
             item["annotations"] = annotations
             platformText = (platformText.map { $0 + " " } ?? "") + "(\(kind))"
         }
+        var details = ""
         if let manifest = entry.manifest {
             let layerBytes = manifest.layers.reduce(Int64(0)) { $0 + $1.size }
             item["layers"] = manifest.layers.count
             item["layersSize"] = layerBytes
             item["configDigest"] = manifest.config.digest.description
+            details = field("Layers", "\(manifest.layers.count) (\(Console.bytes(layerBytes)))", indent: "  ")
             if let config = entry.config {
                 platformText = platformText ?? config.platform.description
                 let summary = configSummary(config)
                 item["config"] = summary.json
                 item["platform"] = config.platform.description
-                block += field("Platform", platformText ?? "", indent: "  ")
-                block += field("Size", "\(fetched.size)", indent: "  ")
-                block += field("Layers", "\(manifest.layers.count) (\(Console.bytes(layerBytes)))", indent: "  ")
-                block += summary.text
+                details += summary.text
             } else {
-                block += field("Platform", platformText ?? "none", indent: "  ")
-                block += field("Size", "\(fetched.size)", indent: "  ")
-                block += field("Layers", "\(manifest.layers.count) (\(Console.bytes(layerBytes)))", indent: "  ")
-                block += field("Config", "\(manifest.config.mediaType)", indent: "  ")
+                details += field("Config", "\(manifest.config.mediaType)", indent: "  ")
             }
-        } else {
-            block += field("Platform", platformText ?? "none", indent: "  ")
-            block += field("Size", "\(fetched.size)", indent: "  ")
         }
+        block += field("Platform", platformText ?? "none", indent: "  ") + field("Size", "\(fetched.size)", indent: "  ") + details
         if let platform = entry.listed.platform { item["platform"] = platform.description }
         return (block, item)
     }
