@@ -11,6 +11,7 @@ struct CacheCommand: AsyncParsableCommand {
     )
 }
 
+/// `--cache-dir` as `cache`, `copy` and `inspect` spell it (`build` words its help its own way).
 struct CacheOptions: ParsableArguments {
     @Option(name: .customLong("cache-dir"), help: "The cache directory (default: $XDG_CACHE_HOME/slipway or ~/.cache/slipway).")
     var cacheDir: String?

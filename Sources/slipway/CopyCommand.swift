@@ -39,8 +39,7 @@ struct CopyCommand: AsyncParsableCommand {
     @Option(help: "Progress output: auto, plain, tty or quiet.")
     var progress: String = "auto"
 
-    @Option(name: .customLong("cache-dir"), help: "The cache directory (default: $XDG_CACHE_HOME/slipway or ~/.cache/slipway).")
-    var cacheDir: String?
+    @OptionGroup var cache: CacheOptions
 
     @OptionGroup var registry: RegistryOptions
 
@@ -53,7 +52,7 @@ struct CopyCommand: AsyncParsableCommand {
     func run() async throws {
         try await Console.run(mode: progress) { console in
             try await CopyWorkflow.run(source: source, to: destinations, platform: try platform.map { try Platform(parsing: $0) }, jobs: jobs,
-                                       registry: try registry.settings(console: console, cacheDir: cacheDir),
+                                       registry: try registry.settings(console: console, cacheDir: cache.cacheDir),
                                        onEvent: EventRenderer(console: console).handler)
         }
     }

@@ -36,8 +36,7 @@ struct InspectCommand: AsyncParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: String = "text"
 
-    @Option(name: .customLong("cache-dir"), help: "The cache directory (default: $XDG_CACHE_HOME/slipway or ~/.cache/slipway).")
-    var cacheDir: String?
+    @OptionGroup var cache: CacheOptions
 
     @OptionGroup var registry: RegistryOptions
 
@@ -49,7 +48,7 @@ struct InspectCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run(mode: "quiet") { console in
-            let inspector = try await ImageInspector.open(reference, registry: try registry.settings(console: console, cacheDir: cacheDir))
+            let inspector = try await ImageInspector.open(reference, registry: try registry.settings(console: console, cacheDir: cache.cacheDir))
             let wanted = try platform.map { try Platform(parsing: $0) }
             if raw {
                 FileHandle.standardOutput.write(try await inspector.rawManifest(platform: wanted))
