@@ -166,7 +166,8 @@ struct BuildCommand: AsyncParsableCommand {
         // Bases on ECR log in through the AWS credential chain, others through the docker config.
         let puller = try ImagePuller(cacheDirectory: URL(fileURLWithPath: cacheRoot), transport: pullTransport,
                                      credentials: try ECRPush.credentials(transport: pullTransport, profile: registry.profile, retries: registry.retries),
-                                     options: PullOptions(retry: RetryPolicy(maxRetries: registry.retries), resolveTags: pull))
+                                     options: PullOptions(retry: RetryPolicy(maxRetries: registry.retries), resolveTags: pull),
+                                     onEvent: { event in if let notice = event.retryNotice { console.step(notice) } })
         request.baseResolver = RegistryBaseResolver(puller: puller)
         request.downloadTransport = RetryingTransport(pullTransport, policy: RetryPolicy(maxRetries: registry.retries))
         console.step("building \(platformList.map(\.description).joined(separator: ", ")) from \(dockerfileName)")

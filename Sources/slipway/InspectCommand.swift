@@ -53,7 +53,8 @@ struct InspectCommand: AsyncParsableCommand {
         do {
             let ref: ImageReference
             do { ref = try ImageReference(parsing: reference) } catch { throw ValidationError("\(error)") }
-            let puller = try Pulling.puller(registry: registry, cacheDir: cacheDir, console: console)
+            let puller = try Pulling.puller(registry: registry, cacheDir: cacheDir, console: console,
+                                            onEvent: { event in if let notice = event.retryNotice { console.warn(notice) } })
             let root = try await puller.resolveRoot(ref)
             let wanted = try platform.map { try Platform(parsing: $0) }
             if raw {

@@ -94,6 +94,8 @@ final class PythonServer {
                 if u.path == "/redirect": return self.send(307, b"redirect body", {"Location": parse_qs(u.query)["to"][0]})
                 if u.path == "/echo": return self.send(200, ("auth=" + self.headers.get("Authorization", "")).encode())
                 if u.path == "/big": return self.send(200, b"x" * 100000)
+                if u.path == "/large": return self.send(200, b"x" * (8 << 20))
+                if u.path == "/redirect-large": return self.send(307, b"x" * (8 << 20), {"Location": "/echo"})
                 self.send(404, b"")
             def do_PUT(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
