@@ -140,7 +140,7 @@ extension BuildJob {
         return try Self.compression(named.first ?? compression, level: levels.first ?? compressionLevel)
     }
 
-    /// Every output's stdout use is exclusive: two tars cannot share it.
+    /// Standard output takes one tar, and never a terminal (as buildx refuses too).
     static func checkStandardOutput(_ specs: [OutputSpec]) throws {
         let toStdout = specs.filter { spec in
             if case .oci("-", _)? = spec.output { return true }
@@ -148,6 +148,9 @@ extension BuildJob {
             return false
         }
         if toStdout.count > 1 { throw PublishError.invalidArgument("--output: only one output can write to standard output ('-')") }
+        if !toStdout.isEmpty && isatty(1) == 1 {
+            throw PublishError.invalidArgument("--output '-' writes a tar to standard output, which is a terminal; redirect it (> image.tar) or use dest=FILE")
+        }
     }
 
     /// BuildKit refuses index annotations when there is no index (one platform).

@@ -113,6 +113,13 @@ final class BuildxParityTests: XCTestCase {
         _ = try Run.tool("skopeo", ["inspect", "oci-archive:\(work)/out.tar"])
     }
 
+    func testDashOutputRefusesATerminal() throws {
+        try XCTSkipUnless(Run.isInstalled("script"), "script (util-linux) gives the command a terminal")
+        let result = try Run.shell("script -qec \(Run.quoted(Run.quoted(Run.slipway) + " build -o - " + Run.quoted(context))) /dev/null")
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.contains("which is a terminal"), result.stdout)
+    }
+
     func testIndexAnnotationOnOnePlatformIsRefused() throws {
         let one = try build(["--annotation", "index:org.example=1", "-o", "type=oci,dest=\(work)/a.tar", context])
         XCTAssertNotEqual(one.status, 0)
@@ -161,5 +168,67 @@ final class BuildxParityTests: XCTestCase {
         let index = try json(in: work + "/m.tar", "index.json")
         let root = (index["manifests"] as? [[String: Any]])?.first?["digest"] as? String
         XCTAssertEqual(multi.stdout, "\(root ?? "?")\n", "the index digest for several platforms")
+    }
+}
+
+/// The buildx spellings that reach a registry: `-o type=image,name=…,push=true`, `-q` with a
+/// push, and `--pull` against a tag that moved.
+final class BuildxRegistryParityTests: XCTestCase {
+    var work = ""
+    var registry: TestRegistries!
+    var env: [String: String] = [:]
+
+    override func setUpWithError() throws {
+        (work, registry, env) = try TestRegistries.workspace()
+        let login = try registry.login(registry.basic, environment: env)
+        XCTAssertEqual(login.status, 0, login.stderr)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
+
+    private func build(_ arguments: [String]) throws -> Run.Output {
+        try Run.command(Run.slipway, ["build"] + arguments, environment: env)
+    }
+
+    /// Pushes a one-file image to `tag` and returns its digest (what `-q` prints).
+    private func publish(_ content: String, to tag: String) throws -> String {
+        let context = work + "/src-\(UUID().uuidString.prefix(6))"
+        try Run.write(["Dockerfile": "FROM scratch\nCOPY f.txt /f.txt\n", "f.txt": content], under: context)
+        let output = try build(["-q", "--platform", "linux/amd64", "-o", "type=image,name=\(tag),push=true,compression=zstd", context])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func testImageOutputWithNamePushesAndQuietPrintsOnlyTheDigest() throws {
+        let tag = "\(registry.basic)/buildx/named:\(UUID().uuidString.prefix(8).lowercased())"
+        let digest = try publish("one", to: tag)
+        XCTAssertTrue(digest.hasPrefix("sha256:") && !digest.contains("\n"), "-q prints the digest alone, not the pushed names: \(digest)")
+        XCTAssertEqual(try registry.servedDigest(tag, host: registry.basic), digest, "name= is where the image went")
+        let manifest = try Run.json(Run.tool("skopeo", ["inspect", "--raw"] + registry.skopeoAuth(registry.basic) + ["docker://\(tag)"]))
+        let layers = manifest["layers"] as? [[String: Any]] ?? []
+        XCTAssertEqual(layers.compactMap { $0["mediaType"] as? String }, ["application/vnd.oci.image.layer.v1.tar+zstd"])
+    }
+
+    func testPullReResolvesAMovedTagWhileNoPullKeepsTheCachedResolution() throws {
+        let tag = "\(registry.basic)/buildx/base:\(UUID().uuidString.prefix(8).lowercased())"
+        let first = try publish("first", to: tag)
+        let context = work + "/ctx"
+        try Run.write(["Dockerfile": "FROM \(tag)\nCOPY a.txt /a.txt\n", "a.txt": "A"], under: context)
+        func baseDigest(_ flags: [String]) throws -> String? {
+            let out = work + "/out-\(UUID().uuidString.prefix(6))"
+            let output = try build(["--progress", "quiet", "--platform", "linux/amd64", "-o", "type=oci,dest=\(out),tar=false"] + flags + [context])
+            XCTAssertEqual(output.status, 0, output.stderr)
+            let index = try Run.json(String(contentsOfFile: out + "/index.json", encoding: .utf8))
+            let root = ((index["manifests"] as? [[String: Any]])?.first?["digest"] as? String) ?? ""
+            let manifest = try Run.json(String(contentsOfFile: out + "/blobs/sha256/" + root.dropFirst(7), encoding: .utf8))
+            return (manifest["annotations"] as? [String: String])?["org.opencontainers.image.base.digest"]
+        }
+        XCTAssertEqual(try baseDigest([]), first)
+        let second = try publish("second", to: tag)
+        XCTAssertNotEqual(first, second)
+        XCTAssertEqual(try baseDigest(["--no-pull"]), first, "--no-pull uses the cached resolution")
+        XCTAssertEqual(try baseDigest(["--pull=false"]), first, "the older spelling still works")
+        XCTAssertEqual(try baseDigest(["--pull"]), second, "--pull re-resolves the tag")
+        XCTAssertEqual(try baseDigest([]), second, "re-resolving is the default")
     }
 }
