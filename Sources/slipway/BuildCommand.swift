@@ -75,6 +75,8 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("cache-dir"), help: "Where blobs are kept between builds (default: $XDG_CACHE_HOME/slipway or ~/.cache/slipway).")
     var cacheDir: String?
 
+    @OptionGroup var cacheBound: CacheBoundOptions
+
     @Option(help: "Re-resolve base image tags from their registries (default true); --pull=false uses the cached resolution.")
     var pull: Bool = true
 
@@ -96,8 +98,9 @@ struct BuildCommand: AsyncParsableCommand {
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
-            try await BuildWorkflow.run(job, registry: try registry.settings(console: console, cacheDir: cacheDir),
-                                        onEvent: EventRenderer(console: console).handler)
+            var settings = try registry.settings(console: console, cacheDir: cacheDir)
+            settings.cacheBound = try cacheBound.bound()
+            try await BuildWorkflow.run(job, registry: settings, onEvent: EventRenderer(console: console).handler)
         }
     }
 }
