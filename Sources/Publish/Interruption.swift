@@ -13,6 +13,7 @@ import Glibc
 public enum Interruption {
     private static let cleanups = Locked<[UUID: @Sendable () -> Void]>([:])
     private static let sources = Locked<[any DispatchSourceSignal]?>(nil)
+    private static let interrupting = Locked(false)
 
     /// Registers work to do if the process is interrupted; returns the key to `unregister` it
     /// with once the resource is gone.
@@ -43,13 +44,27 @@ public enum Interruption {
         }
     }
 
-    /// Runs the cleanups (each once), then dies of `number`.
+    /// The first signal runs the cleanups (each once) on another thread, then dies of it; a
+    /// second one while they run (cleanups stuck on a slow disk) dies at once.
     static func interrupted(by number: Int32) {
-        let pending = cleanups.withLock { all -> [@Sendable () -> Void] in
-            defer { all.removeAll() }
-            return Array(all.values)
+        let first = interrupting.withLock { started in
+            defer { started = true }
+            return !started
         }
-        for cleanup in pending { cleanup() }
+        guard first else { die(of: number) }
+        DispatchQueue.global(qos: .userInitiated).async {
+            let pending = cleanups.withLock { all -> [@Sendable () -> Void] in
+                defer { all.removeAll() }
+                return Array(all.values)
+            }
+            for cleanup in pending { cleanup() }
+            die(of: number)
+        }
+    }
+
+    /// Ends the process by `number` with its default disposition, so the exit status is the
+    /// signal's (the shell's 128 + N).
+    private static func die(of number: Int32) -> Never {
         signal(number, SIG_DFL)
         var set = sigset_t()
         sigemptyset(&set)
