@@ -32,13 +32,16 @@ public struct ImageInspector: Sendable {
     public let reference: ImageReference
     public let root: FetchedManifest
     private let puller: ImagePuller
+    /// The cache's lease and interruption cleanup while manifests and configs are fetched.
+    private let cacheRun: CacheRun
 
     /// Resolves `text` (a tag or digest reference) to its root.
     public static func open(_ text: String, registry: RegistrySettings) async throws -> ImageInspector {
         let reference: ImageReference
         do { reference = try ImageReference(parsing: text) } catch { throw PublishError.invalidArgument("\(error)") }
+        let cacheRun = CacheRun(registry.cache)
         let puller = try RegistrySession(registry).puller()
-        return ImageInspector(reference: reference, root: try await puller.resolveRoot(reference), puller: puller)
+        return ImageInspector(reference: reference, root: try await puller.resolveRoot(reference), puller: puller, cacheRun: cacheRun)
     }
 
     /// The exact bytes of the root, or with `platform` of that platform's manifest in an index.
