@@ -29,9 +29,14 @@ public enum BuildWorkflow {
             let (name, value) = try NamedContextSpec.parse(spec)
             named[name] = value
         }
+        let cacheRun = CacheRun(registry.cache)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let scratchCleanup = Interruption.register { try? FileManager.default.removeItem(atPath: scratch) }
+        defer {
+            try? FileManager.default.removeItem(atPath: scratch)
+            Interruption.unregister(scratchCleanup)
+        }
 
         var request = BuildRequest(
             contextDirectory: contextPath, dockerfileText: dockerfile.text, dockerfileName: dockerfile.name,
@@ -79,6 +84,7 @@ public enum BuildWorkflow {
         if let metadataFile = job.metadataFile {
             try writeAtomically(metadataFile, try BuildMetadata.json(result, tags: pushing ? pushedNames : tags))
         }
+        cacheRun.finish(bound: registry.cacheBound, onEvent: onEvent)
     }
 
     /// Where `--push` goes: every `-t`, which must then exist and parse.

@@ -44,15 +44,18 @@ public struct CacheLocation: Sendable, Hashable {
     public func prune(_ policy: PrunePolicy, now: Date = Date()) throws -> ContentStore.PruneResult? {
         guard FileManager.default.fileExists(atPath: storeDirectory.path) else { return nil }
         let store = try store()
+        // Every partial file is debris when no other slipway is running; else only old ones.
+        let lease = CacheLease(self)
+        let alone = lease.ifAlone { true } ?? false
         switch policy {
         case .all:
-            let result = store.prune(keepBytes: 0)
+            let result = store.prune(keepBytes: 0, noOtherWriters: alone)
             resolutions().clear()
             return result
         case .keepBytes(let bytes):
-            return store.prune(keepBytes: bytes)
+            return store.prune(keepBytes: bytes, noOtherWriters: alone)
         case .unusedFor(let seconds):
-            return store.prune(keepBytes: 0, usedBefore: now.addingTimeInterval(-seconds))
+            return store.prune(keepBytes: 0, usedBefore: now.addingTimeInterval(-seconds), noOtherWriters: alone)
         }
     }
 

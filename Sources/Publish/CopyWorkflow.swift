@@ -23,6 +23,7 @@ public enum CopyWorkflow {
         let sourceRef: ImageReference
         do { sourceRef = try ImageReference(parsing: source) } catch { throw PublishError.invalidArgument("\(error)") }
         let targets = try destinations.map { try destination($0, sourceTag: sourceRef.tag) }
+        let cacheRun = CacheRun(registry.cache)
         let session = try RegistrySession(registry)
         let puller = try session.puller(jobs: jobs)
         var root = try await puller.resolveRoot(sourceRef)
@@ -43,6 +44,7 @@ public enum CopyWorkflow {
         var rootDescriptor = root.descriptor
         rootDescriptor.platform = nil
         _ = try await Publisher(session: session, onEvent: onEvent).publish(rootDescriptor, from: puller.store, to: targets, options: options)
+        cacheRun.finish(bound: registry.cacheBound, onEvent: onEvent)
     }
 
     private static func fromLayout(_ path: String, named source: String, to destinations: [String], platform wanted: Platform?,

@@ -20,7 +20,14 @@ enum ECRRepositories {
             let aws = try await credentials.awsCredentials.credentials()
             let client = try ECRClient(environment: credentials.environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
             do {
-                _ = try await client.describeRepositories([reference.repository], registryID: host.account, credentials: aws)
+                let existing = try await client.describeRepositories([reference.repository], registryID: host.account, credentials: aws)
+                // An implicit creation does not change or refuse an existing repository (a push
+                // job's flag stays while the repository lives on): it says what differs.
+                if let repository = existing.first, case let differences = settings.differences(from: repository), !differences.isEmpty {
+                    onEvent(.warning("--create-repository: ECR repository \(reference.registry)/\(reference.repository) already exists and is left as it is: "
+                                     + differences.map(\.description).joined(separator: "; ")
+                                     + " (apply with `slipway ecr create-repository \(reference.repository) --if-not-exists --update …`)"))
+                }
             } catch let error as AWSError where error.code == "RepositoryNotFoundException" {
                 do {
                     let created = try await client.createRepository(reference.repository, settings: settings, registryID: host.account, credentials: aws)

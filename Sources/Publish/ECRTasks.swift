@@ -33,19 +33,64 @@ public struct ECRTasks: Sendable {
         return ECRHost(account: identity.account, region: region, fips: environment.useFIPS, dualStack: environment.useDualStack).host
     }
 
-    /// Creates the repository and returns its URI; with `ifNotExists`, an existing one is
-    /// described instead (`existed` true).
+    /// What `create-repository` did.
+    public struct RepositoryOutcome: Sendable, Hashable {
+        public var uri: String
+        /// The repository was there already (`--if-not-exists`).
+        public var existed = false
+        /// Settings of an existing repository changed to the requested ones (`--update`).
+        public var updated: [ECRRepositoryDifference] = []
+    }
+
+    /// Creates the repository and returns its URI. With `ifNotExists`, an existing one is
+    /// compared with `settings`: a difference fails (a release repository that stays mutable
+    /// must not pass for an immutable one) unless `update` applies the requested tag
+    /// mutability and scan-on-push; encryption cannot be changed, so a difference there
+    /// always fails.
     public func createRepository(_ name: String, settings: ECRRepositorySettings, registryID: String?,
-                                 ifNotExists: Bool) async throws -> (uri: String, existed: Bool) {
+                                 ifNotExists: Bool, update: Bool = false) async throws -> RepositoryOutcome {
         let credentials = try await AWSCredentialChain(environment: environment).credentials()
         let client = try ECRClient(environment: environment, region: try environment.region())
         do {
             let repository = try await client.createRepository(name, settings: settings, registryID: registryID, credentials: credentials)
-            return (repository.repositoryUri ?? name, false)
+            return RepositoryOutcome(uri: repository.repositoryUri ?? name)
         } catch let error as AWSError where error.code == "RepositoryAlreadyExistsException" && ifNotExists {
             let existing = try await client.describeRepositories([name], registryID: registryID, credentials: credentials)
-            return (existing.first?.repositoryUri ?? name, true)
+            guard let repository = existing.first else { throw error }
+            let differences = settings.differences(from: repository)
+            var outcome = RepositoryOutcome(uri: repository.repositoryUri ?? name, existed: true)
+            if differences.isEmpty { return outcome }
+            guard update, differences.allSatisfy(\.isUpdatable) else {
+                throw PublishError.failed(Self.differenceMessage(name, differences, update: update))
+            }
+            for difference in differences {
+                switch difference.setting {
+                case .mutability:
+                    if let mutability = settings.mutability {
+                        try await client.putImageTagMutability(name, mutability, registryID: registryID, credentials: credentials)
+                    }
+                case .scanOnPush:
+                    try await client.putImageScanningConfiguration(name, scanOnPush: settings.scanOnPush, registryID: registryID, credentials: credentials)
+                case .encryption:
+                    break
+                }
+            }
+            outcome.updated = differences
+            return outcome
         }
+    }
+
+    /// The refusal of `--if-not-exists` on a repository with other settings: each difference,
+    /// and the way out where there is one.
+    static func differenceMessage(_ name: String, _ differences: [ECRRepositoryDifference], update: Bool) -> String {
+        var lines = ["repository \(name) already exists with other settings than requested:"]
+        lines += differences.map { "  \($0)" }
+        if differences.contains(where: { !$0.isUpdatable }) {
+            lines.append("encryption is fixed at creation: use another repository name, or drop --encryption/--kms-key to accept the existing one")
+        } else if !update {
+            lines.append("run again with --update to apply the requested settings to the existing repository")
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// The repository's images, or only the one with `tag` / `digest`.

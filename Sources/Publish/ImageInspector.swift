@@ -32,6 +32,8 @@ public struct ImageInspector: Sendable {
     public let reference: ImageReference
     public let root: FetchedManifest
     private let puller: ImagePuller
+    /// The cache's lease and interruption cleanup while manifests and configs are fetched.
+    private let cacheRun: CacheRun
 
     /// Resolves `text` (a tag or digest reference) to its root.
     /// `onEvent` hears the puller's events (a wait before a retry among them).
@@ -39,8 +41,9 @@ public struct ImageInspector: Sendable {
                             onEvent: (@Sendable (PullEvent) -> Void)? = nil) async throws -> ImageInspector {
         let reference: ImageReference
         do { reference = try ImageReference(parsing: text) } catch { throw PublishError.invalidArgument("\(error)") }
+        let cacheRun = CacheRun(registry.cache)
         let puller = try RegistrySession(registry).puller(onEvent: onEvent)
-        return ImageInspector(reference: reference, root: try await puller.resolveRoot(reference), puller: puller)
+        return ImageInspector(reference: reference, root: try await puller.resolveRoot(reference), puller: puller, cacheRun: cacheRun)
     }
 
     /// The exact bytes of the root, or with `platform` of that platform's manifest in an index.

@@ -9,6 +9,8 @@ public struct LayoutInput: Sendable {
     public let directory: String
     public let root: Descriptor
     private let scratch: String?
+    /// Removes `scratch` if the process is interrupted before `close`.
+    private let cleanup: UUID?
 
     public static func open(_ source: String) async throws -> LayoutInput {
         var path = source
@@ -28,22 +30,26 @@ public struct LayoutInput: Sendable {
         }
         var directory = path
         var scratch: String?
+        var cleanup: UUID?
         if !isDirectory.boolValue {
             let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-layout-\(UUID().uuidString)").path
             scratch = temporary
+            cleanup = Interruption.register { try? FileManager.default.removeItem(atPath: temporary) }
             do {
                 try extract(tar: path, into: temporary)
             } catch {
                 try? FileManager.default.removeItem(atPath: temporary)
+                cleanup.map(Interruption.unregister)
                 throw error
             }
             directory = temporary + "/layout"
         }
         do {
             let layout = try OCILayoutReader(path: directory)
-            return LayoutInput(directory: directory, root: try await layout.resolveRoot(reference).descriptor, scratch: scratch)
+            return LayoutInput(directory: directory, root: try await layout.resolveRoot(reference).descriptor, scratch: scratch, cleanup: cleanup)
         } catch {
             if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
+            cleanup.map(Interruption.unregister)
             throw error
         }
     }
@@ -52,6 +58,7 @@ public struct LayoutInput: Sendable {
 
     public func close() {
         if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
+        cleanup.map(Interruption.unregister)
     }
 
     /// Unpacks a layout tar with the archive extractor (which refuses entries that would

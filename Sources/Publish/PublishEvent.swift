@@ -24,6 +24,8 @@ public enum PublishEvent: Sendable {
     case pushFinished(seconds: Double)
     /// A reference now names the image; `alreadyPublished` when an immutable tag already did.
     case published(PushedReference)
+    /// The cache was over its size bound (`limit` bytes): least recently used blobs went.
+    case cachePruned(ContentStore.PruneResult, limit: Int64)
 }
 
 /// Receives workflow events.

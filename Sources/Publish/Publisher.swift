@@ -35,6 +35,7 @@ public struct Publisher: Sendable {
                                                                     createRepository: settings.createRepository != nil) {
             let pusher = Pusher(store: store, transport: session.transport, credentials: session.credentials,
                                 options: options, onEvent: { onEvent(.push($0)) })
+            try await ImmutableTagCheck.check(root, references: references, pusher: pusher, credentials: session.credentials)
             return try await pusher.push(root, to: references)
         }
         onEvent(.pushFinished(seconds: Date().timeIntervalSince(started)))

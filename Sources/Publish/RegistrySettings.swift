@@ -19,6 +19,8 @@ public struct RegistrySettings: Sendable {
     /// Create missing ECR repositories with these settings before pushing; nil: never.
     public var createRepository: ECRRepositorySettings?
     public var cache = CacheLocation()
+    /// How large the cache may grow (`--keep-storage`, `SLIPWAY_CACHE_KEEP_STORAGE`).
+    public var cacheBound = CacheSizeBound.automatic
 
     public init() {}
 

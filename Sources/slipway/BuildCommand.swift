@@ -81,6 +81,8 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("cache-dir"), help: "Where blobs are kept between builds (default: $XDG_CACHE_HOME/slipway or ~/.cache/slipway).")
     var cacheDir: String?
 
+    @OptionGroup var cacheBound: CacheBoundOptions
+
     // `--pull=true|false` is rewritten to these two spellings before parsing (`Slipway.main`).
     @Flag(inversion: .prefixedNo, help: "Re-resolve base image tags from their registries (the default, as if buildx's --pull were always given); --no-pull (or --pull=false) uses the cached resolution.")
     var pull = true
@@ -110,7 +112,9 @@ struct BuildCommand: AsyncParsableCommand {
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
-            try await BuildWorkflow.run(job, registry: try registry.settings(console: console, cacheDir: cacheDir),
+            var settings = try registry.settings(console: console, cacheDir: cacheDir)
+            settings.cacheBound = try cacheBound.bound()
+            try await BuildWorkflow.run(job, registry: settings,
                                         onEvent: EventRenderer(console: console, digestOnly: quiet,
                                                                resultsToStandardError: job.writesToStandardOutput).handler)
         }

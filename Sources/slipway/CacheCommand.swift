@@ -17,16 +17,29 @@ struct CacheOptions: ParsableArguments {
     var cacheDir: String?
 }
 
+/// `--keep-storage` of the commands that add blobs to the cache (`build`, `copy`).
+struct CacheBoundOptions: ParsableArguments {
+    @Option(name: .customLong("keep-storage"),
+            help: "Keep the cache under this size after the run, removing least recently used blobs (default: $SLIPWAY_CACHE_KEEP_STORAGE, else 10% of its file system up to 20GiB; 0: no bound).")
+    var keepStorage: String?
+
+    func validate() throws { _ = try validating { try CacheSizeBound.resolve(keepStorage) } }
+
+    func bound() throws -> CacheSizeBound { try CacheSizeBound.resolve(keepStorage) }
+}
+
 /// `slipway cache prune`: least recently used blobs first.
 struct CachePruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Remove cached blobs, least recently used first.",
         discussion: """
-        Without options, removes blobs not used for 30 days. Blobs being written by a running
-        slipway live in the cache's ingest directory and are never removed (only ingest files
-        untouched for a day, left by killed processes). A blob removed while a build still needs
-        it is simply downloaded again.
+        Without options, removes blobs not used for 30 days. Partial files left in the cache's
+        ingest directory by interrupted or killed runs are removed too: all of them when no
+        other slipway is running, else those untouched for an hour (a running writer's file
+        keeps changing). A blob removed while a build still needs it is simply downloaded again.
+
+        Builds and copies keep the cache under a bound by themselves (see their --keep-storage).
 
         Examples:
           slipway cache prune --keep-storage 10GiB
@@ -56,7 +69,7 @@ struct CachePruneCommand: AsyncParsableCommand {
                 return
             }
             print("removed \(result.removedBlobs) blobs (\(Console.bytes(result.freedBytes))), kept \(result.keptBlobs) blobs (\(Console.bytes(result.keptBytes)))"
-                  + (result.removedIngestFiles > 0 ? ", \(result.removedIngestFiles) abandoned partial downloads removed" : ""))
+                  + (result.removedIngestFiles > 0 ? ", removed \(result.removedIngestFiles) partial file\(result.removedIngestFiles == 1 ? "" : "s") of interrupted runs (\(Console.bytes(result.freedIngestBytes)))" : ""))
         }
     }
 }

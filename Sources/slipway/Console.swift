@@ -21,6 +21,8 @@ struct Console: Sendable {
     /// `error: …` line and exit code 1.
     static func run(mode: String, _ body: (Console) async throws -> Void) async throws {
         let console = Console(mode: mode)
+        // Ctrl-C and SIGTERM remove what the run has half written, then end it by the signal.
+        Interruption.installHandlers()
         do {
             try await body(console)
         } catch let error where error is ValidationError || error is ExitCode || error is CleanExit {

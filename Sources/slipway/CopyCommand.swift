@@ -41,6 +41,8 @@ struct CopyCommand: AsyncParsableCommand {
 
     @OptionGroup var cache: CacheOptions
 
+    @OptionGroup var cacheBound: CacheBoundOptions
+
     @OptionGroup var registry: RegistryOptions
 
     func validate() throws {
@@ -51,9 +53,10 @@ struct CopyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run(mode: progress) { console in
+            var settings = try registry.settings(console: console, cacheDir: cache.cacheDir)
+            settings.cacheBound = try cacheBound.bound()
             try await CopyWorkflow.run(source: source, to: destinations, platform: try platform.map { try Platform(parsing: $0) }, jobs: jobs,
-                                       registry: try registry.settings(console: console, cacheDir: cache.cacheDir),
-                                       onEvent: EventRenderer(console: console).handler)
+                                       registry: settings, onEvent: EventRenderer(console: console).handler)
         }
     }
 }

@@ -113,6 +113,13 @@ struct ECRCreateRepository: AsyncParsableCommand {
           slipway ecr create-repository app --encryption KMS \\
               --kms-key arn:aws:kms:eu-west-1:123456789012:key/… \\
               --tag team=core --if-not-exists
+          slipway ecr create-repository app --image-tag-mutability IMMUTABLE \\
+              --scan-on-push --if-not-exists --update   # fix an existing one
+
+        With --if-not-exists, an existing repository must have the requested
+        settings (those given; others are not compared): a difference is
+        listed and fails, unless --update applies it. Encryption is fixed when
+        a repository is created.
         """
     )
 
@@ -134,8 +141,11 @@ struct ECRCreateRepository: AsyncParsableCommand {
     @Option(name: .customLong("tag"), help: "A resource tag KEY=VALUE (repeatable).")
     var tags: [String] = []
 
-    @Flag(name: .customLong("if-not-exists"), help: "Succeed (printing the URI) when the repository already exists.")
+    @Flag(name: .customLong("if-not-exists"), help: "Succeed (printing the URI) when the repository already exists with the requested settings; other settings fail (see --update).")
     var ifNotExists = false
+
+    @Flag(help: "With --if-not-exists: apply the requested tag mutability and scan-on-push to an existing repository (encryption cannot be changed).")
+    var update = false
 
     @Option(name: .customLong("registry-id"), help: "The account that owns the registry (default: the caller's).")
     var registryID: String?
@@ -148,13 +158,17 @@ struct ECRCreateRepository: AsyncParsableCommand {
         }
     }
 
-    func validate() throws { _ = try settings() }
+    func validate() throws {
+        _ = try settings()
+        if update && !ifNotExists { throw ValidationError("--update needs --if-not-exists") }
+    }
 
     func run() async throws {
         try await Console.run(mode: "plain") { console in
             let created = try await aws.tasks(console: console).createRepository(name, settings: try settings(), registryID: registryID,
-                                                                                  ifNotExists: ifNotExists)
+                                                                                  ifNotExists: ifNotExists, update: update)
             if created.existed { console.step("repository \(name) already exists") }
+            for change in created.updated { console.step("updated repository \(name): \(change.setting == .mutability ? "image tag mutability" : "scan on push") \(change.existing) -> \(change.requested)") }
             console.result(created.uri)
         }
     }

@@ -17,7 +17,7 @@ struct RegistryOptions: ParsableArguments {
     var debug = false
 
     @Option(name: .customLong("create-repository"),
-            help: ArgumentHelp("Create missing ECR repositories first; --create-repository[=IMMUTABLE,scan-on-push,KMS[:ARN]|AES256].", valueName: "settings"))
+            help: ArgumentHelp("Create missing ECR repositories first; --create-repository[=IMMUTABLE,scan-on-push,KMS[:ARN]|AES256] (an existing one is left as it is, with a warning when its settings differ).", valueName: "settings"))
     var createRepository: String?
 
     @Option(help: "AWS profile whose credentials log in to ECR registries (default: AWS_PROFILE, then 'default').")

@@ -36,15 +36,7 @@ final class ECRWorkflowTests: XCTestCase {
         return dir
     }
 
-    /// moto's record of a repository (DescribeRepositories), nil when it does not exist.
-    private func repository(_ repo: String) throws -> [String: Any]? {
-        let out = try Run.command("curl", ["-s", "-X", "POST", moto.moto + "/",
-                                           "-H", "X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
-                                           "-H", "Content-Type: application/x-amz-json-1.1",
-                                           "-H", "Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=0",
-                                           "-d", #"{"repositoryNames":["\#(repo)"]}"#])
-        return (try Run.json(out.stdout)["repositories"] as? [[String: Any]])?.first
-    }
+    private func repository(_ repo: String) throws -> [String: Any]? { try moto.describeRepository(repo) }
 
     private func proxyLog() -> String { (try? String(contentsOfFile: moto.dir + "/ecr-proxy.log", encoding: .utf8)) ?? "" }
 

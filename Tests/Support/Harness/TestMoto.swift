@@ -43,4 +43,15 @@ public struct TestMoto: Sendable {
          "AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
          "SSL_CERT_FILE": ca, "SLIPWAY_CONNECT_TO": "\(host):443:\(registry)"]
     }
+
+    /// moto's record of a repository (DescribeRepositories, straight to moto, not through
+    /// slipway), nil when it does not exist.
+    public func describeRepository(_ name: String) throws -> [String: Any]? {
+        let out = try Run.command("curl", ["-s", "-X", "POST", moto + "/",
+                                           "-H", "X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
+                                           "-H", "Content-Type: application/x-amz-json-1.1",
+                                           "-H", "Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=0",
+                                           "-d", #"{"repositoryNames":["\#(name)"]}"#])
+        return (try Run.json(out.stdout)["repositories"] as? [[String: Any]])?.first
+    }
 }
