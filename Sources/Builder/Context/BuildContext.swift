@@ -123,7 +123,9 @@ final class BuildContext: Sendable {
             }
             results.append((path, found.kind == .symlink ? try followSymlinks(found) : found))
         }
-        if results.isEmpty {
+        // A wildcard that matches nothing adds nothing (BuildKit's AllowEmptyWildcard); the
+        // instruction fails only when none of its sources matched.
+        if results.isEmpty && !ContextPath.hasGlobMeta(relative) {
             throw BuildError("\(instruction) source '\(source)' matched no files in build context '\(name)'")
         }
         return results

@@ -113,16 +113,21 @@ struct Dispatcher {
         if let layer { state.layers.append(.planned(job: layer)) }
     }
 
-    /// WORKDIR creates its directory (and parents) when the stage does not have it yet.
+    /// WORKDIR creates its directory (and parents) when the stage does not have it yet, through
+    /// the stage's symlinks and owned by the current USER, as BuildKit's mkdir does.
     private func makeDirectory(_ path: String, state: inout StageState) throws -> Int? {
-        let key = FileTree.key(path)
-        guard !key.isEmpty, !state.tree.isDirectory(key) else { return nil }
-        let planKey = "workdir\u{0}\(state.tree.lineage)\u{0}\(key)"
+        let key = state.tree.rootPath(FileTree.key(path))
+        guard !key.isEmpty, !state.tree.isRealDirectory(key) else { return nil }
+        let user = state.containerConfig.user ?? ""
+        let planKey = "workdir\u{0}\(state.tree.lineage)\u{0}\(key)\u{0}\(user)"
         if let hit = jobs.cachedPlan(planKey) {
             state.tree = hit.tree
             return hit.job
         }
-        let entries = CopyPlanner.layerOrder([LayerEntry(path: key, kind: .directory, mode: 0o755, uid: 0, gid: 0)], tree: state.tree)
+        let owner = user.isEmpty ? nil : try UserLookup.resolve(user, in: state.tree)
+        var placement = CopyPlacement(tree: state.tree, owner: owner, chmod: nil, trackFiles: false)
+        try placement.makeDirectories(key)
+        let entries = CopyPlanner.layerOrder(placement.entries, tree: state.tree)
         return jobs.commit(entries, to: &state.tree, key: planKey)
     }
 
@@ -165,7 +170,7 @@ struct Dispatcher {
         if let raw = command.chown {
             owner = try UserLookup.resolve(try expand(raw, state, line), in: state.tree)
         }
-        let chmod = try command.chmod.map { try ConfigValues.mode(try expand($0, state, line)) }
+        let chmod = try command.chmod.map { try ChmodSpec.parse(try expand($0, state, line)) }
         let unpack = command.isAdd && (command.unpack ?? true) && from == nil
         let request = CopyRequest(
             instruction: name, sources: sources, generated: generated,

@@ -65,13 +65,16 @@ final class PlatformBuild {
         guard let node = graph.nodes[stage.index] else {
             throw BuildError("internal error: stage \(stage.index) is not in the stage graph", file: request.dockerfileName, line: stage.line)
         }
-        let stagePlatform = node.platform
+        var stagePlatform = node.platform
         let base = node.baseName
         var state: StageState
         switch node.base {
         case .stage(let index):
             state = try build(index)
             try state.materializeTree()
+            // BuildKit: a stage built on another takes that stage's platform, whatever its own
+            // `--platform` says.
+            stagePlatform = state.platform
             state.cmdSet = false
             state.variables = Variables(escapeToken: plan.escapeToken)
             state.variables.loadEnv(state.containerConfig.env)
@@ -79,6 +82,8 @@ final class PlatformBuild {
             var config = ImageConfig(platform: stagePlatform)
             config.created = Timestamp.rfc3339(request.sourceDateEpoch)
             config.config?.env = Variables.defaultEnv
+            // BuildKit's empty image has WorkingDir "/".
+            config.config?.workingDir = "/"
             state = StageState(platform: stagePlatform, config: config, tree: FileTree(), layers: [],
                                variables: Variables(escapeToken: plan.escapeToken))
             state.variables.loadEnv(config.config?.env)
