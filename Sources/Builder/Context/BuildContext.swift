@@ -114,7 +114,14 @@ final class BuildContext: Sendable {
                 }
                 continue
             }
-            let resolvedPath = try resolveParents(of: path, origin: source)
+            let resolvedPath: String
+            if ContextPath.hasGlobMeta(relative) {
+                // A wildcard level that met a file (not a directory) matches nothing there.
+                guard let parents = try? resolveParents(of: path, origin: source) else { continue }
+                resolvedPath = parents
+            } else {
+                resolvedPath = try resolveParents(of: path, origin: source)
+            }
             guard let found = try? info(resolvedPath) else {
                 if candidates.count == 1 && !ContextPath.hasGlobMeta(relative) {
                     throw BuildError("\(instruction) source '\(source)' not found in build context '\(name)'")

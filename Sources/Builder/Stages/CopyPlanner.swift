@@ -56,6 +56,13 @@ enum CopyPlanner {
         // BuildKit's fs.RootPath: symlinks on the way (and at the end) are followed.
         let destinationKey = tree.rootPath(unresolvedKey)
 
+        if request.parents && request.generated.isEmpty {
+            var placement = CopyPlacement(tree: tree, owner: request.owner, chmod: request.chmod, trackFiles: true)
+            for raw in request.sources {
+                try placeParents(raw, request: request, from: source, into: destinationKey, placement: &placement)
+            }
+            return layerOrder(placement.entries, tree: tree)
+        }
         var items: [SourceNode] = []
         for raw in request.sources {
             // A wildcard that matches nothing adds nothing (BuildKit's AllowEmptyWildcard).
@@ -76,6 +83,21 @@ enum CopyPlanner {
         func ensureDestination() throws { try placement.makeDirectories(ensured) }
 
         for item in items {
+            if let extract = request.extractArchive, case .regularFile(.path(let file)) = item.kind,
+               let extracted = try extract(file) {
+                // BuildKit unpacks into a 0755 directory, whatever --chmod says, with the
+                // archive's own modes.
+                try placement.makeDirectories(destinationKey, mode: 0o755)
+                for entry in extracted {
+                    var placed = entry
+                    placed.path = ContextPath.join(destinationKey, entry.path)
+                    if case .hardlink(let linkTarget) = entry.kind {
+                        placed.kind = .hardlink(target: ContextPath.join(destinationKey, linkTarget))
+                    }
+                    placement.placeExtracted(placed)
+                }
+                continue
+            }
             try ensureDestination()
             // Hard links are kept among the files of one source only, as BuildKit copies each
             // source with a copier of its own.
@@ -111,20 +133,6 @@ enum CopyPlanner {
                     try place(prefix + relative, child, top: false)
                 }
             default:
-                if let extract = request.extractArchive, case .regularFile(.path(let file)) = item.kind,
-                   let extracted = try extract(file) {
-                    // BuildKit unpacks into a 0755 directory, whatever --chmod says.
-                    try placement.makeDirectories(destinationKey, mode: 0o755)
-                    for entry in extracted {
-                        var placed = entry
-                        placed.path = ContextPath.join(destinationKey, entry.path)
-                        if case .hardlink(let linkTarget) = entry.kind {
-                            placed.kind = .hardlink(target: ContextPath.join(destinationKey, linkTarget))
-                        }
-                        placement.placeExtracted(placed)
-                    }
-                    continue
-                }
                 let target: String
                 if request.parents {
                     target = ContextPath.join(destinationKey, item.matchedPath)
