@@ -51,8 +51,14 @@ struct StageNode: Sendable {
     /// ARGs and ENV, which may come from the base image, so they are settled once bases are
     /// resolved (`StageGraph.settle`).
     var pendingCopies: [Int: String] = [:]
+    /// The ONBUILD triggers that run first in this stage (its base stage's, or its base
+    /// image's once resolved), and whether an image base's were looked at yet.
+    var triggers: [Instruction] = []
+    var triggersLoaded = false
+    /// What the triggers' `COPY --from` name.
+    var triggerCopies: [StageInput] = []
 
-    var dependencies: [StageInput] { [base] + copies.keys.sorted().compactMap { copies[$0] } }
+    var dependencies: [StageInput] { [base] + triggerCopies + copies.keys.sorted().compactMap { copies[$0] } }
 }
 
 /// The stages one platform's build needs, computed once from the Dockerfile: global ARGs
@@ -116,8 +122,9 @@ struct StageGraph: Sendable {
         let referenced = referencedStages
         for node in nodes.values {
             result.formUnion(node.copies.values.compactMap(\.image))
+            result.formUnion(node.triggerCopies.compactMap(\.image))
             guard let base = node.base.image else { continue }
-            if plan.stages[node.index].instructions.contains(where: StageGraph.readsTree) || referenced.contains(node.index) || (node.index == target && request.keepFileTrees) {
+            if plan.stages[node.index].instructions.contains(where: StageGraph.readsTree) || node.triggers.contains(where: StageGraph.readsTree) || referenced.contains(node.index) || (node.index == target && request.keepFileTrees) {
                 result.insert(base)
             }
         }
@@ -212,6 +219,11 @@ struct StageGraph: Sendable {
                                         file: file, line: stage.line))
         }
         var node = StageNode(index: index, platform: stagePlatform, baseName: baseName, base: base)
+        if case .stage(let parent) = base {
+            setTriggers(try OnBuildTriggers.declared(by: plan.stages[parent], file: file), of: &node)
+        } else if base.image == nil {
+            node.triggersLoaded = true
+        }
         for (position, instruction) in stage.instructions.enumerated() {
             guard case .copy(let command) = instruction.kind, let raw = command.from else { continue }
             if raw.contains("$") {
@@ -223,5 +235,19 @@ struct StageGraph: Sendable {
             }
         }
         return node
+    }
+
+    /// Records the ONBUILD triggers a resolved base image brings to a stage of the graph.
+    mutating func setTriggers(_ triggers: [Instruction], stage: Int) {
+        guard var node = nodes[stage] else { return }
+        setTriggers(triggers, of: &node)
+        nodes[stage] = node
+    }
+
+    /// Records a stage's ONBUILD triggers and what their `COPY --from` need.
+    func setTriggers(_ triggers: [Instruction], of node: inout StageNode) {
+        node.triggers = triggers
+        node.triggersLoaded = true
+        node.triggerCopies = OnBuildTriggers.copySources(triggers).map { copySource($0.from, stage: node.index, line: $0.line) }
     }
 }
