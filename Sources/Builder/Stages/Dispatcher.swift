@@ -140,8 +140,10 @@ struct Dispatcher {
                 // The parser has already removed leading tabs for `<<-`.
                 var content = doc.content
                 if doc.expand {
-                    var lexer = state.variables.lexer
-                    lexer.rawQuotes = true
+                    // BuildKit: a lexer with `\` as escape whatever the directive says, and
+                    // quotes as ordinary text (`'${name}'` still expands).
+                    var lexer = ShellLexer(escapeToken: "\\")
+                    lexer.skipProcessQuotes = true
                     do { content = try lexer.processWord(content, env: state.variables.merged) } catch {
                         throw BuildError("cannot expand heredoc '\(doc.name)': \(error)")
                     }

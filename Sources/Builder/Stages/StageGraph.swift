@@ -81,6 +81,9 @@ struct StageGraph: Sendable {
         self.target = target
         self.request = request
         var args = Variables.platformArgs(target: platform, build: Platform.host)
+        // BuildKit's TARGETSTAGE: the target stage's name, "default" when it has none.
+        args["TARGETSTAGE"] = request.target?.lowercased() ?? plan.stages[target].name ?? "default"
+        for name in Array(args.keys) { if let value = request.buildArgs[name] { args[name] = value } }
         let lexer = ShellLexer(escapeToken: plan.escapeToken)
         for definition in plan.globalArgs {
             if let value = request.buildArgs[definition.name] {
