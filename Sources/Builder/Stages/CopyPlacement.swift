@@ -15,6 +15,8 @@ struct CopyPlacement {
     private(set) var entries: [LayerEntry] = []
     /// Kinds this instruction placed: true for a directory.
     private var placed: [String: Bool] = [:]
+    /// Symlinks extracted from an archive by this instruction, which later entries follow.
+    private var links: [String: String] = [:]
 
     init(tree: FileTree, owner: (uid: Int, gid: Int)?, chmod: ChmodSpec?, trackFiles: Bool) {
         self.tree = tree
@@ -71,12 +73,29 @@ struct CopyPlacement {
         append(entry(key, kind: kind, node: node))
     }
 
-    /// An entry extracted from an archive: `--chown` applies, `--chmod` does not (BuildKit
-    /// untars with the archive's modes).
+    /// An entry extracted from an archive (path relative to the image root): `--chown`
+    /// applies, `--chmod` does not (BuildKit untars with the archive's modes), and symlinks on
+    /// the way — the stage's or the archive's own — are followed inside the image, as an
+    /// untar in the image's root does. Like tar, it replaces whatever is there.
     mutating func placeExtracted(_ entry: LayerEntry) {
         var placedEntry = entry
+        placedEntry.path = resolveParent(entry.path)
+        if case .hardlink(let target) = entry.kind { placedEntry.kind = .hardlink(target: resolveParent(target)) }
         if let (uid, gid) = owner { placedEntry.uid = uid; placedEntry.gid = gid }
+        if case .symlink(let target) = placedEntry.kind { links[placedEntry.path] = target } else { links[placedEntry.path] = nil }
         append(placedEntry)
+    }
+
+    /// A key with the symlinks of its directory part followed (not of its last component).
+    func resolveParent(_ key: String) -> String {
+        let parent = ContextPath.dirname(key)
+        guard !parent.isEmpty else { return key }
+        let resolved = tree.rootPath(parent) { candidate in
+            if let target = links[candidate] { return .symlink(target: target) }
+            if let isDirectory = placed[candidate] { return isDirectory ? .directory : .regularFile(.bytes([])) }
+            return nil
+        }
+        return ContextPath.join(resolved, ContextPath.basename(key))
     }
 
     private func entry(_ key: String, kind: LayerEntry.Kind, node: SourceNode) -> LayerEntry {

@@ -73,11 +73,16 @@ enum CopyPlanner {
             let names = request.sources.map { "'\($0)'" }.joined(separator: ", ")
             throw BuildError("\(request.instruction) source \(names) matched no files in \(source.displayName)")
         }
-        if count > 1 && !endsLikeDirectory && !tree.isRealDirectory(destinationKey) {
+        var placement = CopyPlacement(tree: tree, owner: request.owner, chmod: request.chmod, trackFiles: count > 1)
+        // BuildKit copies each source in turn, so a first directory source (or archive) makes
+        // the destination a directory for the rest; a file that would land where the
+        // destination should be a directory is refused rather than silently replaced.
+        let severalSources = count > 1 && !endsLikeDirectory
+        func refuseSeveralSourcesToAFile() throws {
+            guard severalSources, placement.existing(destinationKey) != .directory else { return }
             throw BuildError("when using \(request.instruction) with more than one source file, the destination must be a directory and end with a /")
         }
 
-        var placement = CopyPlacement(tree: tree, owner: request.owner, chmod: request.chmod, trackFiles: count > 1)
         // The directory part of the destination exists before anything is copied.
         let ensured = endsLikeDirectory ? destinationKey : tree.rootPath(ContextPath.dirname(unresolvedKey))
         func ensureDestination() throws { try placement.makeDirectories(ensured) }
@@ -133,6 +138,7 @@ enum CopyPlanner {
                     try place(prefix + relative, child, top: false)
                 }
             default:
+                try refuseSeveralSourcesToAFile()
                 let target: String
                 if request.parents {
                     target = ContextPath.join(destinationKey, item.matchedPath)
@@ -146,6 +152,7 @@ enum CopyPlanner {
             }
         }
         for file in request.generated {
+            try refuseSeveralSourcesToAFile()
             try ensureDestination()
             let target = placement.existing(destinationKey) == .directory ? ContextPath.join(destinationKey, file.name) : destinationKey
             try placement.makeDirectories(ContextPath.dirname(target))

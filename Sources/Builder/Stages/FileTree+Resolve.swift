@@ -8,7 +8,8 @@ extension FileTree {
     /// BuildKit's `fs.RootPath`: the key `key` names once every symlink in it (the last
     /// component too) is followed. A dangling link resolves to where it points, `..` stops at
     /// the root and a link loop ends after 255 hops, leaving the rest unresolved.
-    func rootPath(_ key: String) -> String {
+    /// `overlay` answers first for entries an instruction placed but the tree does not have yet.
+    func rootPath(_ key: String, overlay: ((String) -> LayerEntry.Kind?)? = nil) -> String {
         var pending = Array(key.split(separator: "/").map(String.init).reversed())
         var resolved: [String] = []
         var hops = 0
@@ -19,7 +20,7 @@ extension FileTree {
                 continue
             }
             let candidate = (resolved + [component]).joined(separator: "/")
-            if hops < 255, let entry = node(candidate), case .symlink(let target) = entry.kind {
+            if hops < 255, let kind = overlay?(candidate) ?? node(candidate)?.kind, case .symlink(let target) = kind {
                 hops += 1
                 if target.hasPrefix("/") { resolved = [] }
                 pending.append(contentsOf: target.split(separator: "/").map(String.init).reversed())

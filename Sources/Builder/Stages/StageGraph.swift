@@ -146,7 +146,11 @@ struct StageGraph: Sendable {
     /// The stage a name (or number) refers to, if it is a stage.
     func stageIndex(_ reference: String) -> Int? {
         let lower = reference.lowercased()
-        if let index = plan.stages.firstIndex(where: { $0.name == lower }) { return index }
+        if let index = plan.stages.firstIndex(where: { $0.name == lower }) {
+            // BuildKit: a named build context replaces the stage of the same name.
+            if request.namedContexts[reference] != nil || request.namedContexts[lower] != nil { return nil }
+            return index
+        }
         if let number = Int(reference), plan.stages.indices.contains(number) { return number }
         return nil
     }
@@ -157,6 +161,12 @@ struct StageGraph: Sendable {
         let file = request.dockerfileName
         if let index = stageIndex(from) {
             guard index != stage else { return .unusable(BuildError("COPY --from=\(from) refers to its own stage", file: file, line: line)) }
+            // BuildKit dispatches stages in order: a later one cannot be copied from.
+            guard index < stage else {
+                let current = plan.stages[stage].name ?? String(stage)
+                return .unusable(BuildError("cannot copy from stage \"\(from)\", it needs to be defined before current stage \"\(current)\"; move that stage above this one",
+                                            file: file, line: line))
+            }
             return .stage(index)
         }
         switch request.namedContexts[from] {
@@ -206,7 +216,8 @@ struct StageGraph: Sendable {
         }
         let baseName = try expandGlobal(stage.baseImage)
         let base: StageInput
-        if let parent = stageIndex(baseName), parent != index {
+        // Only an earlier stage is a base (BuildKit); a later stage's name is an image name.
+        if let parent = stageIndex(baseName), parent < index {
             base = .stage(parent)
         } else if baseName.lowercased() == "scratch" {
             base = .scratch

@@ -38,14 +38,14 @@ final class OnBuildConformanceTests: XCTestCase {
         defer { withExtendedLifetime(baseFixture) {} }
         let fixture = try BuildFixture(files: ["didrun": "yes", "step": ""])
         let image = try await fixture.build("""
-            FROM base AS base
+            FROM registry/onbuildstage AS base
             COPY step /step1
             FROM base AS child
             COPY step /step3
             FROM scratch
             COPY --from=child /step* /
             COPY --from=child /out /out
-            """) { $0.namedContexts = ["base": .ociLayout(path: base, reference: nil)] }
+            """) { $0.namedContexts = ["registry/onbuildstage": .ociLayout(path: base, reference: nil)] }
         let files = try image.files()
         XCTAssertNotNil(files["step1"], "the base stage ran the image's trigger and its own COPY")
         XCTAssertNotNil(files["step3"])
