@@ -65,6 +65,7 @@ struct ContextSource: CopySource {
         case .regular: kind = .regularFile(.path(info.absolutePath))
         case .directory: kind = .directory
         case .symlink: kind = .symlink(target: info.linkTarget ?? "")
+        case .other("socket"): kind = .regularFile(.bytes([]))
         case .other(let what):
             throw BuildError("'\(info.relativePath)' in context '\(context.name)' is a \(what), which cannot be copied into an image; add it to .dockerignore")
         }

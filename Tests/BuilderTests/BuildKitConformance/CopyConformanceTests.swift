@@ -287,3 +287,25 @@ final class CopyConformanceTests: XCTestCase {
         XCTAssertEqual(try image.owner("d3")[0], 0o135)
     }
 }
+
+extension CopyConformanceTests {
+    func testCopySocket() async throws {
+        let fixture = try BuildFixture(files: ["a": "a"])
+        // A Unix socket in the context, as fstest.CreateSocket makes it.
+        let path = fixture.context + "/socket.sock"
+        let socketFD = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(socketFD, 0)
+        defer { close(socketFD) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (i, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[i] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(bound, 0, "bind \(path)")
+        let image = try await fixture.build("FROM scratch\nCOPY . /\n")
+        XCTAssertEqual(try image.text("socket.sock"), "", "a socket becomes an empty regular file")
+    }
+}
