@@ -93,4 +93,17 @@ final class OnBuildConformanceTests: XCTestCase {
             """)
         XCTAssertEqual(try image.text("bar"), "12")
     }
+
+    func testOnBuildNewDeps() async throws {
+        // BuildKit's first half: a trigger of a pushed image copies from another image, which
+        // the child build must then resolve. (The second half needs RUN --mount.)
+        let (alpineFixture, alpine) = try await layout("FROM scratch\nCOPY release /etc/alpine-release\n", files: ["release": "3.19.1"])
+        defer { withExtendedLifetime(alpineFixture) {} }
+        let (baseFixture, base) = try await layout("FROM scratch\nONBUILD COPY --from=alpine /etc/alpine-release /out/alpine-release2\n")
+        defer { withExtendedLifetime(baseFixture) {} }
+        let image = try await BuildFixture().build("FROM testonbuilddeps AS base\nFROM scratch\nCOPY --from=base /out /\n") {
+            $0.namedContexts = ["testonbuilddeps": .ociLayout(path: base, reference: nil), "alpine": .ociLayout(path: alpine, reference: nil)]
+        }
+        XCTAssertEqual(try image.text("alpine-release2"), "3.19.1")
+    }
 }
