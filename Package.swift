@@ -27,8 +27,9 @@ let package = Package(
         .target(name: "Registry", dependencies: ["OCI", "HTTP"]),
         .target(name: "AWS", dependencies: ["HTTP", "OCI", "COpenSSL"]),
         .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "Registry", "HTTP", "CArchive"]),
+        .target(name: "Publish", dependencies: ["Builder", "Dockerfile", "Registry", "AWS", "OCI", "Layers", "HTTP"]),
         .executableTarget(name: "slipway", dependencies: [
-            "Builder", "OCI", "HTTP", "Registry", "Layers", "AWS",
+            "Publish", "Builder", "OCI", "HTTP", "Registry", "Layers", "AWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -42,6 +43,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "OCI", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "HTTP", "OCI", "TestSupport"]),
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Layers", "HTTP", "TestSupport"]),
+        .testTarget(name: "PublishTests", dependencies: ["Publish", "Builder", "Layers", "OCI", "AWS", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OCI", "HTTP", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Publish
 
 extension Slipway {
     /// swift-argument-parser has no options with an optional value, so a bare
@@ -22,7 +23,7 @@ enum ECRArguments {
             if !passthrough && argument == "--create-repository" {
                 let next = i + 1 < arguments.count ? arguments[i + 1] : nil
                 // `--create-repository IMMUTABLE` (a settings word next) is kept as option + value.
-                if let next, (try? ECRPush.settings(next)) != nil, !next.isEmpty, !FileManager.default.fileExists(atPath: next) {
+                if let next, (try? RegistrySettings.parseRepositorySettings(next)) != nil, !next.isEmpty, !FileManager.default.fileExists(atPath: next) {
                     out.append(argument)
                     continue
                 }

@@ -6,19 +6,19 @@ import Registry
 /// `GetAuthorizationToken`, cached by `ECRAuthorizationProvider`), unless the docker config
 /// names credentials or a helper for that very host. Every other host goes to the docker
 /// config. The glue between the AWS and Registry targets, which know nothing of each other.
-struct ECRCredentialProvider: CredentialProvider {
-    let authorizations: ECRAuthorizationProvider
-    let dockerConfig: DockerConfigCredentials
+public struct ECRCredentialProvider: CredentialProvider {
+    public let authorizations: ECRAuthorizationProvider
+    public let dockerConfig: DockerConfigCredentials
 
-    init(authorizations: ECRAuthorizationProvider, dockerConfig: DockerConfigCredentials = DockerConfigCredentials()) {
+    public init(authorizations: ECRAuthorizationProvider, dockerConfig: DockerConfigCredentials = DockerConfigCredentials()) {
         self.authorizations = authorizations
         self.dockerConfig = dockerConfig
     }
 
-    var environment: AWSEnvironment { authorizations.environment }
-    var awsCredentials: any AWSCredentialsProvider { authorizations.awsCredentials }
+    public var environment: AWSEnvironment { authorizations.environment }
+    public var awsCredentials: any AWSCredentialsProvider { authorizations.awsCredentials }
 
-    func credential(for registry: String) async throws -> Credential? {
+    public func credential(for registry: String) async throws -> Credential? {
         guard ECRHost.isPublic(registry) || ECRHost(registry) != nil else { return try await dockerConfig.credential(for: registry) }
         if dockerConfig.hasEntry(for: registry) { return try await dockerConfig.credential(for: registry) }
         let auth = try await authorizations.authorization(for: registry)
@@ -26,7 +26,7 @@ struct ECRCredentialProvider: CredentialProvider {
     }
 
     /// Forgets the cached ECR login of a registry (memory and disk), e.g. after a 401.
-    func invalidate(registry: String) async {
+    public func invalidate(registry: String) async {
         await authorizations.invalidate(registry: registry)
     }
 }

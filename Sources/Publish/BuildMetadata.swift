@@ -1,11 +1,12 @@
 import Builder
 import Foundation
 import OCI
+import Registry
 
 /// The `--metadata-file` JSON: buildx's keys (`containerimage.digest`,
 /// `containerimage.descriptor`, `containerimage.config.digest`, `image.name`) plus a
 /// per-platform list, so a release job can record every digest it built.
-enum BuildMetadata {
+public enum BuildMetadata {
     struct PlatformEntry: Encodable {
         var platform: String
         var manifest: Digest
@@ -28,7 +29,7 @@ enum BuildMetadata {
         }
     }
 
-    static func json(_ result: BuildResult, tags: [String]) throws -> Data {
+    public static func json(_ result: BuildResult, tags: [String]) throws -> Data {
         let document = Document(
             digest: result.root.digest, descriptor: result.root,
             configDigest: result.images.count == 1 ? result.images.first?.config.digest : nil,
@@ -37,5 +38,23 @@ enum BuildMetadata {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return try encoder.encode(document)
+    }
+}
+
+/// `--metadata-file` for pushes: buildx's `image.name` and `containerimage.digest`.
+public enum PushMetadata {
+    public static func json(_ pushed: [PushedReference], root: Descriptor) throws -> Data {
+        let document: [String: Any] = [
+            "image.name": pushed.map { $0.reference.description }.joined(separator: ","),
+            "containerimage.digest": root.digest.description,
+        ]
+        return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    }
+}
+
+/// Writes a small result file (`--iidfile`, `--metadata-file`) whole or not at all.
+func writeAtomically(_ path: String, _ data: Data) throws {
+    do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        throw PublishError.failed("cannot write \(path): \(error.localizedDescription)")
     }
 }

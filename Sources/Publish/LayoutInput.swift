@@ -1,16 +1,16 @@
-import Builder
 import Foundation
 import Layers
 import OCI
 
-/// The image a `push` reads: an OCI layout directory or tar (what `build --output type=oci`
-/// writes), optionally `PATH:TAG` or `PATH@sha256:…` to pick one image of several.
-struct LayoutInput {
-    let directory: String
-    let root: Descriptor
+/// The image a `push` (or `copy oci:…`) reads: an OCI layout directory or tar (what `build
+/// --output type=oci` writes), optionally `PATH:TAG` or `PATH@sha256:…` to pick one image of
+/// several. A tar is unpacked into a temporary directory that `close` removes.
+public struct LayoutInput: Sendable {
+    public let directory: String
+    public let root: Descriptor
     private let scratch: String?
 
-    static func open(_ source: String) async throws -> LayoutInput {
+    public static func open(_ source: String) async throws -> LayoutInput {
         var path = source
         var reference: String?
         if !FileManager.default.fileExists(atPath: path) {
@@ -24,7 +24,7 @@ struct LayoutInput {
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw BuildError("push source '\(source)' not found: give an OCI layout directory or tar, e.g. from --output type=oci")
+            throw PublishError.failed("push source '\(source)' not found: give an OCI layout directory or tar, e.g. from --output type=oci")
         }
         var directory = path
         var scratch: String?
@@ -48,9 +48,9 @@ struct LayoutInput {
         }
     }
 
-    var store: ContentStore { ContentStore(readingLayoutAt: URL(fileURLWithPath: directory)) }
+    public var store: ContentStore { ContentStore(readingLayoutAt: URL(fileURLWithPath: directory)) }
 
-    func close() {
+    public func close() {
         if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
     }
 
@@ -72,7 +72,7 @@ struct LayoutInput {
             case .regularFile(.bytes(let bytes)):
                 try Data(bytes).write(to: URL(fileURLWithPath: target))
             case .symlink, .hardlink:
-                throw BuildError("'\(tar)' is not an OCI layout tar: it holds a link (\(entry.path))")
+                throw PublishError.failed("'\(tar)' is not an OCI layout tar: it holds a link (\(entry.path))")
             }
         }
     }

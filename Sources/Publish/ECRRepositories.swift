@@ -1,32 +1,19 @@
 import AWS
-import ArgumentParser
 import Foundation
-import HTTP
 import Registry
 
-/// What `push` / `build --push` do for ECR targets: the credential provider, repositories
-/// created on request, one retry with a fresh token after a 401, and a hint for NAME_UNKNOWN.
-enum ECRPush {
-    static func settings(_ spec: String) throws -> ECRRepositorySettings {
-        do { return try ECRRepositorySettings.parse(spec) } catch {
-            throw ValidationError("--create-repository: \(error)")
-        }
-    }
-
-    /// AWS calls go over the registry's transport with the registry's retry policy.
-    static func credentials(transport: any HTTPTransport, profile: String?, retries: Int) throws -> ECRCredentialProvider {
-        let env = try AWSEnvironment(profile: profile, transport: transport, retry: RetryPolicy(maxRetries: retries))
-        return ECRCredentialProvider(authorizations: ECRAuthorizationProvider(environment: env, cacheDirectory: ECRAuthorizationProvider.defaultCacheDirectory()))
-    }
-
-    /// Creates each ECR repository named by `references` that does not exist yet.
-    static func ensureRepositories(_ references: [ImageReference], settings: ECRRepositorySettings,
-                                   credentials: ECRCredentialProvider, console: Console) async throws {
+/// What a push does for ECR targets besides pushing: repositories created on request, one
+/// retry with a fresh token after a 401, and a hint when the repository does not exist.
+enum ECRRepositories {
+    /// Creates each ECR repository named by `references` that does not exist yet; a parallel
+    /// job creating it meanwhile is fine.
+    static func ensure(_ references: [ImageReference], settings: ECRRepositorySettings,
+                       credentials: ECRCredentialProvider, onEvent: PublishEventHandler) async throws {
         var seen = Set<String>()
         for reference in references {
             guard let host = ECRHost(reference.registry), seen.insert("\(host.host)/\(reference.repository)").inserted else {
                 if ECRHost(reference.registry) == nil && !ECRHost.isPublic(reference.registry) {
-                    console.warn("--create-repository: \(reference.registry) is not an ECR registry; not creating \(reference.repository)")
+                    onEvent(.warning("--create-repository: \(reference.registry) is not an ECR registry; not creating \(reference.repository)"))
                 }
                 continue
             }
@@ -37,7 +24,7 @@ enum ECRPush {
             } catch let error as AWSError where error.code == "RepositoryNotFoundException" {
                 do {
                     let created = try await client.createRepository(reference.repository, settings: settings, registryID: host.account, credentials: aws)
-                    console.step("created ECR repository \(created.repositoryUri ?? reference.repository)")
+                    onEvent(.repositoryCreated(created.repositoryUri ?? reference.repository))
                 } catch let error as AWSError where error.code == "RepositoryAlreadyExistsException" {
                     // Created meanwhile by a parallel job: fine.
                 }
@@ -45,7 +32,8 @@ enum ECRPush {
         }
     }
 
-    /// Runs a push; after a 401 from an ECR registry it drops the cached tokens and tries once more.
+    /// Runs a push; after a 401 from an ECR registry it drops the cached tokens and tries once
+    /// more (a token revoked or expired early). NAME_UNKNOWN from ECR gets the way out.
     static func retryingUnauthorized<T>(_ references: [ImageReference], credentials: ECRCredentialProvider, createRepository: Bool,
                                         _ push: () async throws -> T) async throws -> T {
         let ecrHosts = Set(references.map(\.registry).filter { ECRHost($0) != nil || ECRHost.isPublic($0) })
@@ -55,12 +43,7 @@ enum ECRPush {
             for host in ecrHosts { await credentials.invalidate(registry: host) }
             return try await push()
         } catch let error as RegistryError where error.codes.contains(RegistryErrorCode.nameUnknown) && !ecrHosts.isEmpty && !createRepository {
-            throw ECRPushError(message: "\(error)\nthe ECR repository does not exist: create it with `slipway ecr create-repository NAME` or push with --create-repository")
+            throw PublishError.failed("\(error)\nthe ECR repository does not exist: create it with `slipway ecr create-repository NAME` or push with --create-repository")
         }
     }
-}
-
-struct ECRPushError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }
