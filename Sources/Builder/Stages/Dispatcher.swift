@@ -156,7 +156,7 @@ struct Dispatcher {
                 if isGitURL(expanded) {
                     throw BuildError("ADD of a git repository ('\(expanded)') is not supported; clone it before the build and COPY it")
                 }
-                generated.append(try prepareAdd(expanded, command.checksum, line))
+                generated.append(try prepareAdd(expanded, try command.checksum.map { try expand($0, state, line) }, line))
                 continue
             }
             if !command.isAdd || command.checksum == nil {

@@ -1,6 +1,7 @@
 import Builder
 import Foundation
 import Layers
+import OCI
 import TestSupport
 import XCTest
 
@@ -86,4 +87,69 @@ final class AddConformanceTests: XCTestCase {
         let large = await fixture.failure("FROM scratch\nADD --chmod=10000 foo /\n")
         XCTAssertEqual(large?.description, "Dockerfile:2: invalid chmod parameter: '10000'. it should be octal string and between 0 and 07777")
     }
+}
+
+/// The URL half of `dockerfile_add_test.go`, against a loopback HTTP server.
+extension AddConformanceTests {
+    private func server() throws -> BackgroundServer {
+        try TestHTTPServer.start("""
+            def do_GET(self):
+                if self.path == "/foo":
+                    self.send(200, b"content1", {"ETag": "\\"e1\\""})
+                elif self.path == "/":
+                    self.send(200, b"content2", {"Last-Modified": "Wed, 21 Oct 2015 07:28:00 GMT"})
+                else:
+                    self.send(404, b"")
+            def do_HEAD(self):
+                self.send(200, b"")
+            """)
+    }
+
+    func testDockerfileADDFromURL() async throws {
+        let http = try server()
+        let base = "http://127.0.0.1:\(http.port)"
+        let fixture = try BuildFixture()
+        let named = try await fixture.build("FROM scratch\nADD \(base)/foo /dest/\n")
+        XCTAssertEqual(try named.text("dest/foo"), "content1")
+        let unnamed = try await fixture.build("FROM scratch\nADD \(base)/ /dest/\n")
+        XCTAssertEqual(try unnamed.text("dest/__unnamed__"), "content2", "a URL without a file name")
+    }
+
+    func testAddURLChmod() async throws {
+        let http = try server()
+        let url = "http://127.0.0.1:\(http.port)/foo"
+        let image = try await BuildFixture().build("""
+            FROM scratch AS build
+            ADD --chmod=644 \(url) /tmp/foo1
+            ADD --chmod=755 \(url) /tmp/foo2
+            ADD --chmod=0413 \(url) /tmp/foo3
+            ARG mode
+            ADD --chmod=${mode} \(url) /tmp/foo4
+            """) { $0.buildArgs = ["mode": "400"] }
+        XCTAssertEqual(try ["foo1", "foo2", "foo3", "foo4"].map { try image.owner("tmp/" + $0)[0] }, [0o644, 0o755, 0o413, 0o400])
+    }
+
+    func testAddChecksum() async throws {
+        let http = try server()
+        let url = "http://127.0.0.1:\(http.port)/foo"
+        let good = Digest.sha256(of: Array("content1".utf8)).description
+        let fixture = try BuildFixture(files: ["foo": "local file"])
+        let valid = try await fixture.build("FROM scratch\nADD --checksum=\(good) \(url) /tmp/foo\n")
+        XCTAssertEqual(try valid.text("tmp/foo"), "content1")
+        let fromEnv = try await fixture.build("FROM scratch\nENV DIGEST=\(good)\nENV LINK=\(url)\nADD --checksum=${DIGEST} ${LINK} /tmp/foo\n")
+        XCTAssertEqual(try fromEnv.text("tmp/foo"), "content1")
+        let empty = Digest.sha256(of: []).description
+        for (checksum, why) in [(empty, "mismatch"), ("md5:7e55db001d319a94b0b713529a756623", "unsupported algorithm"),
+                                ("unknown:" + good.dropFirst(7), "unknown algorithm"), (String(good.dropFirst(7)), "no algorithm")] {
+            let error = await fixture.failure("FROM scratch\nADD --checksum=\(checksum) \(url) /tmp/foo\n")
+            XCTAssertEqual(error?.line, 2, why)
+        }
+        let local = await fixture.failure("FROM scratch\nADD --checksum=\(Digest.sha256(of: Array("local file".utf8))) foo /tmp/foo\n")
+        XCTAssertEqual(error: local, line: 2, contains: "checksum")
+    }
+}
+
+private func XCTAssertEqual(error: BuildError?, line: Int, contains text: String, file: StaticString = #filePath, lineNumber: UInt = #line) {
+    XCTAssertEqual(error?.line, line, file: file, line: lineNumber)
+    XCTAssertTrue(error?.description.contains(text) == true, "\(String(describing: error))", file: file, line: lineNumber)
 }
