@@ -148,6 +148,41 @@ final class BuildKitRulesTests: XCTestCase {
         XCTAssertTrue(none?.description.contains("matched no files") == true, "\(String(describing: none))")
     }
 
+    func testDoubleStarIsOneLevelInAPlainCopyAndAnyLevelWithParents() async throws {
+        // fsutil's ResolveWildcards matches with Go's filepath.Match (`**` is `*`); --parents
+        // matches with the pattern matcher, where `**` spans directories.
+        let fixture = try BuildFixture(files: ["a/x.txt": "a", "a/b/x.txt": "b"])
+        let image = try await fixture.build("FROM scratch\nCOPY **/x.txt /g/\nCOPY --parents **/x.txt /p/\n")
+        let files = try image.files()
+        XCTAssertEqual(try image.text("g/x.txt"), "a")
+        XCTAssertEqual(files.keys.filter { $0.hasPrefix("g/") }.count, 1)
+        XCTAssertEqual(try image.text("p/a/x.txt"), "a")
+        XCTAssertEqual(try image.text("p/a/b/x.txt"), "b")
+    }
+
+    func testOnBuildTriggersRunOnceAndAreClearedAndARunTriggerIsRefusedWhereItIsDeclared() async throws {
+        let fixture = try BuildFixture(files: ["a": "a"])
+        let dockerfile = "FROM scratch AS parent\nONBUILD COPY a /from-trigger\nLABEL p=1\nFROM parent AS child\nLABEL c=1\n"
+        let parent = try await fixture.build(dockerfile) { $0.target = "parent" }
+        XCTAssertEqual(try parent.container().onBuild, ["COPY a /from-trigger"])
+        XCTAssertNil(try parent.files()["from-trigger"], "a trigger does not run in its own stage")
+        let child = try await fixture.build(dockerfile)
+        XCTAssertNil(try child.container().onBuild)
+        XCTAssertEqual(try child.text("from-trigger"), "a")
+        let history = try child.config().history?.compactMap(\.createdBy) ?? []
+        XCTAssertEqual(history.filter { $0.hasPrefix("COPY a /from-trigger") }.count, 1, "\(history)")
+
+        let base = try BuildFixture()
+        let baseImage = try await base.build("FROM scratch\nONBUILD RUN make\n")
+        let layout = base.directory.path + "/layout"
+        try Exporter.export(baseImage.result, to: .oci(destination: layout, tar: false), tags: [], sourceDateEpoch: 0)
+        let error = await fixture.failure("# an image's RUN trigger\nFROM runtrigger\n") {
+            $0.namedContexts = ["runtrigger": .ociLayout(path: layout, reference: nil)]
+        }
+        XCTAssertEqual(error?.line, 2, "an image's trigger is reported at the FROM that brings it")
+        XCTAssertTrue(error?.description.contains("RUN needs a container runtime") == true, "\(String(describing: error))")
+    }
+
     func testFromAStageTakesThatStagesPlatform() async throws {
         let image = try await BuildFixture().build("""
             FROM --platform=linux/arm64 scratch AS base
