@@ -183,6 +183,25 @@ final class BuildKitRulesTests: XCTestCase {
         XCTAssertTrue(error?.description.contains("RUN needs a container runtime") == true, "\(String(describing: error))")
     }
 
+    func testLinkCopiesOntoAnEmptyTreeUnlessChmodIsGiven() async throws {
+        // BuildKit: COPY --link is Merge(stage, Scratch().File(copy)); --chmod turns it off.
+        let fixture = try BuildFixture(files: ["x": "x", "empty/.keep": ""])
+        try usrMerged(fixture)
+        let image = try await fixture.build("""
+            FROM scratch
+            COPY base/ /
+            COPY --chown=5:5 empty /app
+            COPY --link x /bin/
+            COPY --link x /app
+            COPY --link --chmod=0755 x /lib/y
+            """)
+        let linked = try image.layer(2)
+        XCTAssertEqual(linked.map(\.path), ["bin", "bin/x"], "the stage's /bin symlink is not followed")
+        XCTAssertEqual(linked.first?.kind, .directory)
+        XCTAssertEqual(try image.layer(3).map(\.path), ["app"], "a file named /app, not one inside the stage's directory")
+        XCTAssertEqual(try image.layer(4).map(\.path), ["usr", "usr/lib", "usr/lib/y"], "with --chmod the copy is an ordinary one")
+    }
+
     func testFromAStageTakesThatStagesPlatform() async throws {
         let image = try await BuildFixture().build("""
             FROM --platform=linux/arm64 scratch AS base

@@ -50,8 +50,9 @@ extension CopyRequest {
 enum CopyPlanner {
     static func plan(_ request: CopyRequest, from source: CopySource, onto tree: FileTree) throws -> [LayerEntry] {
         let destinationPath = ContextPath.resolve(request.destination, workdir: request.workdir)
+        // BuildKit's pathRelativeToWorkingDir: "" and "." are "./"; a trailing "/" or "/." is kept.
         let endsLikeDirectory = request.destination.hasSuffix("/") || request.destination.hasSuffix("/.")
-            || request.destination == "." || request.destination == ".."
+            || request.destination == "." || request.destination.isEmpty
         let unresolvedKey = FileTree.key(destinationPath)
         // BuildKit's fs.RootPath: symlinks on the way (and at the end) are followed.
         let destinationKey = tree.rootPath(unresolvedKey)

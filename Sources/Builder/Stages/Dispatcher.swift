@@ -180,12 +180,16 @@ struct Dispatcher {
             owner: owner, chmod: chmod, parents: command.parents,
             excludes: try command.excludes.map { try expand($0, state, line) },
             extractArchive: unpack ? extractArchive : nil)
-        let planKey = ["copy", state.tree.lineage, source.identity, request.fingerprint].joined(separator: "\u{0}")
+        let planKey = ["copy", state.tree.lineage, source.identity, request.fingerprint, command.link ? "link" : ""].joined(separator: "\u{0}")
         if let hit = jobs.cachedPlan(planKey) {
             state.tree = hit.tree
             return hit.job
         }
-        let entries = try CopyPlanner.plan(request, from: source, onto: state.tree)
+        // BuildKit's --link (ignored with --chmod): the files are copied onto an empty tree and
+        // that layer is linked on top, so nothing of the stage (its directories, its symlinks)
+        // shapes the layer.
+        let linked = command.link && command.chmod == nil
+        let entries = try CopyPlanner.plan(request, from: source, onto: linked ? FileTree() : state.tree)
         return jobs.commit(entries, to: &state.tree, key: planKey, keepTree: treeNeededAfter)
     }
 
