@@ -41,7 +41,7 @@ public enum BuildWorkflow {
         request.fetchBaseLayers = !outputs.isEmpty
         // Bases on ECR log in through the AWS credential chain, others through the docker config.
         let session = try RegistrySession(registry)
-        request.baseResolver = RegistryBaseResolver(puller: try session.puller(resolveTags: job.pull))
+        request.baseResolver = RegistryBaseResolver(puller: try session.puller(resolveTags: job.pull, onEvent: { onEvent(.pull($0)) }))
         request.downloadTransport = RetryingTransport(session.transport, policy: registry.retryPolicy)
         onEvent(.building(platforms: platforms, dockerfile: dockerfile.name))
         let result = try await Builder.build(request)

@@ -34,10 +34,12 @@ public struct ImageInspector: Sendable {
     private let puller: ImagePuller
 
     /// Resolves `text` (a tag or digest reference) to its root.
-    public static func open(_ text: String, registry: RegistrySettings) async throws -> ImageInspector {
+    /// `onEvent` hears the puller's events (a wait before a retry among them).
+    public static func open(_ text: String, registry: RegistrySettings,
+                            onEvent: (@Sendable (PullEvent) -> Void)? = nil) async throws -> ImageInspector {
         let reference: ImageReference
         do { reference = try ImageReference(parsing: text) } catch { throw PublishError.invalidArgument("\(error)") }
-        let puller = try RegistrySession(registry).puller()
+        let puller = try RegistrySession(registry).puller(onEvent: onEvent)
         return ImageInspector(reference: reference, root: try await puller.resolveRoot(reference), puller: puller)
     }
 

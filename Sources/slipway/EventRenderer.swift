@@ -63,8 +63,10 @@ final class EventRenderer: Sendable {
         }
     }
 
-    /// Blobs fetched from a source registry, in plain mode only (the live view shows uploads).
+    /// Blobs fetched from a source registry, in plain mode only (the live view shows uploads);
+    /// a wait before a retry in every mode but quiet, so a slow failure is never silent.
     private func pull(_ event: PullEvent) {
+        if let notice = event.retryNotice, console.mode != "plain" { return console.step(notice) }
         guard console.mode == "plain" else { return }
         switch event {
         case .blobDownloadStarted(let descriptor, let from):
@@ -73,8 +75,8 @@ final class EventRenderer: Sendable {
             console.step("\(descriptor.digest.short) downloaded from \(from)")
         case .blobCached(let descriptor):
             console.step("\(descriptor.digest.short) found in the cache")
-        case .retrying(let operation, let attempt, let delay, let error):
-            console.step("retry \(attempt) of \(operation) in \(String(format: "%.1f", delay))s: \(error)")
+        case .retrying:
+            if let notice = event.retryNotice { console.step(notice) }
         case .resolved:
             break
         }
