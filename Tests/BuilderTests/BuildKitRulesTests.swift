@@ -202,6 +202,14 @@ final class BuildKitRulesTests: XCTestCase {
         XCTAssertEqual(try image.layer(4).map(\.path), ["usr", "usr/lib", "usr/lib/y"], "with --chmod the copy is an ordinary one")
     }
 
+    func testACopyThatChangesNothingHasNoLayer() async throws {
+        let fixture = try BuildFixture(files: ["a": "a"])
+        try fixture.directory("empty", mode: 0o755)
+        let image = try await fixture.build("FROM scratch\nCOPY a /a\nCOPY empty /\n")
+        XCTAssertEqual(image.result.images[0].layers.count, 1)
+        XCTAssertEqual(try image.config().history?.map { $0.emptyLayer ?? false }, [false, true])
+    }
+
     func testFromAStageTakesThatStagesPlatform() async throws {
         let image = try await BuildFixture().build("""
             FROM --platform=linux/arm64 scratch AS base

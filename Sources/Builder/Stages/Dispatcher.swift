@@ -131,7 +131,7 @@ struct Dispatcher {
         return jobs.commit(entries, to: &state.tree, key: planKey)
     }
 
-    private func copy(_ command: CopyCommand, line: Int, state: inout StageState) throws -> Int {
+    private func copy(_ command: CopyCommand, line: Int, state: inout StageState) throws -> Int? {
         let name = command.isAdd ? "ADD" : "COPY"
         var sources: [String] = []
         var generated: [CopyRequest.GeneratedFile] = []
@@ -190,6 +190,9 @@ struct Dispatcher {
         // shapes the layer.
         let linked = command.link && command.chmod == nil
         let entries = try CopyPlanner.plan(request, from: source, onto: linked ? FileTree() : state.tree)
+        // A copy that changes nothing (an empty directory onto an existing one) has no layer:
+        // BuildKit's exporter drops empty layers and marks the history entry empty.
+        guard !entries.isEmpty else { return nil }
         return jobs.commit(entries, to: &state.tree, key: planKey, keepTree: treeNeededAfter)
     }
 
