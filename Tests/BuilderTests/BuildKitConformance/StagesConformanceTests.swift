@@ -93,6 +93,17 @@ final class StagesConformanceTests: XCTestCase {
         XCTAssertTrue(config.config?.env?.contains { $0.hasPrefix("PATH=") } == true)
     }
 
+    func testMultiNilRefsOCIExporter() async throws {
+        let fixture = try BuildFixture()
+        let image = try await fixture.build("FROM scratch", platforms: ["linux/arm64", "linux/amd64"])
+        let dest = fixture.directory.path + "/oci"
+        try Exporter.export(image.result, to: .oci(destination: dest, tar: false), tags: [], sourceDateEpoch: 0)
+        let index = try JSONDecoder().decode(Index.self, from: Data(contentsOf: URL(fileURLWithPath: dest + "/index.json")))
+        XCTAssertEqual(index.manifests.count, 1)
+        let list = try JSONDecoder().decode(Index.self, from: Data(contentsOf: URL(fileURLWithPath: dest + "/blobs/sha256/" + (index.manifests.first?.digest.hex ?? ""))))
+        XCTAssertEqual(list.manifests.count, 2)
+    }
+
     // MARK: dockerfile_namedcontext_test.go
 
     func testNamedLocalContext() async throws {
