@@ -28,7 +28,7 @@ public struct BuildJob: Sendable {
     public var compressionLevel: Int?
     /// nil: one per core.
     public var jobs: Int?
-    /// Re-resolve base image tags (false: use the cached resolution).
+    /// Re-resolve base image tags (false: `--pull=false`/`--no-pull`, use the cached resolution).
     public var pull: Bool
     public var push: Bool
     public var environment = ProcessInfo.processInfo.environment
@@ -62,6 +62,8 @@ public struct BuildJob: Sendable {
         let words = platforms.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if words.isEmpty { return [Platform.host] }
         return try words.map { word in
+            // buildx's name for the machine it runs on.
+            if word == "local" { return Platform.host }
             do { return try Platform(parsing: word) } catch { throw PublishError.failed("--platform: \(error)") }
         }
     }
@@ -76,6 +78,10 @@ public struct BuildJob: Sendable {
     }
 
     func parseCompression() throws -> LayerCompression {
+        try Self.compression(compression, level: compressionLevel)
+    }
+
+    static func compression(_ compression: String, level compressionLevel: Int?) throws -> LayerCompression {
         switch compression {
         case "gzip":
             let level = compressionLevel ?? 6
@@ -106,5 +112,69 @@ public struct BuildJob: Sendable {
             }
         }
         return result
+    }
+}
+
+/// buildx's `--output` keys and the rules BuildKit applies across a build's outputs.
+extension BuildJob {
+    /// Whether an output is `-`: then standard output carries only that tar, and the lines
+    /// scripts read (digests, pushed names) go to standard error.
+    public var writesToStandardOutput: Bool {
+        let specs = (try? outputs.map(OutputSpec.parse)) ?? []
+        return specs.contains { spec in
+            switch spec.output {
+            case .oci(let destination, _)?, .docker(let destination)?: return destination == "-"
+            default: return false
+            }
+        }
+    }
+
+    /// The layer compression: `compression=` on the outputs (which must agree, as layers are
+    /// written once per build) wins over `--compression`.
+    func parseCompression(outputs specs: [OutputSpec]) throws -> LayerCompression {
+        let named = Set(specs.compactMap(\.compression))
+        let levels = Set(specs.compactMap(\.compressionLevel))
+        guard named.count <= 1, levels.count <= 1 else {
+            throw PublishError.invalidArgument("--output: the outputs ask for different compression (\(named.sorted().joined(separator: ", "))\(levels.isEmpty ? "" : " levels " + levels.sorted().map(String.init).joined(separator: ", "))); slipway writes each layer once per build, so give them the same")
+        }
+        return try Self.compression(named.first ?? compression, level: levels.first ?? compressionLevel)
+    }
+
+    /// Standard output takes one tar, and never a terminal (as buildx refuses too).
+    static func checkStandardOutput(_ specs: [OutputSpec]) throws {
+        let toStdout = specs.filter { spec in
+            if case .oci("-", _)? = spec.output { return true }
+            if case .docker("-")? = spec.output { return true }
+            return false
+        }
+        if toStdout.count > 1 { throw PublishError.invalidArgument("--output: only one output can write to standard output ('-')") }
+        if !toStdout.isEmpty && isatty(1) == 1 {
+            throw PublishError.invalidArgument("--output '-' writes a tar to standard output, which is a terminal; redirect it (> image.tar) or use dest=FILE")
+        }
+    }
+
+    /// BuildKit refuses index annotations when there is no index (one platform).
+    static func checkIndexAnnotations(_ annotations: [String], platforms: [Platform]) throws {
+        var distinct: [Platform] = []
+        for platform in platforms where !distinct.contains(platform) { distinct.append(platform) }
+        guard distinct.count == 1, let index = annotations.first(where: { $0.hasPrefix("index:") || $0.hasPrefix("index-descriptor:") }) else { return }
+        throw PublishError.invalidArgument("--annotation '\(index)': a single-platform build has no image index to annotate (BuildKit refuses this too); use manifest: or build several --platform values")
+    }
+
+    /// `force-compression=true`: base layers must be in the requested compression too.
+    /// slipway cannot recompress a base layer yet, so it refuses when one differs rather than
+    /// produce an image that silently is not what was asked.
+    static func checkForcedCompression(_ result: BuildResult, compression: LayerCompression) throws {
+        let wanted: (name: String, types: Set<String>)
+        switch compression {
+        case .gzip: wanted = ("gzip", [MediaType.layerGzip, MediaType.dockerLayerGzip])
+        case .zstd: wanted = ("zstd", [MediaType.layerZstd])
+        case .uncompressed: wanted = ("uncompressed", [MediaType.layerTar, "application/vnd.docker.image.rootfs.diff.tar"])
+        }
+        for image in result.images {
+            if let layer = image.layers.first(where: { !wanted.types.contains($0.mediaType) }) {
+                throw PublishError.failed("--output force-compression=true: the base layer \(layer.digest) of \(image.platform) is \(layer.mediaType), not \(wanted.name); slipway cannot recompress base layers yet; drop force-compression=true (base layers are then kept as they are, as buildx does without it) or ask for the base's compression")
+            }
+        }
     }
 }

@@ -13,10 +13,17 @@ public enum BuildWorkflow {
         let dockerfile = try DockerfileSource.read(file: job.dockerfile, contextDirectory: contextPath)
         let platforms = try job.parsePlatforms()
         let epoch = try job.parseSourceDateEpoch()
-        let parsedOutputs = try job.outputs.map(OutputSpec.parse)
-        let outputs = parsedOutputs.compactMap { $0 }
-        let pushing = job.push || parsedOutputs.contains { $0 == nil }
-        let targets = try pushTargets(job.tags, pushing: pushing)
+        let specs = try job.outputs.map(OutputSpec.parse)
+        try BuildJob.checkStandardOutput(specs)
+        let outputs = specs.compactMap(\.output)
+        let pushing = job.push || specs.contains { $0.push }
+        // `name=` on an output names the image as -t does.
+        var tags: [String] = []
+        for tag in job.tags + specs.flatMap(\.names) where !tags.contains(tag) { tags.append(tag) }
+        let targets = try pushTargets(tags, pushing: pushing)
+        let annotations = job.annotations + specs.flatMap(\.annotations)
+        try BuildJob.checkIndexAnnotations(annotations, platforms: platforms)
+        let compression = try job.parseCompression(outputs: specs)
         var named: [String: BuildRequest.NamedContext] = [:]
         for spec in job.buildContexts {
             let (name, value) = try NamedContextSpec.parse(spec)
@@ -31,8 +38,8 @@ public enum BuildWorkflow {
             ignorePatterns: dockerfile.ignorePatterns, platforms: platforms,
             buildArgs: try BuildJob.keyValues(job.buildArgs, flag: "--build-arg", environment: job.environment),
             labels: try BuildJob.keyValues(job.labels, flag: "--label", environment: nil),
-            annotations: try BuildJob.keyValues(job.annotations, flag: "--annotation", environment: nil),
-            target: job.target, tags: job.tags, sourceDateEpoch: epoch, compression: try job.parseCompression(),
+            annotations: try BuildJob.keyValues(annotations, flag: "--annotation", environment: nil),
+            target: job.target, tags: tags, sourceDateEpoch: epoch, compression: compression,
             jobs: job.jobs ?? ProcessInfo.processInfo.activeProcessorCount, namedContexts: named,
             storeDirectory: registry.cache.storeDirectory.path, scratchDirectory: scratch)
         request.progress = { onEvent(.build($0)) }
@@ -43,11 +50,15 @@ public enum BuildWorkflow {
         let session = try RegistrySession(registry)
         request.baseResolver = RegistryBaseResolver(puller: try session.puller(resolveTags: job.pull, onEvent: { onEvent(.pull($0)) }))
         request.downloadTransport = RetryingTransport(session.transport, policy: registry.retryPolicy)
+        if outputs.isEmpty && !pushing {
+            onEvent(.warning("No output specified: the build result is only kept in slipway's cache. To write it use --output type=oci,dest=image.tar (or type=docker, type=local), or push it with --push"))
+        }
         onEvent(.building(platforms: platforms, dockerfile: dockerfile.name))
         let result = try await Builder.build(request)
         result.warnings.forEach { onEvent(.warning($0)) }
+        if specs.contains(where: \.forceCompression) { try BuildJob.checkForcedCompression(result, compression: compression) }
         for output in outputs {
-            try Exporter.export(result, to: output, tags: job.tags, sourceDateEpoch: epoch)
+            try Exporter.export(result, to: output, tags: tags, sourceDateEpoch: epoch)
             onEvent(.exported(output))
         }
         onEvent(.built(result))
@@ -66,7 +77,7 @@ public enum BuildWorkflow {
             pushedNames = pushed.map { $0.reference.description }
         }
         if let metadataFile = job.metadataFile {
-            try writeAtomically(metadataFile, try BuildMetadata.json(result, tags: pushing ? pushedNames : job.tags))
+            try writeAtomically(metadataFile, try BuildMetadata.json(result, tags: pushing ? pushedNames : tags))
         }
     }
 

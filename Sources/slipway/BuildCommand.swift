@@ -18,6 +18,12 @@ struct BuildCommand: AsyncParsableCommand {
           slipway build --output type=docker,dest=app.tar -t app:dev .   # then: docker load -i app.tar
           slipway build --target assets --output type=local,dest=dist .
           slipway build --build-context base=oci-layout://./base-layout:1.0 .
+          slipway build -o - . > image.tar        # the OCI tar on stdout, digests on stderr
+
+        buildx flags that need a daemon or RUN are accepted with a note (--load, --builder,
+        --network, --add-host, --allow, --secret, --ssh, --no-cache) or refused with the reason
+        (--cache-from, --cache-to, --attest, --provenance, --sbom other than false, --call, --check,
+        --cgroup-parent, --shm-size, --ulimit); see the README's "buildx compatibility" table.
         """
     )
 
@@ -27,7 +33,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("file")], help: "The Dockerfile (default: CONTEXT/Dockerfile; '-' reads standard input).")
     var file: String?
 
-    @Option(name: .customLong("platform"), help: "Target platforms, os/arch[/variant], comma-separated or repeated (default: the host's).")
+    @Option(name: .customLong("platform"), help: "Target platforms, os/arch[/variant] or 'local' (the host's), comma-separated or repeated (default: the host's).")
     var platforms: [String] = []
 
     @Option(name: .customLong("build-arg"), help: "A build argument KEY=VALUE; KEY alone takes the value from the environment.")
@@ -45,7 +51,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("tag")], help: "Name and tag the image, e.g. registry.example.com/app:1.0 (repeatable).")
     var tags: [String] = []
 
-    @Option(name: [.short, .customLong("output")], help: "type=oci,dest=PATH[,tar=false] | type=docker,dest=FILE.tar | type=local,dest=DIR")
+    @Option(name: [.short, .customLong("output")], help: "type=oci,dest=PATH[,tar=false] | type=docker,dest=FILE.tar | type=local,dest=DIR | type=registry | -, with buildx's keys (name=, compression=, compression-level=, force-compression=, oci-mediatypes=, push=, annotation.KEY=).")
     var outputs: [String] = []
 
     @Option(help: "Write the image digest (the index for several platforms) to this file.")
@@ -75,29 +81,56 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("cache-dir"), help: "Where blobs are kept between builds (default: $XDG_CACHE_HOME/slipway or ~/.cache/slipway).")
     var cacheDir: String?
 
-    @Option(help: "Re-resolve base image tags from their registries (default true); --pull=false uses the cached resolution.")
-    var pull: Bool = true
+    // `--pull=true|false` is rewritten to these two spellings before parsing (`Slipway.main`).
+    @Flag(inversion: .prefixedNo, help: "Re-resolve base image tags from their registries (the default, as if buildx's --pull were always given); --no-pull (or --pull=false) uses the cached resolution.")
+    var pull = true
+
+    @Flag(name: [.short, .customLong("quiet")], help: "Print only the image digest (the index for several platforms), as buildx prints the image ID.")
+    var quiet = false
 
     @Flag(help: "Push the image to the registry named by each --tag (same as --output type=registry).")
     var push = false
 
     @OptionGroup var registry: RegistryOptions
 
+    @OptionGroup var buildx: BuildxFlags
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if !["auto", "plain", "tty", "quiet"].contains(progress) {
             throw ValidationError("--progress must be auto, plain, tty or quiet")
         }
+        if let refused = buildx.refusals().first { throw ValidationError(refused) }
     }
 
     func run() async throws {
-        try await Console.run(mode: progress) { console in
+        try await Console.run(mode: quiet ? "quiet" : progress) { console in
+            buildx.notes().forEach { console.note($0) }
             let job = BuildJob(contextDirectory: context, dockerfile: file, platforms: platforms, buildArgs: buildArgs, labels: labels,
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
             try await BuildWorkflow.run(job, registry: try registry.settings(console: console, cacheDir: cacheDir),
-                                        onEvent: EventRenderer(console: console).handler)
+                                        onEvent: EventRenderer(console: console, digestOnly: quiet,
+                                                               resultsToStandardError: job.writesToStandardOutput).handler)
         }
+    }
+}
+
+extension BuildCommand {
+    /// buildx's `--pull` is a flag, while slipway used to take `--pull=BOOL`: both spellings
+    /// work by rewriting the valued one to `--pull` / `--no-pull` before parsing.
+    static func normalizingPull(_ arguments: [String]) -> [String] {
+        var rewritten: [String] = []
+        var afterSeparator = false
+        for argument in arguments {
+            if argument == "--" { afterSeparator = true }
+            switch afterSeparator ? "" : argument {
+            case "--pull=true", "--pull=1": rewritten.append("--pull")
+            case "--pull=false", "--pull=0": rewritten.append("--no-pull")
+            default: rewritten.append(argument)
+            }
+        }
+        return rewritten
     }
 }

@@ -5,9 +5,10 @@ import Publish
 extension Slipway {
     /// swift-argument-parser has no options with an optional value, so a bare
     /// `--create-repository` (ECR's defaults) becomes `--create-repository=default` before
-    /// parsing; `--create-repository=IMMUTABLE,scan-on-push` passes through unchanged.
+    /// parsing; `--create-repository=IMMUTABLE,scan-on-push` passes through unchanged. Same for
+    /// `build --pull=BOOL` next to buildx's bare `--pull` (`BuildCommand.normalizingPull`).
     static func main() async {
-        await main(ECRArguments.rewrite(Array(CommandLine.arguments.dropFirst())))
+        await main(BuildCommand.normalizingPull(ECRArguments.rewrite(Array(CommandLine.arguments.dropFirst()))))
     }
 }
 

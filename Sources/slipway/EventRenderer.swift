@@ -8,10 +8,24 @@ import Registry
 final class EventRenderer: Sendable {
     let console: Console
     private let pushes: PushProgress
+    /// `build -q`: the image digest alone, as buildx prints the image ID.
+    private let digestOnly: Bool
+    /// `-o -`: standard output carries the tar, so result lines go to stderr.
+    private let resultsToStandardError: Bool
 
-    init(console: Console) {
+    init(console: Console, digestOnly: Bool = false, resultsToStandardError: Bool = false) {
         self.console = console
+        self.digestOnly = digestOnly
+        self.resultsToStandardError = resultsToStandardError
         pushes = PushProgress(console: console)
+    }
+
+    private func result(_ line: String) {
+        if resultsToStandardError {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        } else {
+            console.result(line)
+        }
     }
 
     var handler: PublishEventHandler { { [self] event in handle(event) } }
@@ -26,11 +40,12 @@ final class EventRenderer: Sendable {
             console.warn(message)
         case .exported(let output):
             console.step("wrote \(describe(output))")
-        case .built(let result):
-            for image in result.images {
-                console.result("\(image.platform) \(image.manifest.digest)")
+        case .built(let built):
+            if digestOnly { return result(built.root.digest.description) }
+            for image in built.images {
+                result("\(image.platform) \(image.manifest.digest)")
             }
-            console.result(result.images.count > 1 ? "index \(result.root.digest)" : "digest \(result.root.digest)")
+            result(built.images.count > 1 ? "index \(built.root.digest)" : "digest \(built.root.digest)")
         case .copying(let source, let mediaType):
             console.step("copying \(source) (\(mediaType))")
         case .pull(let event):
@@ -45,7 +60,7 @@ final class EventRenderer: Sendable {
             if reference.alreadyPublished {
                 console.step("\(reference.reference) already published at \(reference.digest) (immutable tag): nothing to do")
             }
-            console.result(reference.description)
+            if !digestOnly { result(reference.description) }
         }
     }
 

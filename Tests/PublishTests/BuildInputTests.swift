@@ -44,18 +44,72 @@ final class BuildInputTests: XCTestCase {
     }
 
     func testOutputAndContextSyntax() throws {
-        XCTAssertEqual(try OutputSpec.parse("type=oci,dest=a.tar"), .oci(destination: "a.tar", tar: true))
-        XCTAssertEqual(try OutputSpec.parse("type=oci,dest=out,tar=false"), .oci(destination: "out", tar: false))
-        XCTAssertEqual(try OutputSpec.parse("dist"), .local(destination: "dist"))
-        XCTAssertNil(try OutputSpec.parse("type=registry"), "nil means push")
-        XCTAssertNil(try OutputSpec.parse("type=image,push=true"))
+        XCTAssertEqual(try OutputSpec.parse("type=oci,dest=a.tar").output, .oci(destination: "a.tar", tar: true))
+        XCTAssertEqual(try OutputSpec.parse("type=oci,dest=out,tar=false").output, .oci(destination: "out", tar: false))
+        XCTAssertEqual(try OutputSpec.parse("dist").output, .local(destination: "dist"))
+        XCTAssertEqual(try OutputSpec.parse("-").output, .oci(destination: "-", tar: true))
+        let registry = try OutputSpec.parse("type=registry")
+        XCTAssertNil(registry.output)
+        XCTAssertTrue(registry.push)
+        XCTAssertTrue(try OutputSpec.parse("type=image,push=true").push)
         XCTAssertThrowsError(try OutputSpec.parse("type=tar,dest=x")) { error in
             guard case .invalidArgument? = error as? PublishError else { return XCTFail("\(error)") }
         }
-        let (name, context) = try NamedContextSpec.parse("base=oci-layout://./layout:1.0")
+        let (name, context) = try NamedContextSpec.parse("base=oci-layout://./layout:1.0", workingDirectory: "/work/here")
         XCTAssertEqual(name, "base")
-        XCTAssertEqual(context, .ociLayout(path: "./layout", reference: "1.0"))
-        XCTAssertEqual(try NamedContextSpec.parse("src=../src").1, .directory("../src"))
+        XCTAssertEqual(context, .ociLayout(path: "/work/here/layout", reference: "1.0"))
+        XCTAssertEqual(try NamedContextSpec.parse("src=../src", workingDirectory: "/work/here").1, .directory("/work/src"),
+                       "relative to the current directory, as buildx resolves them")
+        XCTAssertEqual(try NamedContextSpec.parse("src=/abs/src", workingDirectory: "/work/here").1, .directory("/abs/src"))
+    }
+
+    func testBuildxImageExporterKeys() throws {
+        let spec = try OutputSpec.parse("type=oci,dest=a.tar,compression=zstd,compression-level=5,force-compression=true,oci-mediatypes=true,name=reg.example/app:1,annotation.a=1,annotation-index.b=2,annotation-manifest.c=3,annotation-manifest[linux/arm64].d=4")
+        XCTAssertEqual(spec.output, .oci(destination: "a.tar", tar: true))
+        XCTAssertEqual(spec.compression, "zstd")
+        XCTAssertEqual(spec.compressionLevel, 5)
+        XCTAssertTrue(spec.forceCompression)
+        XCTAssertEqual(spec.names, ["reg.example/app:1"])
+        XCTAssertEqual(spec.annotations, ["a=1", "index:b=2", "manifest:c=3", "manifest[linux/arm64]:d=4"])
+        XCTAssertFalse(spec.push)
+        let image = try OutputSpec.parse("type=image,name=reg.example/app:2,push=true")
+        XCTAssertEqual(image.names, ["reg.example/app:2"])
+        XCTAssertTrue(image.push)
+        XCTAssertNil(image.output)
+    }
+
+    func testUnknownOrUnsupportedOutputKeysAreRefused() {
+        func message(_ text: String) -> String {
+            do { _ = try OutputSpec.parse(text); return "accepted" } catch { return "\(error)" }
+        }
+        let bogus = message("type=oci,dest=a.tar,bogus=1")
+        XCTAssertTrue(bogus.contains("unknown key 'bogus'") && bogus.contains("known keys: type, dest, tar, name, compression"), bogus)
+        XCTAssertTrue(message("type=local,dest=d,compression=zstd").contains("known keys: type, dest"), "local writes files, not layers")
+        XCTAssertTrue(message("type=oci,dest=a.tar,compression=brotli").contains("gzip, zstd or uncompressed"))
+        XCTAssertTrue(message("type=oci,dest=a.tar,oci-mediatypes=false").contains("not supported"))
+        XCTAssertTrue(message("type=oci,dest=a.tar,force-compression=maybe").contains("expected true or false"))
+        XCTAssertTrue(message("type=registry,push=false").contains("image store"))
+        XCTAssertTrue(message("type=oci,dest=-,tar=false").contains("standard output"))
+        XCTAssertTrue(message("type=oci,dest=a.tar,annotation=x").contains("annotation.KEY"))
+    }
+
+    func testOutputsAgreeOnCompressionAndAnnotationsNeedAnIndex() throws {
+        let job = BuildJob(compression: "gzip")
+        let zstd = try OutputSpec.parse("type=oci,dest=a.tar,compression=zstd")
+        XCTAssertEqual(try job.parseCompression(outputs: [zstd]), .zstd(level: 3), "the output's key wins over --compression")
+        XCTAssertEqual(try job.parseCompression(outputs: []), .gzip(level: 6))
+        let gzip = try OutputSpec.parse("type=docker,dest=b.tar,compression=gzip")
+        XCTAssertThrowsError(try job.parseCompression(outputs: [zstd, gzip]))
+        let one = [try Platform(parsing: "linux/amd64")]
+        XCTAssertThrowsError(try BuildJob.checkIndexAnnotations(["index:a=1"], platforms: one + one)) { error in
+            XCTAssertTrue("\(error)".contains("single-platform"), "\(error)")
+        }
+        XCTAssertNoThrow(try BuildJob.checkIndexAnnotations(["manifest:a=1", "a=2"], platforms: one))
+        XCTAssertNoThrow(try BuildJob.checkIndexAnnotations(["index:a=1"], platforms: one + [try Platform(parsing: "linux/arm64")]))
+        XCTAssertThrowsError(try BuildJob.checkStandardOutput([try OutputSpec.parse("-"), try OutputSpec.parse("type=docker,dest=-")]))
+        XCTAssertTrue(BuildJob(outputs: ["type=docker,dest=-"]).writesToStandardOutput)
+        XCTAssertFalse(BuildJob(outputs: ["type=docker,dest=x.tar"]).writesToStandardOutput)
+        XCTAssertEqual(try BuildJob(platforms: ["local"]).parsePlatforms(), [Platform.host])
     }
 
     func testTypedFlagValues() throws {
