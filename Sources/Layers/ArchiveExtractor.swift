@@ -30,10 +30,13 @@ public enum ArchiveExtractor {
     /// missing; never named after archive paths) and are referenced with `.path`. Fails when the
     /// content would exceed `maxBytes` in total; on failure the files it wrote are removed.
     /// Entries come back sorted byte-wise by path, with mode, uid and gid from the headers.
-    public static func extract(_ path: String, into scratchDir: String, maxBytes: Int64) throws -> [LayerEntry] {
+    /// `impliedParents` false leaves out the directories the archive has no header for: ADD
+    /// unpacks like tar, following what the image already has on the way (a symlinked
+    /// `/var/run`, say) instead of replacing it with a directory.
+    public static func extract(_ path: String, into scratchDir: String, maxBytes: Int64, impliedParents: Bool = true) throws -> [LayerEntry] {
         try withUTF8CType {
             let extraction = try Extraction(archive: path, scratchDir: scratchDir, maxBytes: maxBytes)
-            return try extraction.run()
+            return try extraction.run(impliedParents: impliedParents)
         }
     }
 
@@ -86,7 +89,7 @@ private final class Extraction {
         .unsafeArchiveEntry(archive: archivePath, entry: entry, reason: reason)
     }
 
-    func run() throws -> [LayerEntry] {
+    func run(impliedParents: Bool) throws -> [LayerEntry] {
         var succeeded = false
         defer { if !succeeded { for file in scratchFiles { unlink(file) } } }
         var header: OpaquePointer?
@@ -98,7 +101,9 @@ private final class Extraction {
             }
             try add(header)
         }
+        let headers = entries.count
         try addMissingAncestors()
+        if !impliedParents { entries.removeSubrange(headers...) }
         let sorted = entries.map { (Array($0.path.utf8), $0) }.sorted { bytewiseLess($0.0, $1.0) }.map(\.1)
         succeeded = true
         return sorted

@@ -173,10 +173,11 @@ final class SafeOutputTests: XCTestCase {
 
     func testLocalOutputKeepsSetuidAndSetgidBits() throws {
         let context = work + "/ctx"
-        try Run.write(["Dockerfile": "FROM scratch\nCOPY --chown=1000:1000 bin /bin\n", "bin/su": "x", "bin/wall": "y"], under: context)
+        try Run.write(["Dockerfile": "FROM scratch\nCOPY --chown=1000:1000 bin /bin\n", "bin/su": "x", "bin/wall": "y", "bin/games/x": "z"],
+                      under: context)
         XCTAssertEqual(chmod(context + "/bin/su", 0o4755), 0)
         XCTAssertEqual(chmod(context + "/bin/wall", 0o2755), 0)
-        XCTAssertEqual(chmod(context + "/bin", 0o2775), 0)
+        XCTAssertEqual(chmod(context + "/bin/games", 0o2775), 0)
         let out = work + "/out"
         try Run.slipway(["build", "--progress", "quiet", "--cache-dir", cache, "-o", "type=local,dest=\(out)", context])
         func mode(_ path: String) -> UInt32 {
@@ -185,7 +186,8 @@ final class SafeOutputTests: XCTestCase {
         }
         XCTAssertEqual(String(mode(out + "/bin/su"), radix: 8), "4755")
         XCTAssertEqual(String(mode(out + "/bin/wall"), radix: 8), "2755")
-        XCTAssertEqual(String(mode(out + "/bin"), radix: 8), "2775")
+        XCTAssertEqual(String(mode(out + "/bin/games"), radix: 8), "2775")
+        XCTAssertEqual(String(mode(out + "/bin"), radix: 8), "755", "the directory COPY creates is 0755, as in BuildKit")
     }
 
     /// A tar written by Python's tarfile: members are (name, type, link target, content).

@@ -114,7 +114,14 @@ final class BuildContext: Sendable {
                 }
                 continue
             }
-            let resolvedPath = try resolveParents(of: path, origin: source)
+            let resolvedPath: String
+            if ContextPath.hasGlobMeta(relative) {
+                // A wildcard level that met a file (not a directory) matches nothing there.
+                guard let parents = try? resolveParents(of: path, origin: source) else { continue }
+                resolvedPath = parents
+            } else {
+                resolvedPath = try resolveParents(of: path, origin: source)
+            }
             guard let found = try? info(resolvedPath) else {
                 if candidates.count == 1 && !ContextPath.hasGlobMeta(relative) {
                     throw BuildError("\(instruction) source '\(source)' not found in build context '\(name)'")
@@ -123,7 +130,9 @@ final class BuildContext: Sendable {
             }
             results.append((path, found.kind == .symlink ? try followSymlinks(found) : found))
         }
-        if results.isEmpty {
+        // A wildcard that matches nothing adds nothing (BuildKit's AllowEmptyWildcard); the
+        // instruction fails only when none of its sources matched.
+        if results.isEmpty && !ContextPath.hasGlobMeta(relative) {
             throw BuildError("\(instruction) source '\(source)' matched no files in build context '\(name)'")
         }
         return results
@@ -179,7 +188,8 @@ final class BuildContext: Sendable {
                 continue
             }
             if ignored || excluded { continue }
-            if case .other(let what) = info.kind {
+            // A socket is sent as an empty regular file (BuildKit's testCopySocket).
+            if case .other(let what) = info.kind, what != "socket" {
                 throw BuildError("'\(child)' in context '\(name)' is a \(what), which cannot be copied into an image; add it to .dockerignore")
             }
             try visit(info)

@@ -51,7 +51,7 @@ final class Contexts: Sendable {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let entries: [LayerEntry]
         do {
-            entries = try ArchiveExtractor.extract(path, into: scratch, maxBytes: Contexts.maxArchiveBytes)
+            entries = try ArchiveExtractor.extract(path, into: scratch, maxBytes: Contexts.maxArchiveBytes, impliedParents: false)
         } catch {
             throw BuildError("ADD: cannot extract '\(path)': \(error)")
         }

@@ -113,20 +113,25 @@ struct Dispatcher {
         if let layer { state.layers.append(.planned(job: layer)) }
     }
 
-    /// WORKDIR creates its directory (and parents) when the stage does not have it yet.
+    /// WORKDIR creates its directory (and parents) when the stage does not have it yet, through
+    /// the stage's symlinks and owned by the current USER, as BuildKit's mkdir does.
     private func makeDirectory(_ path: String, state: inout StageState) throws -> Int? {
-        let key = FileTree.key(path)
-        guard !key.isEmpty, !state.tree.isDirectory(key) else { return nil }
-        let planKey = "workdir\u{0}\(state.tree.lineage)\u{0}\(key)"
+        let key = state.tree.rootPath(FileTree.key(path))
+        guard !key.isEmpty, !state.tree.isRealDirectory(key) else { return nil }
+        let user = state.containerConfig.user ?? ""
+        let planKey = "workdir\u{0}\(state.tree.lineage)\u{0}\(key)\u{0}\(user)"
         if let hit = jobs.cachedPlan(planKey) {
             state.tree = hit.tree
             return hit.job
         }
-        let entries = CopyPlanner.layerOrder([LayerEntry(path: key, kind: .directory, mode: 0o755, uid: 0, gid: 0)], tree: state.tree)
+        let owner = user.isEmpty ? nil : try UserLookup.resolve(user, in: state.tree)
+        var placement = CopyPlacement(tree: state.tree, owner: owner, chmod: nil, trackFiles: false)
+        try placement.makeDirectories(key)
+        let entries = CopyPlanner.layerOrder(placement.entries, tree: state.tree)
         return jobs.commit(entries, to: &state.tree, key: planKey)
     }
 
-    private func copy(_ command: CopyCommand, line: Int, state: inout StageState) throws -> Int {
+    private func copy(_ command: CopyCommand, line: Int, state: inout StageState) throws -> Int? {
         let name = command.isAdd ? "ADD" : "COPY"
         var sources: [String] = []
         var generated: [CopyRequest.GeneratedFile] = []
@@ -135,8 +140,10 @@ struct Dispatcher {
                 // The parser has already removed leading tabs for `<<-`.
                 var content = doc.content
                 if doc.expand {
-                    var lexer = state.variables.lexer
-                    lexer.rawQuotes = true
+                    // BuildKit: a lexer with `\` as escape whatever the directive says, and
+                    // quotes as ordinary text (`'${name}'` still expands).
+                    var lexer = ShellLexer(escapeToken: "\\")
+                    lexer.skipProcessQuotes = true
                     do { content = try lexer.processWord(content, env: state.variables.merged) } catch {
                         throw BuildError("cannot expand heredoc '\(doc.name)': \(error)")
                     }
@@ -149,7 +156,7 @@ struct Dispatcher {
                 if isGitURL(expanded) {
                     throw BuildError("ADD of a git repository ('\(expanded)') is not supported; clone it before the build and COPY it")
                 }
-                generated.append(try prepareAdd(expanded, command.checksum, line))
+                generated.append(try prepareAdd(expanded, try command.checksum.map { try expand($0, state, line) }, line))
                 continue
             }
             if !command.isAdd || command.checksum == nil {
@@ -165,7 +172,7 @@ struct Dispatcher {
         if let raw = command.chown {
             owner = try UserLookup.resolve(try expand(raw, state, line), in: state.tree)
         }
-        let chmod = try command.chmod.map { try ConfigValues.mode(try expand($0, state, line)) }
+        let chmod = try command.chmod.map { try ChmodSpec.parse(try expand($0, state, line)) }
         let unpack = command.isAdd && (command.unpack ?? true) && from == nil
         let request = CopyRequest(
             instruction: name, sources: sources, generated: generated,
@@ -173,12 +180,19 @@ struct Dispatcher {
             owner: owner, chmod: chmod, parents: command.parents,
             excludes: try command.excludes.map { try expand($0, state, line) },
             extractArchive: unpack ? extractArchive : nil)
-        let planKey = ["copy", state.tree.lineage, source.identity, request.fingerprint].joined(separator: "\u{0}")
+        let planKey = ["copy", state.tree.lineage, source.identity, request.fingerprint, command.link ? "link" : ""].joined(separator: "\u{0}")
         if let hit = jobs.cachedPlan(planKey) {
             state.tree = hit.tree
             return hit.job
         }
-        let entries = try CopyPlanner.plan(request, from: source, onto: state.tree)
+        // BuildKit's --link (ignored with --chmod): the files are copied onto an empty tree and
+        // that layer is linked on top, so nothing of the stage (its directories, its symlinks)
+        // shapes the layer.
+        let linked = command.link && command.chmod == nil
+        let entries = try CopyPlanner.plan(request, from: source, onto: linked ? FileTree() : state.tree)
+        // A copy that changes nothing (an empty directory onto an existing one) has no layer:
+        // BuildKit's exporter drops empty layers and marks the history entry empty.
+        guard !entries.isEmpty else { return nil }
         return jobs.commit(entries, to: &state.tree, key: planKey, keepTree: treeNeededAfter)
     }
 

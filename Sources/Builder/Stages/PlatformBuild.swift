@@ -49,6 +49,14 @@ final class PlatformBuild {
             prepareAdd: { [unowned self] url, checksum, _ in try self.contexts.download(url, checksum: checksum) },
             extractArchive: { [unowned self] path in try self.contexts.extract(path) })
         let stageName = stage.name ?? String(index)
+        // ONBUILD triggers of the base run first, and the new stage's config has none.
+        state.config.config?.onBuild = nil
+        for trigger in graph.nodes[index]?.triggers ?? [] {
+            dispatcher.treeNeededAfter = true
+            request.progress?(.instruction(platform: platform, stage: stageName, line: trigger.line,
+                                           text: "ONBUILD " + trigger.original.trimmingCharacters(in: .whitespaces)))
+            try dispatcher.dispatch(trigger, state: &state)
+        }
         let lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1
         let treeKeptToEnd = request.keepFileTrees || index != graph.target || referencedStages.contains(index)
         for (position, instruction) in stage.instructions.enumerated() {
@@ -65,13 +73,16 @@ final class PlatformBuild {
         guard let node = graph.nodes[stage.index] else {
             throw BuildError("internal error: stage \(stage.index) is not in the stage graph", file: request.dockerfileName, line: stage.line)
         }
-        let stagePlatform = node.platform
+        var stagePlatform = node.platform
         let base = node.baseName
         var state: StageState
         switch node.base {
         case .stage(let index):
             state = try build(index)
             try state.materializeTree()
+            // BuildKit: a stage built on another takes that stage's platform, whatever its own
+            // `--platform` says.
+            stagePlatform = state.platform
             state.cmdSet = false
             state.variables = Variables(escapeToken: plan.escapeToken)
             state.variables.loadEnv(state.containerConfig.env)
@@ -79,6 +90,8 @@ final class PlatformBuild {
             var config = ImageConfig(platform: stagePlatform)
             config.created = Timestamp.rfc3339(request.sourceDateEpoch)
             config.config?.env = Variables.defaultEnv
+            // BuildKit's empty image has WorkingDir "/".
+            config.config?.workingDir = "/"
             state = StageState(platform: stagePlatform, config: config, tree: FileTree(), layers: [],
                                variables: Variables(escapeToken: plan.escapeToken))
             state.variables.loadEnv(config.config?.env)
@@ -113,8 +126,7 @@ final class PlatformBuild {
         config.created = Timestamp.rfc3339(request.sourceDateEpoch)
         config.config = config.config ?? ContainerConfig()
         if config.config?.env == nil { config.config?.env = Variables.defaultEnv }
-        // Triggers run in the child build (not supported here) and are not inherited.
-        config.config?.onBuild = nil
+        // Kept until the stage has run them (`build`), then cleared.
         var tree = FileTree()
         tree.lineage = "base:\(image.manifestDigest)"
         var state = StageState(platform: platform, config: config, tree: tree,
