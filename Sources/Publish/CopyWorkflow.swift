@@ -64,10 +64,8 @@ public enum CopyWorkflow {
             }
         }
         // `oci:PATH:TAG`: destinations without a tag take TAG.
-        var layoutTag: String?
-        if !FileManager.default.fileExists(atPath: path), !path.contains("@"), let colon = path.lastIndex(of: ":"), !path[colon...].contains("/") {
-            layoutTag = String(path[path.index(after: colon)...])
-        }
+        let named = FileManager.default.fileExists(atPath: path) ? nil : LayoutPath.split(path).reference
+        let layoutTag = named.flatMap { $0.hasPrefix("sha256:") ? nil : $0 }
         let targets = try destinations.map { try destination($0, sourceTag: layoutTag) }
         let session = try RegistrySession(registry)
         _ = try await Publisher(session: session, onEvent: onEvent).publish(root, from: store, to: targets, options: registry.pushOptions(jobs: jobs))

@@ -15,15 +15,7 @@ public struct LayoutInput: Sendable {
     public static func open(_ source: String) async throws -> LayoutInput {
         var path = source
         var reference: String?
-        if !FileManager.default.fileExists(atPath: path) {
-            if let at = path.range(of: "@sha256:") {
-                reference = String(path[path.index(after: at.lowerBound)...])
-                path = String(path[..<at.lowerBound])
-            } else if let colon = path.lastIndex(of: ":"), !path[colon...].contains("/") {
-                reference = String(path[path.index(after: colon)...])
-                path = String(path[..<colon])
-            }
-        }
+        if !FileManager.default.fileExists(atPath: path) { (path, reference) = LayoutPath.split(source) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw PublishError.failed("push source '\(source)' not found: give an OCI layout directory or tar, e.g. from --output type=oci")

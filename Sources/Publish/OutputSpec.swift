@@ -155,15 +155,7 @@ public enum NamedContextSpec {
         }
         let value = pair[1]
         if value.hasPrefix("oci-layout://") {
-            var path = String(value.dropFirst("oci-layout://".count))
-            var reference: String?
-            if let at = path.range(of: "@sha256:") {
-                reference = String(path[path.index(after: at.lowerBound)...])
-                path = String(path[..<at.lowerBound])
-            } else if let colon = path.lastIndex(of: ":"), !path[colon...].contains("/") {
-                reference = String(path[path.index(after: colon)...])
-                path = String(path[..<colon])
-            }
+            let (path, reference) = LayoutPath.split(String(value.dropFirst("oci-layout://".count)))
             return (pair[0], .ociLayout(path: absolute(path), reference: reference))
         }
         if value.contains("://") {
