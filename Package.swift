@@ -27,19 +27,24 @@ let package = Package(
         .target(name: "Registry", dependencies: ["OCI", "HTTP"]),
         .target(name: "AWS", dependencies: ["HTTP", "OCI", "COpenSSL"]),
         .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "Registry", "HTTP", "CArchive", "COpenSSL"]),
+        .target(name: "Publish", dependencies: ["Builder", "Dockerfile", "Registry", "AWS", "OCI", "Layers", "HTTP"]),
         .executableTarget(name: "slipway", dependencies: [
-            "Builder", "OCI", "HTTP", "Registry", "Layers", "AWS",
+            "Publish", "Builder", "OCI", "HTTP", "Registry", "Layers", "AWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "OCI"]),
-        .testTarget(name: "AWSTests", dependencies: ["AWS", "HTTP", "OCI"]),
-        .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Layers", "HTTP"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["OCI"]),
+        // Shared by every test target (only test targets depend on it): the registry and moto
+        // harness, fakes, fixtures, the process runner and the in-process build helper.
+        .target(name: "TestSupport", dependencies: ["Builder", "Registry", "HTTP", "Layers", "OCI", "Dockerfile"], path: "Tests/Support"),
+        .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "TestSupport"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "OCI", "TestSupport"]),
+        .testTarget(name: "AWSTests", dependencies: ["AWS", "HTTP", "OCI", "TestSupport"]),
+        .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Layers", "HTTP", "TestSupport"]),
+        .testTarget(name: "PublishTests", dependencies: ["Publish", "Builder", "Layers", "OCI", "AWS", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["OCI", "HTTP", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

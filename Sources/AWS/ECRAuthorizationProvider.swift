@@ -9,22 +9,17 @@ import HTTP
 public final class ECRAuthorizationProvider: Sendable {
     public let environment: AWSEnvironment
     public let awsCredentials: any AWSCredentialsProvider
-    /// Where tokens are cached on disk; nil keeps them in memory only.
+    /// Where tokens are cached on disk: the caller's cache directory (slipway passes the one
+    /// its `CacheLocation` defines); nil keeps them in memory only.
     public let cacheDirectory: URL?
     private let memory = Locked<[String: ECRAuthorization]>([:])
     /// Tokens fetched from the API (not the caches) so far, for tests and `--debug`.
     private let fetches = Locked<Int>(0)
 
-    public init(environment: AWSEnvironment, awsCredentials: (any AWSCredentialsProvider)? = nil, cacheDirectory: URL? = nil) {
+    public init(environment: AWSEnvironment, awsCredentials: (any AWSCredentialsProvider)? = nil, cacheDirectory: URL?) {
         self.environment = environment
         self.awsCredentials = awsCredentials ?? AWSCredentialChain(environment: environment)
         self.cacheDirectory = cacheDirectory
-    }
-
-    /// `$XDG_CACHE_HOME/slipway` or `~/.cache/slipway`, as the build cache.
-    public static func defaultCacheDirectory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("slipway") }
-        return URL(fileURLWithPath: env["HOME"] ?? NSHomeDirectory()).appendingPathComponent(".cache/slipway")
     }
 
     public var tokenFetches: Int { fetches.withLock { $0 } }

@@ -97,7 +97,8 @@ public enum Builder {
     /// needs, for any platform, before any work starts, so the user learns it at once.
     static func refuseRun(_ plan: DockerfilePlan, graphs: [StageGraph], request: BuildRequest) throws {
         let needed = graphs.reduce(into: Set<Int>()) { $0.formUnion($1.needed) }
-        let runs = needed.flatMap { plan.stages[$0].instructions }.filter {
+        let triggers = graphs.flatMap { graph in graph.needed.flatMap { graph.nodes[$0]?.triggers ?? [] } }
+        let runs = (needed.flatMap { plan.stages[$0].instructions } + triggers).filter {
             if case .run = $0.kind { return true }
             return false
         }

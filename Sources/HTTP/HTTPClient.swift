@@ -16,6 +16,8 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
     let connectToList: UnsafeMutablePointer<curl_slist>?
     let pool = Locked<[UnsafeMutableRawPointer]>([])
     let tlsCache = Locked<[String: TLSSettings]>([:])
+    /// Per host (no port): its addresses when they are all loopback, nil when not.
+    let loopbackCache = Locked<[String: [String]?]>([:])
 
     /// A client configured from the environment, shared by everything in the process so all
     /// requests share one connection cache.
@@ -44,11 +46,23 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
     }
 
     public func allowsPlainHTTP(host: String) -> Bool {
+        plainHTTP(host: host) != nil
+    }
+
+    /// Why plain HTTP may go to a host: it was named insecure, or every address it resolves to
+    /// is loopback (those addresses, which the request is then pinned to, so the name cannot
+    /// resolve elsewhere between the check and the connection).
+    enum PlainHTTPAllowance: Equatable { case named, loopback([String]) }
+
+    func plainHTTP(host: String) -> PlainHTTPAllowance? {
         let lower = host.lowercased()
-        if configuration.insecureHosts.contains(lower) { return true }
         let bare = Self.stripPort(lower)
-        if configuration.insecureHosts.contains(bare) { return true }
-        return configuration.allowLoopbackHTTP && Self.isLoopback(bare)
+        if configuration.insecureHosts.contains(lower) || configuration.insecureHosts.contains(bare) { return .named }
+        guard configuration.allowLoopbackHTTP else { return nil }
+        if let known = loopbackCache.withLock({ $0[bare] }) { return known.map(PlainHTTPAllowance.loopback) }
+        let addresses = Loopback.addresses(of: bare)
+        loopbackCache.withLock { $0[bare] = .some(addresses) }
+        return addresses.map(PlainHTTPAllowance.loopback)
     }
 
     static func stripPort(_ host: String) -> String {
@@ -57,8 +71,14 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
         return host
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    /// A curl `CURLOPT_RESOLVE` entry pinning a plain-HTTP request to a name to the loopback
+    /// addresses it was allowed on; nil for address literals and names not resolved here.
+    func pinnedResolution(for request: HTTPRequest) -> String? {
+        let host = Self.stripPort(request.url.hostAndPort.lowercased())
+        guard !request.permitsPlainHTTP, !host.isEmpty, Loopback.parse(host) == nil, host != "localhost", !host.hasSuffix(".localhost"),
+              case .loopback(let addresses)? = plainHTTP(host: request.url.hostAndPort), !addresses.isEmpty else { return nil }
+        let port = request.url.port ?? 80
+        return "\(host):\(port):" + addresses.map { $0.contains(":") ? "[\($0)]" : $0 }.joined(separator: ",")
     }
 
     // MARK: sending
@@ -118,6 +138,11 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
 
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
+        var resolveList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(resolveList) }
+        if request.url.scheme?.lowercased() == "http", let pinned = pinnedResolution(for: request) {
+            resolveList = curl_slist_append(nil, pinned)
+        }
         for field in request.headers { headerList = curl_slist_append(headerList, "\(field.name): \(field.value)") }
         // No 100-continue round trip: registries answer auth failures before reading bodies anyway,
         // and some proxies mishandle it.
@@ -127,6 +152,7 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errbuf in
             slipway_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errbuf.baseAddress)
             configure(handle, request: request, headers: headerList, userdata: userdata, state: state)
+            if let resolveList { slipway_curl_setopt_ptr(handle, CURLOPT_RESOLVE, resolveList) }
             debug("→ \(request.method) \(request.url.absoluteString)" + request.headers.map { " \($0.name): \(Redactor.redactHeader(name: $0.name, value: $0.value))" }.joined(separator: ";"))
             let code = curl_easy_perform(handle)
             slipway_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, nil)
@@ -139,6 +165,7 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             debug("✗ \(request.method) \(request.url.absoluteString): \(message)")
+            if Self.isUnreachable(code) { throw HTTPError.unreachable(host: host, message: message) }
             throw HTTPError.transport(host: host, message: message, retryable: Self.isRetryable(code))
         }
         guard state.headersComplete else {
@@ -161,8 +188,13 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
     }
 
     static func isRetryable(_ code: CURLcode) -> Bool {
-        [CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,
-         CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_SSL_CONNECT_ERROR, CURLE_COULDNT_RESOLVE_HOST].contains(code)
+        [CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,
+         CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_SSL_CONNECT_ERROR].contains(code)
+    }
+
+    /// No DNS answer for the host (or the proxy), or nothing listening: `HTTPError.unreachable`.
+    static func isUnreachable(_ code: CURLcode) -> Bool {
+        [CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY].contains(code)
     }
 }
 

@@ -4,8 +4,12 @@ import Foundation
 /// own error vocabulary (the registry client, the AWS clients) translate these at their seam;
 /// the descriptions are the ones users have always seen, and never hold a secret.
 public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The request never got an HTTP answer (DNS, connect, TLS, reset, timeout).
+    /// The request never got an HTTP answer (TLS, reset, timeout).
     case transport(host: String, message: String, retryable: Bool)
+    /// Nothing could be asked at all: the name did not resolve, or the connection was refused.
+    /// Retried once, quickly (a registry restarting, a DNS hiccup), never with backoff: an
+    /// offline machine or a mistyped host must fail in seconds, not after minutes of retries.
+    case unreachable(host: String, message: String)
     /// Plain HTTP was needed but the host is not in the insecure set.
     case insecureNotAllowed(host: String)
     /// An exchange HTTP does not allow here (too many redirects, an unsupported scheme).
@@ -18,7 +22,7 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .transport(let host, let message, _):
+        case .transport(let host, let message, _), .unreachable(let host, let message):
             return "cannot reach \(host): \(Redactor.redact(message))"
         case .insecureNotAllowed(let host):
             return "\(host) does not speak HTTPS; allow plain HTTP with --insecure-registry \(host)"
@@ -35,7 +39,16 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Whether sending the same request again may succeed (resets, timeouts, refused connects).
     public var isRetryable: Bool {
-        if case .transport(_, _, let retryable) = self { return retryable }
+        switch self {
+        case .transport(_, _, let retryable): return retryable
+        case .unreachable: return true
+        default: return false
+        }
+    }
+
+    /// Whether the host could not be reached at all (see `unreachable`).
+    public var isUnreachable: Bool {
+        if case .unreachable = self { return true }
         return false
     }
 }

@@ -61,6 +61,7 @@ public enum HTTPBody: Sendable {
 public enum ResponseSink: Sendable {
     /// Keep at most `limit` bytes; a longer body fails the request.
     case memory(limit: Int)
+    /// Drop the body; one longer than `discardLimit` fails the request (so do redirect bodies).
     case discard
     /// Write the body (of the final, non-redirect response) to this file, truncating it; a
     /// body longer than `limit` bytes fails the request (a download cannot fill the disk).
@@ -68,6 +69,8 @@ public enum ResponseSink: Sendable {
 
     /// Large enough for any manifest or index a registry accepts (distribution caps them at 4 MiB).
     public static let manifestLimit = 4 << 20
+    /// The most of a dropped body read: error pages and redirect bodies are small.
+    public static let discardLimit = 1 << 20
 }
 
 /// One HTTP exchange as its caller (registry, AWS, ADD) describes it; the transport fills in

@@ -3,8 +3,11 @@ import Foundation
 /// How often and how patiently to retry a failed request: 408/429/5xx answers, connection
 /// resets and timeouts are retried with exponential backoff and full jitter (so many parallel
 /// uploads do not retry in lockstep), `Retry-After` is honoured, and the number of retries is
-/// bounded so a broken server fails the command instead of hanging it. One policy serves the
-/// registry client, the AWS APIs and `ADD` downloads (`--retries`).
+/// bounded so a broken server fails the command instead of hanging it. A host that cannot be
+/// reached at all (no DNS answer, connection refused) is retried once, within a second, whatever
+/// `maxRetries` says: an offline machine or a typo fails in seconds. One policy serves the
+/// registry client, the AWS APIs and `ADD` downloads (`--retries`), and each request is retried
+/// by exactly one loop spending one `Attempts` budget: loops never run inside loops.
 public struct RetryPolicy: Sendable, Hashable {
     /// Retries after the first attempt (`--retries`); 0 disables retrying.
     public var maxRetries: Int
@@ -46,18 +49,55 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 
     /// One failed attempt as the retry loop sees it: what to report (and finally throw),
-    /// whether another attempt may help, and the server's `Retry-After`.
+    /// whether another attempt may help, the server's `Retry-After`, and whether the host was
+    /// unreachable (no DNS answer, connection refused: retried once, quickly).
     public struct Failure<Reported: Error> {
         public var error: Reported
         public var retryable: Bool
         public var retryAfter: TimeInterval?
+        public var unreachable: Bool
 
-        public init(_ error: Reported, retryable: Bool, retryAfter: TimeInterval? = nil) {
+        public init(_ error: Reported, retryable: Bool, retryAfter: TimeInterval? = nil, unreachable: Bool = false) {
             self.error = error
             self.retryable = retryable
             self.retryAfter = retryAfter
+            self.unreachable = unreachable
         }
     }
+
+    /// The retry budget of one unit of work: `maxRetries` failures in a row, counted afresh
+    /// whenever the work makes progress (a chunked upload that moves on), and at most one quick
+    /// retry for an unreachable host. Every retry loop (`run`, the registry's chunked uploads)
+    /// spends one of these, so whatever the loop, a request is retried by exactly one layer.
+    public struct Attempts: Sendable {
+        public let policy: RetryPolicy
+        /// Failures since the start or the last progress.
+        public private(set) var failures = 0
+        private var unreachableRetried = false
+
+        public init(_ policy: RetryPolicy) { self.policy = policy }
+
+        /// After a failure: the pause before the next attempt, or nil when there is none.
+        public mutating func next<Reported>(after failure: Failure<Reported>) -> TimeInterval? {
+            failures += 1
+            guard failure.retryable, failures <= policy.maxRetries else { return nil }
+            if failure.unreachable {
+                guard !unreachableRetried else { return nil }
+                unreachableRetried = true
+                return min(policy.delay(attempt: 1, retryAfter: nil), RetryPolicy.unreachablePause)
+            }
+            return policy.delay(attempt: failures, retryAfter: failure.retryAfter)
+        }
+
+        /// The work got further than ever before: the count starts over.
+        public mutating func progressed() {
+            failures = 0
+            unreachableRetried = false
+        }
+    }
+
+    /// The longest pause before the one retry of an unreachable host.
+    public static let unreachablePause: TimeInterval = 1
 
     /// Runs `body` until it succeeds, fails with an error `classify` does not retry, or the
     /// retries run out (then the classified error is thrown). Errors `classify` maps to nil
@@ -65,16 +105,14 @@ public struct RetryPolicy: Sendable, Hashable {
     public func run<T, Reported: Error>(_ body: () async throws -> T,
                                         classify: (any Error) -> Failure<Reported>?,
                                         onRetry: ((_ attempt: Int, _ delay: TimeInterval, _ error: Reported) -> Void)? = nil) async throws -> T {
-        var attempt = 0
+        var attempts = Attempts(self)
         while true {
             do {
                 return try await body()
             } catch {
                 guard let failure = classify(error) else { throw error }
-                attempt += 1
-                guard attempt <= maxRetries, failure.retryable else { throw failure.error }
-                let pause = delay(attempt: attempt, retryAfter: failure.retryAfter)
-                onRetry?(attempt, pause, failure.error)
+                guard let pause = attempts.next(after: failure) else { throw failure.error }
+                onRetry?(attempts.failures, pause, failure.error)
                 try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
             }
         }

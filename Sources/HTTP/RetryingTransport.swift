@@ -36,7 +36,7 @@ public struct RetryingTransport: HTTPTransport {
                 case let answer as TransientAnswer:
                     return .init(answer, retryable: true, retryAfter: RetryPolicy.parseRetryAfter(answer.response.headers["Retry-After"]))
                 case let failure as HTTPError:
-                    return .init(failure, retryable: failure.isRetryable)
+                    return .init(failure, retryable: failure.isRetryable, unreachable: failure.isUnreachable)
                 default:
                     return nil
                 }

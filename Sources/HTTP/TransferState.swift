@@ -17,6 +17,8 @@ final class TransferState {
     private var bodyFD: Int32 = -1
     private var sinkFD: Int32 = -1
     private var sinkWritten: Int64 = 0
+    /// Bytes of the current response dropped (a redirect's body, or a `.discard` sink).
+    private var discarded = 0
     private var readOffset: Int64 = 0
     private var lastProgress: Int64 = -1
 
@@ -51,6 +53,7 @@ final class TransferState {
             // A new response (after 100 Continue, or the final one): start over.
             headers = HTTPHeaders()
             headersComplete = false
+            discarded = 0
             let parts = trimmed.split(separator: " ", maxSplits: 2)
             status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
             return
@@ -64,10 +67,10 @@ final class TransferState {
 
     /// Returns false to abort the transfer.
     func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        if discardingBody { return true }
+        if discardingBody { return discard(bytes.count) }
         switch request.sink {
         case .discard:
-            return true
+            return discard(bytes.count)
         case .memory(let limit):
             guard body.count + bytes.count <= limit else {
                 failure = .bodyTooLarge(host: request.url.hostAndPort, request: "\(request.method) \(request.url.path)", limit: Int64(limit))
@@ -94,6 +97,17 @@ final class TransferState {
             sinkWritten += Int64(done)
             return true
         }
+    }
+
+    /// Drops body bytes nobody keeps, up to `ResponseSink.discardLimit`: an endless body is
+    /// not read for ever just because it is thrown away.
+    private func discard(_ count: Int) -> Bool {
+        discarded += count
+        guard discarded <= ResponseSink.discardLimit else {
+            failure = .bodyTooLarge(host: request.url.hostAndPort, request: "\(request.method) \(request.url.path)", limit: Int64(ResponseSink.discardLimit))
+            return false
+        }
+        return true
     }
 
     /// Fills `buffer` with the next body bytes; 0 at the end; nil on a read error.

@@ -36,11 +36,15 @@ public enum ArchiveExtractor {
     /// entry is what an archive of 200,000 small files spends its time on (the file system's
     /// cost per new file grows with the directory), and the budget keeps memory bounded.
     /// The layer bytes are the same either way.
-    public static func extract(_ path: String, into scratchDir: String, maxBytes: Int64,
+    ///
+    /// `impliedParents` false leaves out the directories the archive has no header for: ADD
+    /// unpacks like tar, following what the image already has on the way (a symlinked
+    /// `/var/run`, say) instead of replacing it with a directory.
+    public static func extract(_ path: String, into scratchDir: String, maxBytes: Int64, impliedParents: Bool = true,
                                memoryBudget: Int64 = 0) throws -> [LayerEntry] {
         try withUTF8CType {
             let extraction = try Extraction(archive: path, scratchDir: scratchDir, maxBytes: maxBytes, memoryBudget: memoryBudget)
-            return try extraction.run()
+            return try extraction.run(impliedParents: impliedParents)
         }
     }
 
@@ -56,7 +60,7 @@ public enum ArchiveExtractor {
         archive_read_support_filter_xz(reader)
         archive_read_support_filter_zstd(reader)
         archive_read_support_format_tar(reader)
-        if archive_read_open_filename(reader, path, stagingSize) != ARCHIVE_OK {
+        if RawName.withCString(path, { archive_read_open_filename(reader, $0, stagingSize) }) != ARCHIVE_OK {
             let message = archive_error_string(reader).map { String(cString: $0) } ?? "cannot open"
             archive_read_free(reader)
             throw LayerError.archive("\(path): \(message)")
@@ -101,7 +105,7 @@ private final class Extraction {
         .unsafeArchiveEntry(archive: archivePath, entry: entry, reason: reason)
     }
 
-    func run() throws -> [LayerEntry] {
+    func run(impliedParents: Bool) throws -> [LayerEntry] {
         var succeeded = false
         defer { if !succeeded { for file in scratchFiles { unlink(file) } } }
         var header: OpaquePointer?
@@ -113,9 +117,12 @@ private final class Extraction {
             }
             try add(header)
         }
+        let headers = entries.count
         try addMissingAncestors()
-        // Sorted in place by the UTF-8 bytes, the name index freed first: copies of the list
-        // (and a key array per entry) were most of the memory of a large archive.
+        if !impliedParents { entries.removeSubrange(headers...) }
+        // Sorted in place by the UTF-8 bytes (byte-wise, as `bytewiseLess`), the name index
+        // freed first: copies of the list (and a key array per entry) were most of the memory
+        // of a large archive.
         index = [:]
         entries.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         succeeded = true
@@ -161,12 +168,31 @@ private final class Extraction {
         let key = Array(path.utf8)
         if let existing = index[key] {
             // A later entry of the same name replaces the earlier one, as when tar extracts.
-            if case .regularFile(.path(let old)) = entries[existing].kind { unlink(old) }
+            // Its content (a scratch file or bytes in memory) goes to its hard links, if any.
+            if case .regularFile(let content) = entries[existing].kind, !handOver(entries[existing]),
+               case .path(let old) = content { unlink(old) }
             entries[existing] = entry
         } else {
             index[key] = entries.count
             entries.append(entry)
         }
+    }
+
+    /// A regular file about to be replaced by a later entry of the same name: its hard links
+    /// keep the content, as with GNU tar and Docker (the file's other names still name the old
+    /// file). The first link in archive order becomes the file, the others link to it.
+    /// Returns whether a link took the content over.
+    private func handOver(_ file: LayerEntry) -> Bool {
+        let links = entries.indices.filter { entries[$0].kind == .hardlink(target: file.path) }
+        guard let first = links.first else { return false }
+        entries[first].kind = file.kind
+        for i in links {
+            entries[i].mode = file.mode
+            entries[i].uid = file.uid
+            entries[i].gid = file.gid
+            if i != first { entries[i].kind = .hardlink(target: entries[first].path) }
+        }
+        return true
     }
 
     /// The archive name as a layer path, or nil for the root ("/", "./").
@@ -252,7 +278,9 @@ private final class Extraction {
         }
     }
 
+    /// A name or link target of the archive, its bytes kept reversibly (see RawName): as
+    /// UTF-8 when libarchive can give it so, else as the bytes of the header.
     private func string(_ pointer: UnsafePointer<CChar>?) -> String? {
-        pointer.map { String(cString: $0) }
+        pointer.map { RawName.decode(UnsafeRawBufferPointer(start: $0, count: strlen($0))) }
     }
 }

@@ -115,7 +115,7 @@ enum LayerPlan {
         for i in entries.indices {
             guard case .hardlink(var target) = entries[i].kind else { continue }
             var seen: Set<Int> = [i]
-            while let j = index[Array(target.utf8)] {
+            while let j = index[RawName.bytes(target)] {
                 switch entries[j].kind {
                 case .hardlink(let next):
                     guard seen.insert(j).inserted else {
@@ -131,7 +131,7 @@ enum LayerPlan {
                 break
             }
             // A target outside this layer names a file of a lower layer: kept as given (flattened).
-            if index[Array(target.utf8)] == nil { entries[i].kind = .hardlink(target: target) }
+            if index[RawName.bytes(target)] == nil { entries[i].kind = .hardlink(target: target) }
         }
         for (file, links) in groups {
             let original = entries[file]
@@ -149,7 +149,7 @@ enum LayerPlan {
     /// the root, and an unclean one ("a/../b", "a//b") could alias or escape another.
     @discardableResult
     static func validatePath(_ path: String) throws -> [UInt8] {
-        let bytes = Array(path.utf8)
+        let bytes = RawName.bytes(path)
         func fail(_ reason: String) -> LayerError { .invalidPath(path, reason: reason) }
         guard !bytes.isEmpty else { throw fail("it is empty") }
         guard bytes.first != UInt8(ascii: "/") else { throw fail("it must be relative to the image root (no leading '/')") }
@@ -227,7 +227,8 @@ final class TarStreamWriter {
 
     func add(_ layerEntry: LayerEntry) throws {
         archive_entry_clear(entry)
-        archive_entry_copy_pathname(entry, layerEntry.path)
+        // Names and link targets as bytes (see RawName): one that is not UTF-8 stays byte-exact.
+        RawName.withCString(layerEntry.path) { archive_entry_copy_pathname(entry, $0) }
         archive_entry_set_uid(entry, la_int64_t(layerEntry.uid))
         archive_entry_set_gid(entry, la_int64_t(layerEntry.gid))
         archive_entry_set_mtime(entry, time_t(mtime), 0)
@@ -237,11 +238,11 @@ final class TarStreamWriter {
             try writeHeader(layerEntry)
         case .symlink(let target):
             archive_entry_set_mode(entry, mode_t(fileTypeSymlink | layerEntry.mode))
-            archive_entry_copy_symlink(entry, target)
+            RawName.withCString(target) { archive_entry_copy_symlink(entry, $0) }
             try writeHeader(layerEntry)
         case .hardlink(let target):
             archive_entry_set_mode(entry, mode_t(fileTypeRegular | layerEntry.mode))
-            archive_entry_copy_hardlink(entry, target)
+            RawName.withCString(target) { archive_entry_copy_hardlink(entry, $0) }
             archive_entry_set_size(entry, 0)
             try writeHeader(layerEntry)
         case .regularFile(.bytes(let bytes)):
@@ -271,7 +272,7 @@ final class TarStreamWriter {
     /// from the open descriptor, and the content must match it exactly: a file that grows or
     /// shrinks meanwhile is an error rather than a silently truncated or zero-padded entry.
     private func addFile(_ layerEntry: LayerEntry, source: String) throws {
-        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        let fd = RawName.withCString(source) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else {
             throw LayerError.io("cannot open \(source) for layer entry '\(layerEntry.path)': \(errnoMessage())")
         }

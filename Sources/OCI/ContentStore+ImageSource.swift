@@ -19,26 +19,14 @@ extension ContentStore: ImageSource {
         try store.importBlob(descriptor.digest, from: blobURL(descriptor.digest).path, what: "blob in \(root.path)")
     }
 
-    /// Adds a file that should hold `digest` (another store's or a layout's blob): hard-linked
-    /// when possible, else copied, and verified before it is committed under that name.
+    /// Adds a file that should hold `digest` (another store's or a layout's blob): a copy
+    /// (a reflink where the file system has them), never a hard link, so a later rewrite of
+    /// the source cannot change what the store holds; verified before it is committed, and a
+    /// cache hit is re-checked first (taken again when it no longer matches).
     public func importBlob(_ digest: Digest, from path: String, what: String) throws {
-        if contains(digest) { return }
-        let ingest = makeIngestURL()
-        if link(path, ingest.path) != 0 {
-            do { try FileManager.default.copyItem(atPath: path, toPath: ingest.path) } catch {
-                throw OCIError.blobMissing(digest)
-            }
-        }
-        let actual: Digest
-        do { actual = try StreamingDigest.file(ingest.path) } catch {
-            unlink(ingest.path)
-            throw error
-        }
-        guard actual == digest else {
-            unlink(ingest.path)
-            throw OCIError.digestMismatch(expected: digest, actual: actual, what: what)
-        }
-        try commit(ingest: ingest, as: digest)
+        if containsVerified(digest) { return }
+        guard FileManager.default.fileExists(atPath: path) else { throw OCIError.blobMissing(digest) }
+        try ingest(copyOf: path, as: digest, what: what)
     }
 }
 

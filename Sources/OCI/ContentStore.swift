@@ -32,9 +32,10 @@ public final class ContentStore: Sendable {
         FileManager.default.fileExists(atPath: blobURL(digest).path)
     }
 
-    /// A fresh path for content whose digest is not known yet.
+    /// A fresh path for content whose digest is not known yet: `ingest/PID-UUID`, so an
+    /// interrupted process can find and remove its own partial files (and only those).
     public func makeIngestURL() -> URL {
-        root.appendingPathComponent("ingest/\(UUID().uuidString)")
+        root.appendingPathComponent("ingest/\(getpid())-\(UUID().uuidString)")
     }
 
     /// Moves a finished ingest file into place under its digest (idempotent: identical content

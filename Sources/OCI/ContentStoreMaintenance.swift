@@ -42,14 +42,16 @@ extension ContentStore {
         public var keptBlobs = 0
         public var keptBytes: Int64 = 0
         public var removedIngestFiles = 0
+        public var freedIngestBytes: Int64 = 0
         public init() {}
     }
 
     /// Removes least recently used blobs until at most `keepBytes` remain (0: remove all) —
-    /// or, with `usedBefore`, only blobs last used before that date — and ingest files untouched
-    /// for `abandonedAfter` seconds (a killed writer's leftovers; a running writer's file is
-    /// younger and stays).
-    public func prune(keepBytes: Int64, usedBefore: Date? = nil, abandonedAfter: TimeInterval = 24 * 3600, now: Date = Date()) -> PruneResult {
+    /// or, with `usedBefore`, only blobs last used before that date (the rest are kept even
+    /// above the bound: a build's own blobs, for instance) — then abandoned ingest files (see
+    /// `removeAbandonedIngestFiles`).
+    public func prune(keepBytes: Int64, usedBefore: Date? = nil, abandonedAfter: TimeInterval = 3600,
+                      noOtherWriters: Bool = false, now: Date = Date()) -> PruneResult {
         var result = PruneResult()
         let blobs = storedBlobs()
         var total = blobs.reduce(Int64(0)) { $0 + $1.size }
@@ -68,16 +70,44 @@ extension ContentStore {
                 result.keptBytes += blob.size
             }
         }
+        let ingest = removeAbandonedIngestFiles(olderThan: abandonedAfter, noOtherWriters: noOtherWriters, now: now)
+        result.removedIngestFiles = ingest.files
+        result.freedIngestBytes = ingest.bytes
+        return result
+    }
+
+    /// Removes partial files of writers that are gone: every ingest file when the caller knows
+    /// no other process writes to the store (`noOtherWriters`, from the cache's lock), else
+    /// those untouched for `olderThan` seconds (a running writer's file keeps changing).
+    @discardableResult
+    public func removeAbandonedIngestFiles(olderThan: TimeInterval = 3600, noOtherWriters: Bool = false,
+                                           now: Date = Date()) -> (files: Int, bytes: Int64) {
+        removeIngestFiles { _, modified in noOtherWriters || now.timeIntervalSince(modified) >= olderThan }
+    }
+
+    /// Removes the partial files this process (`pid`) is writing: what an interrupted run
+    /// cleans up on its way out. Safe from a signal-handling thread: no locks, only readdir
+    /// and unlink.
+    @discardableResult
+    public func removeIngestFiles(ofProcess pid: Int32 = getpid()) -> (files: Int, bytes: Int64) {
+        let prefix = "\(pid)-"
+        return removeIngestFiles { name, _ in name.hasPrefix(prefix) }
+    }
+
+    private func removeIngestFiles(where shouldRemove: (String, Date) -> Bool) -> (files: Int, bytes: Int64) {
         let ingest = root.appendingPathComponent("ingest").path
+        var files = 0
+        var bytes: Int64 = 0
         for name in (try? FileManager.default.contentsOfDirectory(atPath: ingest)) ?? [] {
             var info = stat()
             let path = ingest + "/" + name
             guard lstat(path, &info) == 0 else { continue }
             let modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec))
-            if now.timeIntervalSince(modified) >= abandonedAfter, unlink(path) == 0 {
-                result.removedIngestFiles += 1
+            if shouldRemove(name, modified), unlink(path) == 0 {
+                files += 1
+                bytes += Int64(info.st_size)
             }
         }
-        return result
+        return (files, bytes)
     }
 }

@@ -51,7 +51,9 @@ public struct OCILayoutReader: Sendable {
         return data
     }
 
-    /// Copies a blob into a store (hard link when possible), verifying it on the way.
+    /// Copies a blob into a store, verified: never as a hard link, so rewriting the layout
+    /// later cannot change what the store holds. A blob the store already has is re-checked
+    /// first (and taken again from the layout when it no longer matches).
     public func copyBlob(_ digest: Digest, into store: ContentStore) throws {
         try store.importBlob(digest, from: blobPath(digest), what: "blob in \(path)")
     }

@@ -30,6 +30,15 @@ public enum PullEvent: Sendable {
     case retrying(operation: String, attempt: Int, delay: TimeInterval, error: String)
 }
 
+extension PullEvent {
+    /// What progress output says for a `.retrying` event (nil for the others): that it waits,
+    /// how long, for what, and why — so a slow failure is never silent.
+    public var retryNotice: String? {
+        guard case .retrying(let operation, let attempt, let delay, let error) = self else { return nil }
+        return "waiting \(String(format: "%.1f", delay))s to retry \(operation) (retry \(attempt)): \(error)"
+    }
+}
+
 /// One platform of a registry image, resolved: manifest and config are in the store.
 public struct ResolvedImage: Sendable, Hashable {
     /// The reference as asked for (normalised).
@@ -107,6 +116,10 @@ public final class ImagePuller: Sendable {
     /// HEAD, then a GET only when the root is not in the store) unless `resolveTags` is off and
     /// the resolution cache knows it.
     public func resolveRoot(_ reference: ImageReference) async throws -> FetchedManifest {
+        try await naming(reference) { try await self.resolveRootUnnamed(reference) }
+    }
+
+    private func resolveRootUnnamed(_ reference: ImageReference) async throws -> FetchedManifest {
         if let digest = reference.digest {
             return try await manifest(Descriptor(mediaType: "", digest: digest, size: -1), from: reference)
         }
@@ -118,7 +131,7 @@ public final class ImagePuller: Sendable {
         let client = client(for: reference.registry)
         // HEAD first: when the tag still names a root we have, nothing is downloaded (and
         // registries that meter pulls, like Docker Hub, count GETs, not HEADs).
-        if let head = try? await client.manifestExists(reference.manifestReference, in: reference.repository), store.contains(head.digest) {
+        if let head = try await headForResolution(client, reference), store.contains(head.digest) {
             let root = try await manifest(Descriptor(mediaType: head.mediaType, digest: head.digest, size: -1), from: reference)
             resolutions?.record(reference, root.descriptor)
             onEvent?(.resolved(reference: reference.description, root: root.descriptor, cached: false))
@@ -129,6 +142,31 @@ public final class ImagePuller: Sendable {
         resolutions?.record(reference, fetched.descriptor)
         onEvent?(.resolved(reference: reference.description, root: fetched.descriptor, cached: false))
         return fetched
+    }
+
+    /// The HEAD that may spare a GET. A registry that does not answer HEADs properly gets the
+    /// GET anyway; but when the registry cannot be reached, or failed transiently until the
+    /// retries ran out, that is the answer: a GET would only go through every retry again.
+    private func headForResolution(_ client: RegistryClient, _ reference: ImageReference) async throws -> Descriptor? {
+        do {
+            return try await client.manifestExists(reference.manifestReference, in: reference.repository)
+        } catch let error as RegistryError {
+            switch error {
+            case .transport, .unreachable, .insecureNotAllowed, .cancelled: throw error
+            default:
+                if error.isRetryable { throw error }
+                return nil
+            }
+        }
+    }
+
+    /// Runs `body`, naming `reference` in an error that names only a host.
+    func naming<T>(_ reference: ImageReference, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as RegistryError {
+            throw error.naming(reference.description)
+        }
     }
 
     /// Resolves a reference for one platform (`ImageResolver`'s rule): root, the platform's
@@ -154,7 +192,7 @@ public final class ImagePuller: Sendable {
     /// Puts `ImageResolver`'s findings in registry terms, naming the reference.
     private func registryErrors<T: Sendable>(_ reference: ImageReference, _ body: () async throws -> T) async throws -> T {
         do {
-            return try await body()
+            return try await naming(reference, body)
         } catch let error as ImageSelectionError {
             if case .platformNotFound(let wanted, let available) = error {
                 throw RegistryError.platformNotFound(reference: reference.description, wanted: wanted, available: available)
@@ -207,7 +245,10 @@ public final class ImagePuller: Sendable {
             // Corrupt or truncated in the cache: drop it and fetch it again.
             unlink(store.blobURL(descriptor.digest).path)
         }
-        let fetched = try await client(for: reference.registry).fetchManifest(descriptor.digest.description, in: reference.repository)
+        let fetched = try await naming(reference) {
+            try await client(for: reference.registry).fetchManifest(descriptor.digest.description, in: reference.repository,
+                                                                    size: descriptor.size >= 0 ? descriptor.size : nil)
+        }
         if descriptor.size >= 0, fetched.descriptor.size != descriptor.size {
             throw RegistryError.protocolViolation(registry: reference.registry, detail: "manifest \(reference.name)@\(descriptor.digest) has \(fetched.descriptor.size) bytes, its descriptor says \(descriptor.size)")
         }
@@ -236,7 +277,7 @@ public final class ImagePuller: Sendable {
             return task
         }
         defer { _ = inflight.withLock { $0.removeValue(forKey: descriptor.digest) } }
-        try await task.value
+        try await naming(reference) { try await task.value }
     }
 
     private func fetchBlobOnce(_ descriptor: Descriptor, from reference: ImageReference) async throws {

@@ -130,20 +130,10 @@ public final class Pusher: Sendable {
         }
         var known = options.blobSources
         for destination in repositories {
-            let client = client(for: destination.registry)
-            let repository = destination.repository
-            // Learn scheme and auth challenge once, before the parallel requests start.
-            try await client.ping()
-            try await pushBlobs(graph.blobs, to: repository, client: client, known: known, registry: destination.registry)
-            for blob in graph.blobs { known[blob.digest, default: []].append(destination) }
-            for manifest in graph.manifests {
-                try await pushManifest(manifest, data: graph.content[manifest.digest]!, client: client, repository: repository, reference: manifest.digest.description, skipIfPresent: true)
-            }
-            try await pushManifest(root, data: graph.content[root.digest]!, client: client, repository: repository, reference: root.digest.description, skipIfPresent: true)
-            for reference in references where reference.name == destination.name {
-                if let tag = reference.tag {
-                    try await pushManifest(root, data: graph.content[root.digest]!, client: client, repository: repository, reference: tag, skipIfPresent: false)
-                }
+            do {
+                try await push(graph, root: root, to: destination, references: references, known: &known)
+            } catch let error as RegistryError {
+                throw error.naming(destination.description)
             }
         }
         let published = immutableHits.withLock { $0 }
@@ -151,6 +141,26 @@ public final class Pusher: Sendable {
             var pushed = PushedReference(reference: reference.with(tag: reference.tag, digest: nil), digest: root.digest, mediaType: root.mediaType, size: root.size)
             pushed.alreadyPublished = published.contains(reference.with(tag: reference.tag, digest: nil).description)
             return pushed
+        }
+    }
+
+    /// Everything for one repository: blobs, child manifests, the root by digest, the tags.
+    private func push(_ graph: ImageGraph, root: Descriptor, to destination: ImageReference, references: [ImageReference],
+                      known: inout [Digest: [ImageReference]]) async throws {
+        let client = client(for: destination.registry)
+        let repository = destination.repository
+        // Learn scheme and auth challenge once, before the parallel requests start.
+        try await client.ping()
+        try await pushBlobs(graph.blobs, to: repository, client: client, known: known, registry: destination.registry)
+        for blob in graph.blobs { known[blob.digest, default: []].append(destination) }
+        for manifest in graph.manifests {
+            try await pushManifest(manifest, data: graph.content[manifest.digest]!, client: client, repository: repository, reference: manifest.digest.description, skipIfPresent: true)
+        }
+        try await pushManifest(root, data: graph.content[root.digest]!, client: client, repository: repository, reference: root.digest.description, skipIfPresent: true)
+        for reference in references where reference.name == destination.name {
+            if let tag = reference.tag {
+                try await pushManifest(root, data: graph.content[root.digest]!, client: client, repository: repository, reference: tag, skipIfPresent: false)
+            }
         }
     }
 

@@ -6,50 +6,47 @@ import OCI
 /// every other call goes through.
 extension RegistryClient {
     /// `GET /v2/`: finds the scheme (HTTPS, or plain HTTP for an allowed host that does not
-    /// speak TLS) and the auth challenge. Called lazily before the first request.
+    /// speak TLS) and the auth challenge, retrying as any step does. Steps ping lazily.
     public func ping() async throws {
-        _ = try await baseURL()
+        try await retry.run("ping \(registry)", onRetry: retryReporter("ping \(registry)")) { _ = try await self.baseURL() }
     }
 
     /// Checks that the credentials are accepted (what `login` verifies before saving them).
     public func checkLogin() async throws {
-        let url = try await baseURL().appendingPathComponent("v2/")
         try await retry.run("login \(registry)", onRetry: retryReporter("login")) {
+            let url = try await self.baseURL().appendingPathComponent("v2/")
             let response = try await self.send(HTTPRequest(method: "GET", url: url), scopes: [], operation: "login")
             guard response.status == 200 else { throw self.statusError("login", response) }
         }
     }
 
+    /// The API root, pinging `/v2/` the first time. Never retried here: it runs inside the
+    /// step that needs it, and that step's retry covers it (a retry here would multiply).
     func baseURL() async throws -> URL {
         if let url = base.withLock({ $0 }) { return url }
         let https = URL(string: "https://\(apiHost)/")!
         let http = URL(string: "http://\(apiHost)/")!
-        func ping(_ base: URL, retrying: Bool) async throws -> HTTPResponse {
+        func ping(_ base: URL) async throws -> HTTPResponse {
             let request = HTTPRequest(method: "GET", url: base.appendingPathComponent("v2/"), sink: .memory(limit: 1 << 20))
-            guard retrying else { return try await transport.exchange(request) }
-            return try await retry.run("ping \(registry)", onRetry: retryReporter("ping \(registry)")) {
-                let response = try await self.transport.exchange(request)
-                // A 408/429/5xx answer to the ping is as transient as on any other request.
-                if RetryPolicy.isTransient(status: response.status) {
-                    throw RetryableFailure(error: self.statusError("ping /v2/", response),
-                                           retryAfter: RetryPolicy.parseRetryAfter(response.headers["Retry-After"]))
-                }
-                return response
+            let response = try await transport.exchange(request)
+            // A 408/429/5xx answer to the ping is as transient as on any other request.
+            if RetryPolicy.isTransient(status: response.status) {
+                throw RetryableFailure(error: statusError("ping /v2/", response), retryAfter: RetryPolicy.parseRetryAfter(response.headers["Retry-After"]))
             }
+            return response
         }
         var response: HTTPResponse
         var chosen = https
-        if transport.allowsPlainHTTP(host: apiHost) {
-            // Plain HTTP is allowed here: try TLS once, and fall back only when TLS itself failed
-            // (a certificate verification failure stays an error: the server does speak TLS).
-            do {
-                response = try await ping(https, retrying: false)
-            } catch RegistryError.transport(_, let message, _) where !message.localizedCaseInsensitiveContains("certificate") {
-                response = try await ping(http, retrying: true)
-                chosen = http
-            }
-        } else {
-            response = try await ping(https, retrying: true)
+        do {
+            response = try await ping(https)
+        } catch RegistryError.transport(_, let message, _) where !message.localizedCaseInsensitiveContains("certificate")
+                    && transport.allowsPlainHTTP(host: apiHost) {
+            // Connected, but TLS failed (a plain-HTTP server answers the ClientHello with
+            // garbage): plain HTTP, for a host allowed it — one named insecure, or one whose
+            // every address is loopback. A certificate failure stays an error (the server does
+            // speak TLS), and so does an unreachable host (plain HTTP would not reach it either).
+            response = try await ping(http)
+            chosen = http
         }
         switch response.status {
         case 200:

@@ -23,12 +23,22 @@ extension RegistryClient {
 
     /// Downloads a blob into `file`, streaming (never in memory), following redirects to other
     /// hosts (S3, CDNs) without the registry's `Authorization`, and verifying size and digest.
+    /// Reading stops at the descriptor's size: a registry streaming more (or without end) fails
+    /// the download with at most that many bytes written, never fills the disk.
     public func downloadBlob(_ descriptor: Descriptor, from repository: String, to file: URL) async throws {
         let what = "GET blob \(descriptor.digest.short) from \(repository)"
+        guard descriptor.size >= 0 else {
+            throw RegistryError.protocolViolation(registry: registry, detail: "blob \(descriptor.digest) of \(repository) has a negative size")
+        }
         try await retry.run(what, onRetry: retryReporter(what)) {
             let url = try await self.url("/v2/\(repository)/blobs/\(descriptor.digest)")
-            let response = try await self.send(HTTPRequest(method: "GET", url: url, sink: .file(file)), scopes: [Self.pullScope(repository)], operation: what)
-            guard response.status == 200 else { throw self.statusError(what, response) }
+            let request = HTTPRequest(method: "GET", url: url, sink: .file(file, limit: descriptor.size))
+            do {
+                let response = try await self.send(request, scopes: [Self.pullScope(repository)], operation: what)
+                guard response.status == 200 else { throw self.statusError(what, response) }
+            } catch RegistryError.bodyTooLarge {
+                throw self.longerThanDeclared("blob \(descriptor.digest) of \(self.registry)/\(repository)", size: descriptor.size)
+            }
         }
         guard let handle = FileHandle(forReadingAtPath: file.path) else { throw RegistryError.io("cannot read \(file.path)") }
         defer { try? handle.close() }
@@ -41,5 +51,10 @@ extension RegistryClient {
         guard actual == descriptor.digest, size == descriptor.size else {
             throw RegistryError.digestMismatch(what: "blob downloaded from \(registry)/\(repository) (\(size) bytes)", expected: descriptor.digest, actual: actual.description)
         }
+    }
+
+    /// A body longer than its descriptor says: never retried (the registry serves other content).
+    func longerThanDeclared(_ what: String, size: Int64) -> RegistryError {
+        .protocolViolation(registry: registry, detail: "\(what): the registry sent more than the \(size) bytes its descriptor declares")
     }
 }

@@ -66,16 +66,26 @@ extension RegistryClient {
 
     public static let manifestMediaTypes = [MediaType.imageIndex, MediaType.imageManifest, MediaType.dockerManifestList, MediaType.dockerManifest]
 
-    /// Fetches a manifest or index by tag or digest (at most 4 MiB). The bytes are checked
-    /// against the digest asked for, and against the registry's `Docker-Content-Digest` when it
-    /// sends one; Docker schema 1 and unknown media types are refused.
-    public func fetchManifest(_ reference: String, in repository: String) async throws -> FetchedManifest {
+    /// Fetches a manifest or index by tag or digest (at most 4 MiB, and at most `size` bytes
+    /// when a descriptor declares it: reading stops there). The bytes are checked against the
+    /// digest asked for, and against the registry's `Docker-Content-Digest` when it sends one;
+    /// Docker schema 1 and unknown media types are refused.
+    public func fetchManifest(_ reference: String, in repository: String, size: Int64? = nil) async throws -> FetchedManifest {
         let what = "GET manifest \(repository):\(reference)"
+        if let size, size > Int64(ResponseSink.manifestLimit) {
+            throw RegistryError.protocolViolation(registry: registry, detail: "manifest \(repository)@\(reference) is declared as \(size) bytes, more than the \(ResponseSink.manifestLimit) a registry accepts")
+        }
+        let limit = size.map { Int(max(0, $0)) } ?? ResponseSink.manifestLimit
         return try await retry.run(what, onRetry: retryReporter(what)) {
             let url = try await self.url("/v2/\(repository)/manifests/\(reference)")
             let request = HTTPRequest(method: "GET", url: url, headers: ["Accept": Self.manifestMediaTypes.joined(separator: ", ")],
-                                      sink: .memory(limit: ResponseSink.manifestLimit))
-            let response = try await self.send(request, scopes: [Self.pullScope(repository)], operation: what)
+                                      sink: .memory(limit: limit))
+            let response: HTTPResponse
+            do {
+                response = try await self.send(request, scopes: [Self.pullScope(repository)], operation: what)
+            } catch RegistryError.bodyTooLarge where size != nil {
+                throw self.longerThanDeclared("manifest \(self.registry)/\(repository)@\(reference)", size: Int64(limit))
+            }
             guard response.status == 200 else { throw self.statusError(what, response) }
             let body = response.body
             let digest = Digest.sha256(of: body)

@@ -34,16 +34,21 @@ public struct RegistryErrorDetail: Sendable, Hashable, Codable, CustomStringConv
 public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The text is not a valid image reference; the second value says why.
     case invalidReference(String, String)
-    /// The request never got an HTTP answer (DNS, connect, TLS, reset, timeout).
+    /// The request never got an HTTP answer (TLS, reset, timeout).
     case transport(host: String, message: String, retryable: Bool)
+    /// The host's name did not resolve or its port refused the connection (retried once,
+    /// quickly). `image` is the reference being pulled or pushed, once the caller has named it.
+    case unreachable(host: String, message: String, image: String?)
     /// The registry answered with an unexpected status; `errors` holds its decoded error codes.
     case status(registry: String, operation: String, status: Int, errors: [RegistryErrorDetail])
     /// The registry (or its token service) rejected the credentials, or none were found.
     case unauthorized(registry: String, detail: String)
     /// Content came back with another digest than the one it was requested or pushed by.
     case digestMismatch(what: String, expected: Digest, actual: String)
-    /// A response the protocol does not allow (missing Location, body too large, bad JSON).
+    /// A response the protocol does not allow (missing Location, bad JSON).
     case protocolViolation(registry: String, detail: String)
+    /// A body outgrew the bound its request set (`request` is `METHOD path`): reading stopped there.
+    case bodyTooLarge(host: String, request: String, limit: Int64)
     /// Reading or writing credentials (docker config, credential helpers) failed.
     case credentials(String)
     /// Plain HTTP was needed but the host is not in the insecure set.
@@ -78,6 +83,8 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
             return "invalid image reference '\(Redactor.redact(text))': \(reason)"
         case .transport(let host, let message, _):
             return "cannot reach \(host): \(Redactor.redact(message))"
+        case .unreachable(let host, let message, let image):
+            return "cannot reach \(host)\(image.map { " for \(Redactor.redact($0))" } ?? ""): \(Redactor.redact(message))"
         case .status(let registry, let operation, let status, let errors):
             var s = "\(registry): \(operation) failed with HTTP \(status)"
             if !errors.isEmpty { s += ": " + errors.map(\.description).joined(separator: "; ") }
@@ -88,6 +95,8 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(what): content has digest \(actual), expected \(expected)"
         case .protocolViolation(let registry, let detail):
             return "\(registry): unexpected response: \(Redactor.redact(detail))"
+        case .bodyTooLarge(let host, let request, let limit):
+            return "\(host): unexpected response: \(Redactor.redact("response to \(request) is larger than \(limit) bytes"))"
         case .credentials(let message):
             return Redactor.redact(message)
         case .insecureNotAllowed(let host):
@@ -107,9 +116,18 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isRetryable: Bool {
         switch self {
         case .transport(_, _, let retryable): return retryable
+        case .unreachable: return true
         case .status(_, _, let status, _): return RetryPolicy.isTransient(status: status)
         default: return false
         }
+    }
+
+    /// The same error naming the image it happened for (the host alone may say little:
+    /// `registry-1.docker.io` for a `COPY --from=typo`). Only errors that do not name a
+    /// repository already change.
+    public func naming(_ image: String) -> RegistryError {
+        if case .unreachable(let host, let message, nil) = self { return .unreachable(host: host, message: message, image: image) }
+        return self
     }
 }
 
@@ -122,10 +140,10 @@ extension RegistryError {
     public init(_ error: HTTPError) {
         switch error {
         case .transport(let host, let message, let retryable): self = .transport(host: host, message: message, retryable: retryable)
+        case .unreachable(let host, let message): self = .unreachable(host: host, message: message, image: nil)
         case .insecureNotAllowed(let host): self = .insecureNotAllowed(host: host)
         case .protocolViolation(let host, let detail): self = .protocolViolation(registry: host, detail: detail)
-        case .bodyTooLarge(let host, let request, let limit):
-            self = .protocolViolation(registry: host, detail: "response to \(request) is larger than \(limit) bytes")
+        case .bodyTooLarge(let host, let request, let limit): self = .bodyTooLarge(host: host, request: request, limit: limit)
         case .io(let message): self = .io(message)
         case .cancelled: self = .cancelled
         }

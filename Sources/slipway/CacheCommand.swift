@@ -1,43 +1,9 @@
 import ArgumentParser
 import Foundation
-import OCI
-import Registry
-
-/// The cache directory every command shares: `--cache-dir`, else `$XDG_CACHE_HOME/slipway`,
-/// else `~/.cache/slipway`. Blobs live in `<cache>/store`, tag resolutions in
-/// `<cache>/resolutions.json`.
-enum CacheLocation {
-    static func directory(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        if let option, !option.isEmpty { return URL(fileURLWithPath: option) }
-        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("slipway") }
-        return URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache/slipway")
-    }
-
-    static func store(_ directory: URL) throws -> ContentStore {
-        try ContentStore(root: directory.appendingPathComponent("store"))
-    }
-
-    static func resolutions(_ directory: URL) -> TagResolutionCache {
-        TagResolutionCache(file: directory.appendingPathComponent("resolutions.json"))
-    }
-
-    /// `10GiB`, `500MB`, `1g`, `2048` (bytes): binary units, as docker's `--keep-storage`.
-    static func parseSize(_ text: String) throws -> Int64 {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let digits = trimmed.prefix { $0.isNumber || $0 == "." }
-        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased()
-        let k = 1024.0
-        let factors: [String: Double] = ["": 1, "b": 1, "k": k, "kb": k, "kib": k, "m": k * k, "mb": k * k, "mib": k * k,
-                                         "g": k * k * k, "gb": k * k * k, "gib": k * k * k, "t": k * k * k * k, "tb": k * k * k * k, "tib": k * k * k * k]
-        guard let value = Double(digits), value >= 0, let factor = factors[unit] else {
-            throw ValidationError("'\(text)' is not a size: use e.g. 10GiB, 500MB or a number of bytes")
-        }
-        return Int64(value * factor)
-    }
-}
+import Publish
 
 /// `slipway cache`: the local cache of pulled and built blobs.
-struct CacheCommand: ParsableCommand {
+struct CacheCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",
         abstract: "Manage the local cache of base-image and build blobs.",
@@ -45,21 +11,35 @@ struct CacheCommand: ParsableCommand {
     )
 }
 
+/// `--cache-dir` as `cache`, `copy` and `inspect` spell it (`build` words its help its own way).
 struct CacheOptions: ParsableArguments {
     @Option(name: .customLong("cache-dir"), help: "The cache directory (default: $XDG_CACHE_HOME/slipway or ~/.cache/slipway).")
     var cacheDir: String?
 }
 
+/// `--keep-storage` of the commands that add blobs to the cache (`build`, `copy`).
+struct CacheBoundOptions: ParsableArguments {
+    @Option(name: .customLong("keep-storage"),
+            help: "Keep the cache under this size after the run, removing least recently used blobs (default: $SLIPWAY_CACHE_KEEP_STORAGE, else 10% of its file system up to 20GiB; 0: no bound).")
+    var keepStorage: String?
+
+    func validate() throws { _ = try validating { try CacheSizeBound.resolve(keepStorage) } }
+
+    func bound() throws -> CacheSizeBound { try CacheSizeBound.resolve(keepStorage) }
+}
+
 /// `slipway cache prune`: least recently used blobs first.
-struct CachePruneCommand: ParsableCommand {
+struct CachePruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Remove cached blobs, least recently used first.",
         discussion: """
-        Without options, removes blobs not used for 30 days. Blobs being written by a running
-        slipway live in the cache's ingest directory and are never removed (only ingest files
-        untouched for a day, left by killed processes). A blob removed while a build still needs
-        it is simply downloaded again.
+        Without options, removes blobs not used for 30 days. Partial files left in the cache's
+        ingest directory by interrupted or killed runs are removed too: all of them when no
+        other slipway is running, else those untouched for an hour (a running writer's file
+        keeps changing). A blob removed while a build still needs it is simply downloaded again.
+
+        Builds and copies keep the cache under a bound by themselves (see their --keep-storage).
 
         Examples:
           slipway cache prune --keep-storage 10GiB
@@ -77,40 +57,35 @@ struct CachePruneCommand: ParsableCommand {
 
     func validate() throws {
         if all && keepStorage != nil { throw ValidationError("--all and --keep-storage exclude each other") }
-        if let keepStorage { _ = try CacheLocation.parseSize(keepStorage) }
+        if let keepStorage { _ = try validating { try CacheLocation.parseSize(keepStorage) } }
     }
 
-    func run() throws {
-        let directory = CacheLocation.directory(cache.cacheDir)
-        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("store").path) else {
-            print("cache \(directory.path) is empty")
-            return
+    func run() async throws {
+        try await Console.run(mode: "plain") { _ in
+            let location = CacheLocation(cache.cacheDir)
+            let policy: CacheLocation.PrunePolicy = all ? .all : try keepStorage.map { .keepBytes(try CacheLocation.parseSize($0)) } ?? .unusedFor(30 * 24 * 3600)
+            guard let result = try location.prune(policy) else {
+                print("cache \(location.path) is empty")
+                return
+            }
+            print("removed \(result.removedBlobs) blobs (\(Console.bytes(result.freedBytes))), kept \(result.keptBlobs) blobs (\(Console.bytes(result.keptBytes)))"
+                  + (result.removedIngestFiles > 0 ? ", removed \(result.removedIngestFiles) partial file\(result.removedIngestFiles == 1 ? "" : "s") of interrupted runs (\(Console.bytes(result.freedIngestBytes)))" : ""))
         }
-        let store = try CacheLocation.store(directory)
-        let result: ContentStore.PruneResult
-        if all {
-            result = store.prune(keepBytes: 0)
-            CacheLocation.resolutions(directory).clear()
-        } else if let keepStorage {
-            result = store.prune(keepBytes: try CacheLocation.parseSize(keepStorage))
-        } else {
-            result = store.prune(keepBytes: 0, usedBefore: Date().addingTimeInterval(-30 * 24 * 3600))
-        }
-        print("removed \(result.removedBlobs) blobs (\(Console.bytes(result.freedBytes))), kept \(result.keptBlobs) blobs (\(Console.bytes(result.keptBytes)))"
-              + (result.removedIngestFiles > 0 ? ", \(result.removedIngestFiles) abandoned partial downloads removed" : ""))
     }
 }
 
 /// `slipway cache du`: what the cache holds.
-struct CacheUsageCommand: ParsableCommand {
+struct CacheUsageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "du", abstract: "Show the cache's size.")
 
     @OptionGroup var cache: CacheOptions
 
-    func run() throws {
-        let directory = CacheLocation.directory(cache.cacheDir)
-        let blobs = ContentStore(readingLayoutAt: directory.appendingPathComponent("store")).storedBlobs()
-        let total = blobs.reduce(Int64(0)) { $0 + $1.size }
-        print("\(directory.path): \(blobs.count) blobs, \(Console.bytes(total))")
+    func run() async throws {
+        try await Console.run(mode: "plain") { _ in
+            let location = CacheLocation(cache.cacheDir)
+            let blobs = location.existingStore().storedBlobs()
+            let total = blobs.reduce(Int64(0)) { $0 + $1.size }
+            print("\(location.path): \(blobs.count) blobs, \(Console.bytes(total))")
+        }
     }
 }

@@ -1,5 +1,7 @@
-import Builder
+import ArgumentParser
 import Foundation
+import HTTP
+import Publish
 
 /// Where the command's words go: results to stdout (for scripts), progress and diagnostics
 /// to stderr; `plain` timestamps each event for CI logs, `quiet` prints results only.
@@ -11,6 +13,25 @@ struct Console: Sendable {
             self.mode = isatty(2) == 1 ? "tty" : "plain"
         } else {
             self.mode = mode
+        }
+    }
+
+    /// Every command's body runs here, so every failure is shown the same way: usage problems
+    /// go to the argument parser (help and exit code 64), anything else becomes one redacted
+    /// `error: …` line and exit code 1.
+    static func run(mode: String, _ body: (Console) async throws -> Void) async throws {
+        let console = Console(mode: mode)
+        // Ctrl-C and SIGTERM remove what the run has half written, then end it by the signal.
+        Interruption.installHandlers()
+        do {
+            try await body(console)
+        } catch let error where error is ValidationError || error is ExitCode || error is CleanExit {
+            throw error
+        } catch PublishError.invalidArgument(let message) {
+            throw ValidationError(message)
+        } catch {
+            console.error(Redactor.redact("\(error)"))
+            throw ExitCode.failure
         }
     }
 
@@ -28,32 +49,15 @@ struct Console: Sendable {
 
     func warn(_ message: String) { stderr("warning: \(message)") }
     func debug(_ message: String) { stderr("debug: \(message)") }
+    func error(_ message: String) { stderr("error: \(message)") }
 
     /// Writes terminal control text as it is (live progress lines).
     func raw(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
     }
-    func error(_ message: String) { stderr("error: \(message)") }
 
     private func stderr(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-
-    /// Renders build events: one line per instruction and per finished layer.
-    func buildEvents() -> (@Sendable (BuildEvent) -> Void)? {
-        guard mode != "quiet" else { return nil }
-        let console = self
-        return { event in
-            switch event {
-            case .instruction(let platform, let stage, let line, let text):
-                let short = text.count > 100 ? String(text.prefix(97)) + "..." : text
-                console.step("[\(platform) \(stage)] \(line): \(short.replacingOccurrences(of: "\n", with: " "))")
-            case .layerStarted(let index, let count, let entries):
-                if console.mode == "plain" { console.step("layer \(index)/\(count): writing \(entries) entries") }
-            case .layerFinished(let index, let count, let digest, let size, let seconds):
-                console.step("layer \(index)/\(count): \(digest.short) \(Console.bytes(size)) in \(String(format: "%.2f", seconds))s")
-            }
-        }
     }
 
     static func bytes(_ count: Int64) -> String {
@@ -70,4 +74,10 @@ struct Console: Sendable {
         gmtime_r(&now, &parts)
         return String(format: "%02d:%02d:%02d", Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
+}
+
+/// Runs a `validate()` check written in the workflows' terms: an invalid argument they report
+/// is a usage error here.
+func validating<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch PublishError.invalidArgument(let message) { throw ValidationError(message) }
 }

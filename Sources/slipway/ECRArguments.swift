@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
+import Publish
 
 extension Slipway {
     /// swift-argument-parser has no options with an optional value, so a bare
     /// `--create-repository` (ECR's defaults) becomes `--create-repository=default` before
-    /// parsing; `--create-repository=IMMUTABLE,scan-on-push` passes through unchanged.
+    /// parsing; `--create-repository=IMMUTABLE,scan-on-push` passes through unchanged. Same for
+    /// `build --pull=BOOL` next to buildx's bare `--pull` (`BuildCommand.normalizingPull`).
     static func main() async {
-        await main(ECRArguments.rewrite(Array(CommandLine.arguments.dropFirst())))
+        await main(BuildCommand.normalizingPull(ECRArguments.rewrite(Array(CommandLine.arguments.dropFirst()))))
     }
 }
 
@@ -22,7 +24,7 @@ enum ECRArguments {
             if !passthrough && argument == "--create-repository" {
                 let next = i + 1 < arguments.count ? arguments[i + 1] : nil
                 // `--create-repository IMMUTABLE` (a settings word next) is kept as option + value.
-                if let next, (try? ECRPush.settings(next)) != nil, !next.isEmpty, !FileManager.default.fileExists(atPath: next) {
+                if let next, (try? RegistrySettings.parseRepositorySettings(next)) != nil, !next.isEmpty, !FileManager.default.fileExists(atPath: next) {
                     out.append(argument)
                     continue
                 }

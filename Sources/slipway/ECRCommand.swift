@@ -1,7 +1,7 @@
 import AWS
 import ArgumentParser
 import Foundation
-import HTTP
+import Publish
 
 /// AWS settings shared by the `ecr` subcommands.
 struct AWSOptions: ParsableArguments {
@@ -14,27 +14,10 @@ struct AWSOptions: ParsableArguments {
     @Flag(help: "Log every HTTP request and response (secrets, tokens and signatures are redacted).")
     var debug = false
 
-    func environment(console: Console) throws -> AWSEnvironment {
-        var configuration = HTTPClient.Configuration.fromEnvironment()
-        if debug { configuration.debugLog = { line in console.debug(line) } }
-        return try AWSEnvironment(profile: profile, region: region, transport: HTTPClient(configuration: configuration))
-    }
-}
-
-/// Runs an `ecr` subcommand body, turning failures into one redacted `error:` line.
-enum ECRRun {
-    static func run(_ body: (Console) async throws -> Void) async throws {
-        let console = Console(mode: "plain")
-        do {
-            try await body(console)
-        } catch let error as ValidationError {
-            throw error
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            console.error(Redactor.redact("\(error)"))
-            throw ExitCode.failure
-        }
+    func tasks(console: Console) throws -> ECRTasks {
+        var log: (@Sendable (String) -> Void)?
+        if debug { log = { line in console.debug(line) } }
+        return try ECRTasks(region: region, profile: profile, debugLog: log)
     }
 }
 
@@ -90,16 +73,8 @@ struct ECRGetLoginPassword: AsyncParsableCommand {
     var `public` = false
 
     func run() async throws {
-        try await ECRRun.run { console in
-            let env = try aws.environment(console: console)
-            let credentials = try await AWSCredentialChain(environment: env).credentials()
-            let auth: ECRAuthorization
-            if `public` {
-                auth = try await ECRPublicClient(environment: env).getAuthorizationToken(credentials: credentials)
-            } else {
-                auth = try await ECRClient(environment: env, region: try env.region()).getAuthorizationToken(credentials: credentials)
-            }
-            console.result(auth.password)
+        try await Console.run(mode: "plain") { console in
+            console.result(try await aws.tasks(console: console).loginPassword(public: `public`))
         }
     }
 }
@@ -121,12 +96,8 @@ struct ECRRegistryCommand: AsyncParsableCommand {
     @OptionGroup var aws: AWSOptions
 
     func run() async throws {
-        try await ECRRun.run { console in
-            let env = try aws.environment(console: console)
-            let region = try env.region()
-            let credentials = try await AWSCredentialChain(environment: env).credentials()
-            let identity = try await STSClient(environment: env, region: region).getCallerIdentity(credentials: credentials)
-            console.result(ECRHost(account: identity.account, region: region, fips: env.useFIPS, dualStack: env.useDualStack).host)
+        try await Console.run(mode: "plain") { console in
+            console.result(try await aws.tasks(console: console).registryHost())
         }
     }
 }
@@ -142,6 +113,13 @@ struct ECRCreateRepository: AsyncParsableCommand {
           slipway ecr create-repository app --encryption KMS \\
               --kms-key arn:aws:kms:eu-west-1:123456789012:key/… \\
               --tag team=core --if-not-exists
+          slipway ecr create-repository app --image-tag-mutability IMMUTABLE \\
+              --scan-on-push --if-not-exists --update   # fix an existing one
+
+        With --if-not-exists, an existing repository must have the requested
+        settings (those given; others are not compared): a difference is
+        listed and fails, unless --update applies it. Encryption is fixed when
+        a repository is created.
         """
     )
 
@@ -163,8 +141,11 @@ struct ECRCreateRepository: AsyncParsableCommand {
     @Option(name: .customLong("tag"), help: "A resource tag KEY=VALUE (repeatable).")
     var tags: [String] = []
 
-    @Flag(name: .customLong("if-not-exists"), help: "Succeed (printing the URI) when the repository already exists.")
+    @Flag(name: .customLong("if-not-exists"), help: "Succeed (printing the URI) when the repository already exists with the requested settings; other settings fail (see --update).")
     var ifNotExists = false
+
+    @Flag(help: "With --if-not-exists: apply the requested tag mutability and scan-on-push to an existing repository (encryption cannot be changed).")
+    var update = false
 
     @Option(name: .customLong("registry-id"), help: "The account that owns the registry (default: the caller's).")
     var registryID: String?
@@ -172,44 +153,23 @@ struct ECRCreateRepository: AsyncParsableCommand {
     @OptionGroup var aws: AWSOptions
 
     func settings() throws -> ECRRepositorySettings {
-        var s = ECRRepositorySettings(scanOnPush: scanOnPush)
-        if let m = imageTagMutability {
-            guard let value = ECRRepositorySettings.Mutability(rawValue: m.uppercased()) else {
-                throw ValidationError("--image-tag-mutability must be MUTABLE or IMMUTABLE")
-            }
-            s.mutability = value
+        try validating {
+            try ECRTasks.repositorySettings(mutability: imageTagMutability, scanOnPush: scanOnPush, encryption: encryption, kmsKey: kmsKey, tags: tags)
         }
-        switch encryption?.uppercased() {
-        case nil:
-            if kmsKey != nil { throw ValidationError("--kms-key needs --encryption KMS") }
-        case "AES256":
-            if kmsKey != nil { throw ValidationError("--kms-key needs --encryption KMS") }
-            s.encryption = .aes256
-        case "KMS": s.encryption = .kms(key: kmsKey)
-        default: throw ValidationError("--encryption must be AES256 or KMS")
-        }
-        for tag in tags {
-            guard let eq = tag.firstIndex(of: "="), eq != tag.startIndex else { throw ValidationError("--tag '\(tag)': use KEY=VALUE") }
-            s.tags.append((String(tag[..<eq]), String(tag[tag.index(after: eq)...])))
-        }
-        return s
     }
 
-    func validate() throws { _ = try settings() }
+    func validate() throws {
+        _ = try settings()
+        if update && !ifNotExists { throw ValidationError("--update needs --if-not-exists") }
+    }
 
     func run() async throws {
-        try await ECRRun.run { console in
-            let env = try aws.environment(console: console)
-            let credentials = try await AWSCredentialChain(environment: env).credentials()
-            let client = try ECRClient(environment: env, region: try env.region())
-            do {
-                let repository = try await client.createRepository(name, settings: try settings(), registryID: registryID, credentials: credentials)
-                console.result(repository.repositoryUri ?? name)
-            } catch let error as AWSError where error.code == "RepositoryAlreadyExistsException" && ifNotExists {
-                let existing = try await client.describeRepositories([name], registryID: registryID, credentials: credentials)
-                console.step("repository \(name) already exists")
-                console.result(existing.first?.repositoryUri ?? name)
-            }
+        try await Console.run(mode: "plain") { console in
+            let created = try await aws.tasks(console: console).createRepository(name, settings: try settings(), registryID: registryID,
+                                                                                  ifNotExists: ifNotExists, update: update)
+            if created.existed { console.step("repository \(name) already exists") }
+            for change in created.updated { console.step("updated repository \(name): \(change.setting == .mutability ? "image tag mutability" : "scan on push") \(change.existing) -> \(change.requested)") }
+            console.result(created.uri)
         }
     }
 }
@@ -252,18 +212,14 @@ struct ECRDescribeImages: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await ECRRun.run { console in
-            let env = try aws.environment(console: console)
-            let credentials = try await AWSCredentialChain(environment: env).credentials()
-            let client = try ECRClient(environment: env, region: try env.region())
-            let selector: ECRClient.ImageSelector? = tag.map { .tag($0) } ?? digest.map { .digest($0) }
-            let images = try await client.describeImages(name, selecting: selector, registryID: registryID, credentials: credentials)
+        try await Console.run(mode: "plain") { console in
+            let images = try await aws.tasks(console: console).describeImages(name, tag: tag, digest: digest, registryID: registryID)
             if format == "json" {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 struct Out: Encodable { var imageDetails: [ECRImageDetail] }
                 console.result(String(decoding: try encoder.encode(Out(imageDetails: images)), as: UTF8.self))
-            } else if selector != nil {
+            } else if tag != nil || digest != nil {
                 guard let image = images.first else { throw AWSError.invalidResponse(service: "ecr", operation: "DescribeImages", detail: "no image") }
                 console.result(image.imageDigest)
             } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Publish
 import Registry
 
 /// `slipway login`: check credentials against the registry and store them in the docker
@@ -34,31 +35,24 @@ struct LoginCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let console = Console(mode: "plain")
-        var secret = password ?? ""
-        if passwordStdin {
-            secret = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            while secret.hasSuffix("\n") || secret.hasSuffix("\r") { secret.removeLast() }
-        } else {
-            console.warn("using --password on the command line is insecure; use --password-stdin")
-        }
-        guard !secret.isEmpty else {
-            console.error("empty password")
-            throw ExitCode.failure
-        }
-        do {
+        try await Console.run(mode: "plain") { console in
+            var secret = password ?? ""
+            if passwordStdin {
+                secret = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                while secret.hasSuffix("\n") || secret.hasSuffix("\r") { secret.removeLast() }
+            } else {
+                console.warn("using --password on the command line is insecure; use --password-stdin")
+            }
+            guard !secret.isEmpty else { throw PublishError.failed("empty password") }
             try await CredentialStore().login(registry: registry, username: username, password: secret,
-                                              verifyingWith: options.transport(console: console))
+                                              verifyingWith: try options.settings(console: console).transport())
             console.result("Login Succeeded")
-        } catch {
-            console.error("\(error)")
-            throw ExitCode.failure
         }
     }
 }
 
 /// `slipway logout`: remove a registry's stored credentials.
-struct LogoutCommand: ParsableCommand {
+struct LogoutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logout",
         abstract: "Remove stored credentials for a registry.",
@@ -68,17 +62,13 @@ struct LogoutCommand: ParsableCommand {
     @Argument(help: "The registry host[:port].")
     var registry: String
 
-    func run() throws {
-        let console = Console(mode: "plain")
-        do {
+    func run() async throws {
+        try await Console.run(mode: "plain") { console in
             if try CredentialStore().logout(registry: registry) {
                 console.result("Removed login credentials for \(registry)")
             } else {
                 console.result("Not logged in to \(registry)")
             }
-        } catch {
-            console.error("\(error)")
-            throw ExitCode.failure
         }
     }
 }

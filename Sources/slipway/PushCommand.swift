@@ -1,8 +1,5 @@
 import ArgumentParser
-import Builder
-import Foundation
-import OCI
-import Registry
+import Publish
 
 /// `slipway push`: publish an OCI layout (directory or tar) to one or more references.
 struct PushCommand: AsyncParsableCommand {
@@ -45,30 +42,9 @@ struct PushCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let console = Console(mode: progress)
-        do {
-            let input = try await LayoutInput.open(source)
-            defer { input.close() }
-            let pushed = try await PushRunner.push(root: input.root, store: input.store, references: references,
-                                                   registry: registry, jobs: jobs, console: console)
-            if let metadataFile {
-                try writeAtomically(metadataFile, try PushMetadata.json(pushed, root: input.root))
-            }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            console.error("\(error)")
-            throw ExitCode.failure
+        try await Console.run(mode: progress) { console in
+            try await Publisher.pushLayout(source, to: references, settings: try registry.settings(console: console), jobs: jobs,
+                                           metadataFile: metadataFile, onEvent: EventRenderer(console: console).handler)
         }
-    }
-}
-
-/// `--metadata-file` for pushes: buildx's `image.name` and `containerimage.digest`.
-enum PushMetadata {
-    static func json(_ pushed: [PushedReference], root: Descriptor, extra: [String: Any] = [:]) throws -> Data {
-        var document = extra
-        document["image.name"] = pushed.map { $0.reference.description }.joined(separator: ",")
-        document["containerimage.digest"] = root.digest.description
-        return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
     }
 }

@@ -1,9 +1,6 @@
-import AWS
 import ArgumentParser
 import Foundation
-import HTTP
-import OCI
-import Registry
+import Publish
 
 /// Flags shared by every command that talks to a registry.
 struct RegistryOptions: ParsableArguments {
@@ -20,7 +17,7 @@ struct RegistryOptions: ParsableArguments {
     var debug = false
 
     @Option(name: .customLong("create-repository"),
-            help: ArgumentHelp("Create missing ECR repositories first; --create-repository[=IMMUTABLE,scan-on-push,KMS[:ARN]|AES256].", valueName: "settings"))
+            help: ArgumentHelp("Create missing ECR repositories first; --create-repository[=IMMUTABLE,scan-on-push,KMS[:ARN]|AES256] (an existing one is left as it is, with a warning when its settings differ).", valueName: "settings"))
     var createRepository: String?
 
     @Option(help: "AWS profile whose credentials log in to ECR registries (default: AWS_PROFILE, then 'default').")
@@ -28,70 +25,20 @@ struct RegistryOptions: ParsableArguments {
 
     func validate() throws {
         guard retries >= 0 else { throw ValidationError("--retries must not be negative") }
-        if let createRepository { _ = try ECRPush.settings(createRepository) }
-        let size = try parsedChunkSize()
-        guard size >= 5 << 20 else { throw ValidationError("--chunk-size must be at least 5MiB (registries such as ECR reject smaller parts)") }
+        if let createRepository { _ = try validating { try RegistrySettings.parseRepositorySettings(createRepository) } }
+        _ = try validating { try RegistrySettings.parseChunkSize(chunkSize) }
     }
 
-    func parsedChunkSize() throws -> Int64 {
-        let text = chunkSize.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Int64)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            guard let value = Int64(text.dropLast(suffix.count)) else { break }
-            return value * factor
-        }
-        guard let bytes = Int64(text) else { throw ValidationError("--chunk-size '\(chunkSize)': use a size such as 5MiB or 16M") }
-        return bytes
-    }
-
-    func transport(console: Console) -> HTTPClient {
-        var configuration = HTTPClient.Configuration.fromEnvironment()
-        configuration.insecureHosts.formUnion(insecureRegistries)
-        if debug { configuration.debugLog = { line in console.debug(line) } }
-        return HTTPClient(configuration: configuration)
-    }
-
-    func pushOptions(jobs: Int) throws -> PushOptions {
-        PushOptions(jobs: jobs, chunkSize: try parsedChunkSize(), retry: RetryPolicy(maxRetries: retries))
-    }
-}
-
-/// Pushes a stored image to references, rendering progress, printing each pushed reference
-/// (`REGISTRY/REPO:TAG@sha256:…`) on stdout.
-enum PushRunner {
-    /// `blobSources`: base layers the store may lack, with the image each came from; the
-    /// pusher mounts them within a registry or streams them through `blobCache`.
-    static func push(root: Descriptor, store: ContentStore, references: [String], registry: RegistryOptions,
-                     jobs: Int, console: Console, blobSources: [Digest: String] = [:],
-                     blobCache: ContentStore? = nil) async throws -> [PushedReference] {
-        let refs = try references.map { text -> ImageReference in
-            do { return try ImageReference(parsing: text) } catch { throw ValidationError("\(error)") }
-        }
-        let progress = PushProgress(console: console)
-        let transport = registry.transport(console: console)
-        // ECR hosts get their login from the AWS credential chain; every other host from the docker config.
-        let credentials = try ECRPush.credentials(transport: transport, profile: registry.profile, retries: registry.retries)
-        if let spec = registry.createRepository {
-            try await ECRPush.ensureRepositories(refs, settings: try ECRPush.settings(spec), credentials: credentials, console: console)
-        }
-        let started = Date()
-        let pushed = try await ECRPush.retryingUnauthorized(refs, credentials: credentials, createRepository: registry.createRepository != nil) {
-            var options = try registry.pushOptions(jobs: jobs)
-            for (digest, source) in blobSources {
-                if let reference = try? ImageReference(parsing: source) { options.blobSources[digest] = [reference] }
-            }
-            options.blobCache = blobCache
-            let pusher = Pusher(store: store, transport: transport, credentials: credentials,
-                                options: options, onEvent: { progress.handle($0) })
-            return try await pusher.push(root, to: refs)
-        }
-        progress.finish(seconds: Date().timeIntervalSince(started))
-        for reference in pushed {
-            if reference.alreadyPublished {
-                console.step("\(reference.reference) already published at \(reference.digest) (immutable tag): nothing to do")
-            }
-            console.result(reference.description)
-        }
-        return pushed
+    /// The workflows' view of these flags; `cacheDir` is the command's `--cache-dir`, if it has one.
+    func settings(console: Console, cacheDir: String? = nil) throws -> RegistrySettings {
+        var settings = RegistrySettings()
+        settings.insecureRegistries = insecureRegistries
+        settings.chunkSize = try RegistrySettings.parseChunkSize(chunkSize)
+        settings.retries = retries
+        if debug { settings.debugLog = { line in console.debug(line) } }
+        settings.awsProfile = profile
+        settings.createRepository = try createRepository.map(RegistrySettings.parseRepositorySettings)
+        settings.cache = CacheLocation(cacheDir)
+        return settings
     }
 }

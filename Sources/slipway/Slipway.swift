@@ -1,5 +1,4 @@
 import ArgumentParser
-import Builder
 import HTTP
 
 /// The `slipway` command: a daemonless replacement for `docker buildx build --push` and the

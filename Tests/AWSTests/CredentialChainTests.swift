@@ -1,4 +1,7 @@
 import Foundation
+import HTTP
+import OCI
+import TestSupport
 import XCTest
 @testable import AWS
 
@@ -7,11 +10,11 @@ import XCTest
 /// credential_process, real files for profiles.
 final class CredentialChainTests: XCTestCase {
     var work = ""
-    var moto: MotoHarness.Settings!
+    var moto: TestMoto!
 
     override func setUpWithError() throws {
-        moto = try MotoHarness.require()
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-aws-\(UUID().uuidString)").path
+        moto = try TestMoto.require()
+        work = try TemporaryDirectory.create(prefix: "slipway-aws")
         try FileManager.default.createDirectory(atPath: work + "/.aws", withIntermediateDirectories: true)
     }
 
@@ -162,7 +165,7 @@ final class CredentialChainTests: XCTestCase {
         let c = try await chain(e).credentials()
         XCTAssertEqual(c.accessKeyID, "ASIAIMDSEXAMPLE")
         XCTAssertTrue(c.source.contains("role slipway-role"), c.source)
-        let log = try String(contentsOfFile: moto.state + "/metadata.log", encoding: .utf8)
+        let log = try String(contentsOfFile: moto.dir + "/metadata.log", encoding: .utf8)
         XCTAssertTrue(log.contains("PUT /latest/api/token"))
         XCTAssertTrue(log.contains("GET /latest/meta-data/iam/security-credentials/slipway-role"))
     }
@@ -190,10 +193,10 @@ final class CredentialChainTests: XCTestCase {
     }
 
     func testTemporaryCredentialsAreRefreshedBeforeTheyExpire() async throws {
-        let counter = Counter()
+        let counter = Locked(0)
         let cache = CredentialCache()
         let fetch: @Sendable () async throws -> AWSCredentials = {
-            let n = counter.next()
+            let n = counter.withLock { $0 += 1; return $0 }
             return AWSCredentials(accessKeyID: "AKID\(n)", secretAccessKey: "s-\(n)-secret", expiration: Date().addingTimeInterval(n == 1 ? 120 : 3600))
         }
         let first = try await cache.get(margin: 300, fetch: fetch)
@@ -203,13 +206,6 @@ final class CredentialChainTests: XCTestCase {
         XCTAssertEqual(second.accessKeyID, "AKID2")
         let third = try await cache.get(margin: 300, fetch: fetch)
         XCTAssertEqual(third.accessKeyID, "AKID2")
-        XCTAssertEqual(counter.value, 2)
+        XCTAssertEqual(counter.withLock { $0 }, 2)
     }
-}
-
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
 }

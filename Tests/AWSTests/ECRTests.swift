@@ -1,23 +1,19 @@
 import Foundation
 import HTTP
+import OCI
+import TestSupport
 import XCTest
 @testable import AWS
 
-/// Transport double for the ECR token cache: answers GetAuthorizationToken with a
-/// token valid for `lifetime` seconds and counts calls.
-final class FakeECR: HTTPTransport, @unchecked Sendable {
-    private let lock = NSLock()
-    private var calls = 0
-    let lifetime: TimeInterval
-    init(lifetime: TimeInterval) { self.lifetime = lifetime }
-    var count: Int { lock.lock(); defer { lock.unlock() }; return calls }
-    private func bump() -> Int { lock.lock(); defer { lock.unlock() }; calls += 1; return calls }
-    func allowsPlainHTTP(host: String) -> Bool { true }
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let n = bump()
+/// ECR's GetAuthorizationToken as a transport double for the token cache: each call answers
+/// a new numbered token (`fake-ecr-password-N`) valid for `lifetime` seconds.
+func fakeECR(lifetime: TimeInterval) -> FakeTransport {
+    let calls = Locked(0)
+    return FakeTransport(allowingPlainHTTP: true) { request in
+        let n = calls.withLock { $0 += 1; return $0 }
         let token = Data("AWS:fake-ecr-password-\(n)".utf8).base64EncodedString()
         let body = #"{"authorizationData":[{"authorizationToken":"\#(token)","expiresAt":\#(Date().timeIntervalSince1970 + lifetime),"proxyEndpoint":"https://x"}]}"#
-        return HTTPResponse(status: 200, headers: HTTPHeaders(), body: Data(body.utf8), url: request.url)
+        return reply(request, 200, body: body)
     }
 }
 
@@ -58,7 +54,7 @@ final class ECRHostAndEndpointTests: XCTestCase {
         XCTAssertEqual(try url(.ecrPublic, "us-east-1"), "https://api.ecr-public.us-east-1.amazonaws.com/")
         XCTAssertThrowsError(try url(.ecr, "eu west"))
 
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-aws-empty-\(UUID().uuidString)").path
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-aws-empty-\(UUID().uuidString)").path  // never created: an empty HOME
         let env = try AWSEnvironment(environment: ["HOME": home, "AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_ECR": "http://127.0.0.1:2",
                                                    "AWS_USE_FIPS_ENDPOINT": "true"])
         XCTAssertEqual(try env.endpoint(.ecr, region: "us-east-1").absoluteString, "http://127.0.0.1:2")
@@ -84,9 +80,9 @@ final class ECRHostAndEndpointTests: XCTestCase {
     }
 
     func testTokenIsCachedInMemoryAndOnDiskAndRenewedAtHalfLife() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-ecr-cache-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let fake = FakeECR(lifetime: 12 * 3600)
+        let scratch = try TemporaryDirectory(prefix: "slipway-ecr-cache")
+        let dir = scratch.url
+        let fake = fakeECR(lifetime: 12 * 3600)
         let env = try AWSEnvironment(environment: ["HOME": dir.path], transport: fake)
         let keys = StaticAWSCredentials(AWSCredentials(accessKeyID: "AKIDCACHE", secretAccessKey: "cache-secret-1"))
         let host = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -95,7 +91,7 @@ final class ECRHostAndEndpointTests: XCTestCase {
         XCTAssertEqual(first.username, "AWS")
         XCTAssertEqual(first.password, "fake-ecr-password-1")
         _ = try await provider.authorization(for: host)
-        XCTAssertEqual(fake.count, 1)
+        XCTAssertEqual(fake.requests.count, 1)
         // A second process (new provider) reads the disk cache: mode 0600, no API call.
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("ecr-auth").path)
         XCTAssertEqual(files.count, 1)
@@ -105,7 +101,7 @@ final class ECRHostAndEndpointTests: XCTestCase {
         let v1 = try await again.authorization(for: host).password
 
         XCTAssertEqual(v1, "fake-ecr-password-1")
-        XCTAssertEqual(fake.count, 1)
+        XCTAssertEqual(fake.requests.count, 1)
         // Past half its lifetime: renewed.
         let later = try await again.authorization(for: host, now: Date().addingTimeInterval(6 * 3600 + 1))
         XCTAssertEqual(later.password, "fake-ecr-password-2")
@@ -113,7 +109,7 @@ final class ECRHostAndEndpointTests: XCTestCase {
         let other = ECRAuthorizationProvider(environment: env, awsCredentials: StaticAWSCredentials(AWSCredentials(accessKeyID: "AKIDOTHER", secretAccessKey: "other-secret-1")),
                                              cacheDirectory: dir)
         _ = try await other.authorization(for: host)
-        XCTAssertEqual(fake.count, 3)
+        XCTAssertEqual(fake.requests.count, 3)
         // After a 401 the token is dropped and fetched anew.
         await again.invalidate(registry: host)
         let v2 = try await again.authorization(for: host).password
@@ -125,8 +121,9 @@ final class ECRHostAndEndpointTests: XCTestCase {
 /// The ECR API against moto_server.
 final class ECRClientMotoTests: XCTestCase {
     func testCreateDescribeAndToken() async throws {
-        let moto = try MotoHarness.require()
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-aws-moto-\(UUID().uuidString)").path
+        let moto = try TestMoto.require()
+        let scratch = try TemporaryDirectory(prefix: "slipway-aws-moto")
+        let home = scratch.path
         let env = try AWSEnvironment(environment: ["HOME": home, "AWS_ENDPOINT_URL_ECR": moto.moto, "AWS_ENDPOINT_URL_STS": moto.moto])
         let credentials = AWSCredentials(accessKeyID: "AKIDMOTO", secretAccessKey: "moto-secret-1")
         let ecr = try ECRClient(environment: env, region: "us-east-1")

@@ -1,4 +1,7 @@
 import Foundation
+import HTTP
+import Registry
+import TestSupport
 import XCTest
 @testable import AWS
 
@@ -8,8 +11,7 @@ import XCTest
 /// harness compares them).
 final class SigV4ConformanceTests: XCTestCase {
     static var suite: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("testdata/conformance/sigv4/v4")
+        TestPaths.testdata("conformance/sigv4/v4")
     }
 
     struct Context: Decodable {
@@ -106,7 +108,7 @@ final class SigV4ConformanceTests: XCTestCase {
 
     func testSigningATransportRequestAddsHostDateTokenAndAuthorization() throws {
         let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "tok-123456")
-        var http = HTTPRequestFixture.post(url: "https://api.ecr.us-east-1.amazonaws.com/", body: "{}")
+        var http = HTTPRequest.post("https://api.ecr.us-east-1.amazonaws.com/", body: "{}")
         http.headers.set("X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken")
         http.headers.set("Content-Type", "application/x-amz-json-1.1")
         let signed = try SigV4.sign(http, credentials: credentials, region: "us-east-1", service: "ecr", date: Date(timeIntervalSince1970: 1_440_938_160))
@@ -118,7 +120,7 @@ final class SigV4ConformanceTests: XCTestCase {
         // Same inputs, same signature; a port that is not the default is part of Host.
         let again = try SigV4.sign(http, credentials: credentials, region: "us-east-1", service: "ecr", date: Date(timeIntervalSince1970: 1_440_938_160))
         XCTAssertEqual(again.headers["Authorization"], auth)
-        let local = try SigV4.sign(HTTPRequestFixture.post(url: "http://127.0.0.1:5000/", body: ""), credentials: credentials, region: "us-east-1", service: "sts")
+        let local = try SigV4.sign(HTTPRequest.post("http://127.0.0.1:5000/", body: ""), credentials: credentials, region: "us-east-1", service: "sts")
         XCTAssertEqual(local.headers["Host"], "127.0.0.1:5000")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Layers
 import OCI
+import TestSupport
 import XCTest
 @testable import Builder
 
@@ -9,26 +10,18 @@ import XCTest
 /// applied when, and only when, it reads its tree. These check that it always sees them all,
 /// and that what the cache keeps does not grow with the instruction count.
 final class PlanSharingTests: XCTestCase {
-    var work = ""
+    private var fixture: BuildFixture?
 
     override func setUpWithError() throws {
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("sharing-\(UUID().uuidString)").path
-        let files = ["a": "a", "b": "b", "c": "c", "d": "d",
-                     "passwd": "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:app:/home/app:/bin/sh\n"]
-        for (name, content) in files {
-            try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
-            try Data(content.utf8).write(to: URL(fileURLWithPath: work + "/context/" + name))
-        }
+        fixture = try BuildFixture(files: ["a": "a", "b": "b", "c": "c", "d": "d",
+                                           "passwd": "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:app:/home/app:/bin/sh\n"])
     }
 
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
+    override func tearDownWithError() throws { fixture = nil }
 
     private func build(_ dockerfile: String, keepFileTrees: Bool) async throws -> BuildResult {
-        var request = BuildRequest(contextDirectory: work + "/context", dockerfileText: dockerfile,
-                                   platforms: [try Platform(parsing: "linux/amd64"), try Platform(parsing: "linux/arm64")],
-                                   storeDirectory: work + "/store", scratchDirectory: work + "/scratch")
-        request.keepFileTrees = keepFileTrees
-        return try await Builder.build(request)
+        let fixture = try XCTUnwrap(fixture)
+        return try await fixture.build(dockerfile, platforms: ["linux/amd64", "linux/arm64"]) { $0.keepFileTrees = keepFileTrees }.result
     }
 
     private func paths(_ image: BuildResult.PlatformImage) -> [String] { image.tree.allEntries.map(\.path) }
@@ -79,20 +72,13 @@ final class PlanSharingTests: XCTestCase {
         XCTAssertEqual(result.images[0].layers.prefix(3), result.images[1].layers.prefix(3))
     }
 
-    /// Path, uid and gid of every entry of a stored gzip layer, read with bsdtar.
+    /// Path, uid and gid of every entry of a stored gzip layer, read with python's tarfile.
     private func layerListing(_ digest: Digest, store: ContentStore) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        let output = try Run.command("python3", ["-c", """
             import sys, tarfile
             for m in tarfile.open(sys.argv[1]): print(f"{m.name}{'/' if m.isdir() else ''}:{m.uid}:{m.gid}")
-            """, store.blobURL(digest).path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            """, store.blobURL(digest).path])
+        return output.stdout.split(separator: "\n").map(String.init)
     }
 
     func testWhatThePlanCacheKeepsDoesNotGrowWithTheInstructions() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Dockerfile
 
@@ -9,14 +10,7 @@ final class IgnoreConformanceTests: XCTestCase {
     /// Cases that cannot pass, with the reason. Currently none.
     private static let knownExceptions: [String: String] = [:]
 
-    private static var ignoreDir: URL {
-        if let root = ProcessInfo.processInfo.environment["SLIPWAY_TESTDATA"] {
-            return URL(fileURLWithPath: root).appendingPathComponent("conformance/dockerfile/dockerignore")
-        }
-        return URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("testdata/conformance/dockerfile/dockerignore")
-    }
+    private static var ignoreDir: URL { TestPaths.testdata("conformance/dockerfile/dockerignore") }
 
     private func load<T: Decodable>(_ name: String, as: T.Type) throws -> T {
         let data = try Data(contentsOf: Self.ignoreDir.appendingPathComponent(name))

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Dockerfile
 
@@ -21,15 +22,7 @@ final class InstructionTests: XCTestCase {
 
     /// The error for a Dockerfile, which must not plan.
     func error(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> InstructionError? {
-        do {
-            _ = try plan(text)
-            XCTFail("expected an InstructionError", file: file, line: line)
-        } catch let error as InstructionError {
-            return error
-        } catch {
-            XCTFail("unexpected error \(error)", file: file, line: line)
-        }
-        return nil
+        thrownError(InstructionError.self, file: file, line: line) { _ = try plan(text) }
     }
 
     func assertError(_ text: String, line expectedLine: Int, contains fragment: String,

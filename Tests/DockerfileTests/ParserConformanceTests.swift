@@ -1,16 +1,12 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Dockerfile
 
 /// Runs the upstream BuildKit parser corpus (testdata/conformance/dockerfile/parser, see its
 /// README section 1) against `DockerfileParser`.
 final class ParserConformanceTests: XCTestCase {
-    static let parserData: URL = URL(fileURLWithPath: #filePath)
-        .resolvingSymlinksInPath()
-        .deletingLastPathComponent()   // DockerfileTests
-        .deletingLastPathComponent()   // Tests
-        .deletingLastPathComponent()   // package root
-        .appendingPathComponent("testdata/conformance/dockerfile/parser")
+    static let parserData: URL = TestPaths.testdata("conformance/dockerfile/parser")
 
     func caseDirectories(_ name: String) throws -> [URL] {
         let dir = Self.parserData.appendingPathComponent(name)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Dockerfile
 
@@ -15,15 +16,7 @@ final class ParserTests: XCTestCase {
     }
 
     func syntaxError(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> SyntaxError? {
-        do {
-            _ = try DockerfileParser.parse(text)
-            XCTFail("expected a syntax error", file: file, line: line)
-        } catch let error as SyntaxError {
-            return error
-        } catch {
-            XCTFail("unexpected error type: \(error)", file: file, line: line)
-        }
-        return nil
+        thrownError(SyntaxError.self, file: file, line: line) { _ = try DockerfileParser.parse(text) }
     }
 
     // MARK: escape directive

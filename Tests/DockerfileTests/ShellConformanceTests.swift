@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Dockerfile
 
@@ -9,14 +10,7 @@ final class ShellConformanceTests: XCTestCase {
     /// Cases that cannot pass, with the reason. Currently none.
     private static let knownExceptions: [String: String] = [:]
 
-    private static var shellDir: URL {
-        if let root = ProcessInfo.processInfo.environment["SLIPWAY_TESTDATA"] {
-            return URL(fileURLWithPath: root).appendingPathComponent("conformance/dockerfile/shell")
-        }
-        return URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("testdata/conformance/dockerfile/shell")
-    }
+    private static var shellDir: URL { TestPaths.testdata("conformance/dockerfile/shell") }
 
     private func lines(_ name: String) throws -> [String] {
         let text = try String(contentsOf: Self.shellDir.appendingPathComponent(name), encoding: .utf8)

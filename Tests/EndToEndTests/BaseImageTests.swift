@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A base image made by umoci (a tool we did not write) and passed as
@@ -12,17 +13,11 @@ final class BaseImageTests: XCTestCase {
 
     private func makeBase() throws -> String {
         let base = work + "/base"
-        let bundle = work + "/bundle"
-        _ = try Run.tool("umoci", ["init", "--layout", base])
-        _ = try Run.tool("umoci", ["new", "--image", base + ":1"])
-        _ = try Run.tool("umoci", ["unpack", "--rootless", "--image", base + ":1", bundle])
-        try Run.write(["etc/passwd": "root:x:0:0::/root:/bin/sh\nweb:x:33:44::/srv:/bin/sh\n", "etc/group": "root:x:0:\nwww:x:44:\n",
-                       "srv/old.txt": "old", "srv/keep.txt": "keep"], under: bundle + "/rootfs")
-        _ = try Run.tool("umoci", ["repack", "--image", base + ":1", bundle])
-        try FileManager.default.removeItem(atPath: bundle + "/rootfs/srv/old.txt")
-        _ = try Run.tool("umoci", ["repack", "--image", base + ":1", bundle])
-        _ = try Run.tool("umoci", ["config", "--image", base + ":1", "--config.env", "FOO=bar", "--config.cmd", "/bin/base-cmd",
-                                   "--architecture", "amd64", "--os", "linux"])
+        try UmociImage.make(base + ":1", bundle: work + "/bundle",
+                            files: ["etc/passwd": "root:x:0:0::/root:/bin/sh\nweb:x:33:44::/srv:/bin/sh\n", "etc/group": "root:x:0:\nwww:x:44:\n",
+                                    "srv/old.txt": "old", "srv/keep.txt": "keep"],
+                            removed: ["srv/old.txt"],
+                            config: ["--config.env", "FOO=bar", "--config.cmd", "/bin/base-cmd", "--architecture", "amd64", "--os", "linux"])
         return base
     }
 
@@ -59,8 +54,7 @@ final class BaseImageTests: XCTestCase {
         XCTAssertTrue(line.contains(" 33 ") && line.contains(" 44 "), "--chown by name from the base's /etc/passwd: \(line)")
 
         let bundle = work + "/unpacked"
-        _ = try Run.tool("skopeo", ["copy", "oci:\(out)", "oci:\(work)/final:img"])
-        _ = try Run.tool("umoci", ["unpack", "--rootless", "--image", "\(work)/final:img", bundle])
+        try UmociImage.unpack("oci:\(out)", layout: work + "/final", bundle: bundle)
         XCTAssertFalse(FileManager.default.fileExists(atPath: bundle + "/rootfs/srv/old.txt"), "the base's whiteout holds")
         XCTAssertTrue(FileManager.default.fileExists(atPath: bundle + "/rootfs/srv/keep.txt"))
         XCTAssertTrue(try String(contentsOfFile: bundle + "/rootfs/copied-passwd", encoding: .utf8).contains("web:x:33"))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Bad input gets a clear error naming file:line, and a failed build leaves no output.

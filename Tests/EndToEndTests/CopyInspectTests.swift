@@ -1,42 +1,30 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `copy`, `inspect` and `cache prune` against the real test registries, with base images made
 /// by umoci and pushed by skopeo, results checked with skopeo.
 final class CopyInspectTests: XCTestCase {
     var work = ""
-    var registry: TestRegistries.Settings!
+    var registry: TestRegistries!
     var env: [String: String] = [:]
 
     override func setUpWithError() throws {
-        work = try Run.temporaryDirectory()
-        registry = try TestRegistries.settings.get()
-        env = ["DOCKER_CONFIG": work + "/docker", "SSL_CERT_FILE": registry.ca, "XDG_CACHE_HOME": work + "/xdg"]
+        (work, registry, env) = try TestRegistries.workspace()
         for host in [registry.basic, registry.token] {
-            let output = try slipway(["login", host, "-u", registry.user, "--password-stdin"], stdin: Data((registry.password + "\n").utf8))
+            let output = try registry.login(host, environment: env)
             XCTAssertEqual(output.status, 0, output.stderr)
         }
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
 
-    private func slipway(_ arguments: [String], stdin: Data? = nil) throws -> Run.Output {
-        try Run.command(Run.slipway, arguments, environment: env, stdin: stdin)
-    }
-
-    private func unique(_ name: String) -> String { "\(name)-\(UUID().uuidString.prefix(8).lowercased())" }
-
-    /// sha256 of what skopeo reads back: the registry serves exactly these bytes.
-    private func servedDigest(_ reference: String, host: String) throws -> String {
-        let raw = try Run.tool("skopeo", ["inspect", "--raw", "--cert-dir", registry.certsDir + "/" + host,
-                                          "--creds", "\(registry.user):\(registry.password)", "docker://\(reference)"])
-        return "sha256:" + sha256(Data(raw.utf8))
+    private func slipway(_ arguments: [String]) throws -> Run.Output {
+        try Run.command(Run.slipway, arguments, environment: env)
     }
 
     private func childDigests(_ reference: String, host: String) throws -> [String: String] {
-        let raw = try Run.tool("skopeo", ["inspect", "--raw", "--cert-dir", registry.certsDir + "/" + host,
-                                          "--creds", "\(registry.user):\(registry.password)", "docker://\(reference)"])
-        let index = try Run.json(raw)
+        let index = try Run.json(String(decoding: try registry.skopeo(["inspect", "--raw"] + registry.skopeoAuth(host) + ["docker://\(reference)"]), as: UTF8.self))
         var result: [String: String] = [:]
         for entry in index["manifests"] as? [[String: Any]] ?? [] {
             if let platform = entry["platform"] as? [String: Any], let arch = platform["architecture"] as? String, let digest = entry["digest"] as? String {
@@ -47,8 +35,8 @@ final class CopyInspectTests: XCTestCase {
     }
 
     func testInspectShowsPlatformsRawBytesConfigAndJSON() throws {
-        let images = try PullTestImages.make(in: work, marker: unique("inspect"))
-        let ref = "\(registry.basic)/\(unique("base/inspect")):1.0"
+        let images = try PullTestImages.make(in: work, marker: uniqueName("inspect"))
+        let ref = "\(registry.basic)/\(uniqueName("base/inspect")):1.0"
         try images.pushIndex(to: ref, host: registry.basic, registry: registry)
         let children = try childDigests(ref, host: registry.basic)
 
@@ -79,41 +67,39 @@ final class CopyInspectTests: XCTestCase {
         XCTAssertEqual(Set(manifests.compactMap { $0["digest"] as? String }), Set(children.values))
 
         // A Docker schema2 image made by skopeo.
-        let v2 = "\(registry.basic)/\(unique("base/v2s2")):1.0"
+        let v2 = "\(registry.basic)/\(uniqueName("base/v2s2")):1.0"
         try images.pushSchema2("amd64", to: v2, host: registry.basic, registry: registry)
         let single = try Run.json(try slipway(["inspect", "--format", "json", v2]).stdout)
         XCTAssertEqual(single["mediaType"] as? String, "application/vnd.docker.distribution.manifest.v2+json")
-        XCTAssertEqual(single["digest"] as? String, try servedDigest(v2, host: registry.basic))
+        XCTAssertEqual(single["digest"] as? String, try registry.servedDigest(v2, host: registry.basic))
         XCTAssertEqual(single["platform"] as? String, "linux/amd64")
     }
 
     func testCopyBetweenRegistriesAndRepositoriesPreservesEveryDigest() throws {
-        let images = try PullTestImages.make(in: work, marker: unique("copy"))
-        let repository = unique("dev/app")
+        let images = try PullTestImages.make(in: work, marker: uniqueName("copy"))
+        let repository = uniqueName("dev/app")
         let source = "\(registry.basic)/\(repository):1.2"
         try images.pushIndex(to: source, host: registry.basic, registry: registry)
         let children = try childDigests(source, host: registry.basic)
 
-        let otherRegistry = "\(registry.token)/\(unique("prod/app"))"
-        let sameRegistry = "\(registry.basic)/\(unique("prod/app"))"
+        let otherRegistry = "\(registry.token)/\(uniqueName("prod/app"))"
+        let sameRegistry = "\(registry.basic)/\(uniqueName("prod/app"))"
         let copy = try slipway(["copy", "--progress", "plain", source, otherRegistry, sameRegistry + ":stable"])
         XCTAssertEqual(copy.status, 0, copy.stderr)
         XCTAssertEqual(copy.stdout, "\(otherRegistry):1.2@\(images.indexDigest)\n\(sameRegistry):stable@\(images.indexDigest)\n",
                        "a destination without a tag takes the source's")
         XCTAssertTrue(copy.stderr.contains("mounted from"), "blobs mounted within the source registry: \(copy.stderr)")
         XCTAssertTrue(copy.stderr.contains("downloading"), "blobs streamed to the other registry: \(copy.stderr)")
-        XCTAssertEqual(try servedDigest(otherRegistry + ":1.2", host: registry.token), images.indexDigest)
-        XCTAssertEqual(try servedDigest(sameRegistry + ":stable", host: registry.basic), images.indexDigest)
+        XCTAssertEqual(try registry.servedDigest(otherRegistry + ":1.2", host: registry.token), images.indexDigest)
+        XCTAssertEqual(try registry.servedDigest(sameRegistry + ":stable", host: registry.basic), images.indexDigest)
         XCTAssertEqual(try childDigests(otherRegistry + ":1.2", host: registry.token), children)
         for (_, digest) in children {
-            XCTAssertEqual(try servedDigest("\(otherRegistry)@\(digest)", host: registry.token), digest)
+            XCTAssertEqual(try registry.servedDigest("\(otherRegistry)@\(digest)", host: registry.token), digest)
         }
         // The copy is a complete image for other tools.
-        _ = try Run.tool("skopeo", ["copy", "-q", "--src-cert-dir", registry.certsDir + "/" + registry.token,
-                                    "--src-creds", "\(registry.user):\(registry.password)", "--override-arch", "arm64",
-                                    "docker://\(otherRegistry):1.2", "oci:\(work)/pulled:arm64"])
         let bundle = work + "/unpacked"
-        _ = try Run.tool("umoci", ["unpack", "--rootless", "--image", "\(work)/pulled:arm64", bundle])
+        try UmociImage.unpack("docker://\(otherRegistry):1.2", arch: "arm64", layout: work + "/pulled", bundle: bundle,
+                              options: registry.skopeoAuth(registry.token, prefix: "src-"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: bundle + "/rootfs/srv/old.txt"), "the whiteout holds")
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: bundle + "/rootfs/bin/sh"), "tool")
 
@@ -125,78 +111,76 @@ final class CopyInspectTests: XCTestCase {
 
         // By digest, to a digest-only destination.
         let pinned = "\(registry.basic)/\(repository)@\(images.indexDigest)"
-        let byDigest = try slipway(["copy", "--progress", "quiet", pinned, "\(registry.token)/\(unique("pinned"))"])
+        let byDigest = try slipway(["copy", "--progress", "quiet", pinned, "\(registry.token)/\(uniqueName("pinned"))"])
         XCTAssertEqual(byDigest.status, 0, byDigest.stderr)
         XCTAssertTrue(byDigest.stdout.hasSuffix("@\(images.indexDigest)\n") && !byDigest.stdout.contains(":latest"), byDigest.stdout)
     }
 
     func testCopyOnePlatformAndSchema2AndMissingPlatform() throws {
-        let images = try PullTestImages.make(in: work, marker: unique("platform"))
-        let source = "\(registry.token)/\(unique("multi")):1.0"
+        let images = try PullTestImages.make(in: work, marker: uniqueName("platform"))
+        let source = "\(registry.token)/\(uniqueName("multi")):1.0"
         try images.pushIndex(to: source, host: registry.token, registry: registry)
         let children = try childDigests(source, host: registry.token)
 
-        let arm = "\(registry.basic)/\(unique("arm-only")):1.0"
+        let arm = "\(registry.basic)/\(uniqueName("arm-only")):1.0"
         let output = try slipway(["copy", "--progress", "quiet", "--platform", "linux/arm64", source, arm])
         XCTAssertEqual(output.status, 0, output.stderr)
         XCTAssertEqual(output.stdout, "\(arm)@\(children["arm64"] ?? "?")\n", "the platform's manifest, digest preserved")
-        XCTAssertEqual(try servedDigest(arm, host: registry.basic), children["arm64"])
+        XCTAssertEqual(try registry.servedDigest(arm, host: registry.basic), children["arm64"])
 
         let missing = try slipway(["copy", "--platform", "linux/s390x", source, arm])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("has no linux/s390x manifest; it has: linux/amd64, linux/arm64"), missing.stderr)
 
         // From the OCI layout itself: a destination without a tag takes the layout's tag.
-        let fromLayout = "\(registry.basic)/\(unique("from-layout"))"
+        let fromLayout = "\(registry.basic)/\(uniqueName("from-layout"))"
         let layoutCopy = try slipway(["copy", "--progress", "quiet", "oci:\(images.layout):multi", fromLayout])
         XCTAssertEqual(layoutCopy.stdout, "\(fromLayout):multi@\(images.indexDigest)\n", layoutCopy.stderr)
 
-        let v2 = "\(registry.token)/\(unique("v2s2")):1.0"
+        let v2 = "\(registry.token)/\(uniqueName("v2s2")):1.0"
         try images.pushSchema2("arm64", to: v2, host: registry.token, registry: registry)
-        let v2copy = "\(registry.basic)/\(unique("v2s2-copy")):1.0"
+        let v2copy = "\(registry.basic)/\(uniqueName("v2s2-copy")):1.0"
         let copied = try slipway(["copy", "--progress", "quiet", v2, v2copy])
         XCTAssertEqual(copied.status, 0, copied.stderr)
-        let digest = try servedDigest(v2, host: registry.token)
+        let digest = try registry.servedDigest(v2, host: registry.token)
         XCTAssertEqual(copied.stdout, "\(v2copy)@\(digest)\n")
-        XCTAssertEqual(try servedDigest(v2copy, host: registry.basic), digest)
+        XCTAssertEqual(try registry.servedDigest(v2copy, host: registry.basic), digest)
         let raw = try Run.json(try slipway(["inspect", "--raw", v2copy]).stdout)
         XCTAssertEqual(raw["mediaType"] as? String, "application/vnd.docker.distribution.manifest.v2+json")
     }
 
     func testTamperedBlobInTheSourceRegistryIsRefused() throws {
-        let images = try PullTestImages.make(in: work, marker: unique("tamper"))
-        let repository = "\(registry.basic)/\(unique("tampered"))"
+        let images = try PullTestImages.make(in: work, marker: uniqueName("tamper"))
+        let repository = "\(registry.basic)/\(uniqueName("tampered"))"
         let source = repository + ":1.0"
         try images.pushIndex(to: source, host: registry.basic, registry: registry)
-        let manifest = try Run.json(Run.tool("skopeo", ["inspect", "--raw", "--cert-dir", registry.certsDir + "/" + registry.basic,
-                                                        "--creds", "\(registry.user):\(registry.password)",
-                                                        "docker://\(repository)@\(try childDigests(source, host: registry.basic)["amd64"] ?? "")"]))
+        let amd64 = try childDigests(source, host: registry.basic)["amd64"] ?? ""
+        let manifest = try Run.json(Run.tool("skopeo", ["inspect", "--raw"] + registry.skopeoAuth(registry.basic) + ["docker://\(repository)@\(amd64)"]))
         let layer = try XCTUnwrap((manifest["layers"] as? [[String: Any]])?.first?["digest"] as? String)
         // The registry's own storage (distribution's filesystem driver), under the harness's state dir.
-        let state = URL(fileURLWithPath: registry.certsDir).deletingLastPathComponent().path
+        let state = registry.stateDirectory
         let hex = String(layer.dropFirst(7))
         let data = "\(state)/data-basic/docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data"
         var bytes = try Data(contentsOf: URL(fileURLWithPath: data))
         bytes[bytes.count / 2] ^= 0xFF   // same size, other content
         try bytes.write(to: URL(fileURLWithPath: data))
 
-        let target = "\(registry.token)/\(unique("victim")):1.0"
+        let target = "\(registry.token)/\(uniqueName("victim")):1.0"
         let output = try slipway(["copy", "--progress", "plain", "--retries", "0", source, target])
         XCTAssertNotEqual(output.status, 0, output.stdout)
         XCTAssertTrue(output.stderr.contains(layer), "the error names the blob: \(output.stderr)")
         XCTAssertTrue(output.stderr.contains("expected"), output.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/xdg/slipway/store/blobs/sha256/\(hex)"), "nothing tampered enters the cache")
-        let listed = try Run.command("skopeo", ["inspect", "--raw", "--tls-verify=true", "--cert-dir", registry.certsDir + "/" + registry.token,
-                                                "--creds", "\(registry.user):\(registry.password)", "docker://\(target)"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/cache/slipway/store/blobs/sha256/\(hex)"), "nothing tampered enters the cache")
+        let listed = try Run.command("skopeo", ["inspect", "--raw", "--tls-verify=true"] + registry.skopeoAuth(registry.token) + ["docker://\(target)"])
         XCTAssertNotEqual(listed.status, 0, "no manifest was pushed over a missing blob")
     }
 
     func testCachePruneKeepsTheMostRecentAndAllEmptiesIt() throws {
-        let images = try PullTestImages.make(in: work, marker: unique("prune"))
-        let source = "\(registry.basic)/\(unique("prune")):1.0"
+        let images = try PullTestImages.make(in: work, marker: uniqueName("prune"))
+        let source = "\(registry.basic)/\(uniqueName("prune")):1.0"
         try images.pushIndex(to: source, host: registry.basic, registry: registry)
-        let cache = work + "/cache"
-        let copy = try slipway(["copy", "--progress", "quiet", "--cache-dir", cache, source, "\(registry.token)/\(unique("prune-copy")):1.0"])
+        let cache = work + "/explicit-cache"
+        let copy = try slipway(["copy", "--progress", "quiet", "--cache-dir", cache, source, "\(registry.token)/\(uniqueName("prune-copy")):1.0"])
         XCTAssertEqual(copy.status, 0, copy.stderr)
         let blobs = { (try? FileManager.default.contentsOfDirectory(atPath: cache + "/store/blobs/sha256")) ?? [] }
         let before = blobs().count
@@ -218,6 +202,6 @@ final class CopyInspectTests: XCTestCase {
 
         // The default cache directory follows XDG_CACHE_HOME.
         XCTAssertEqual(try slipway(["inspect", source]).status, 0)
-        XCTAssertFalse(((try? FileManager.default.contentsOfDirectory(atPath: work + "/xdg/slipway/store/blobs/sha256")) ?? []).isEmpty)
+        XCTAssertFalse(((try? FileManager.default.contentsOfDirectory(atPath: work + "/cache/slipway/store/blobs/sha256")) ?? []).isEmpty)
     }
 }

@@ -1,64 +1,12 @@
 import Foundation
+import TestSupport
 import XCTest
-
-/// scripts/test-moto: moto_server (ECR, STS), the metadata server, and a TLS docker-registry
-/// answering for 123456789012.dkr.ecr.us-east-1.amazonaws.com with user AWS and moto's token,
-/// behind ecr-proxy.py (ECR's data-plane behaviour); `registry` is the proxy's address.
-enum TestMoto {
-    struct Settings {
-        var dir: String
-        var moto: String
-        var metadata: String
-        var registry: String
-        var host: String
-        var ca: String
-        var certsDir: String
-    }
-
-    static let settings: Result<Settings, Error> = Result {
-        var env = ProcessInfo.processInfo.environment
-        if env["SLIPWAY_TEST_MOTO_ENDPOINT"] == nil {
-            let state = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-e2e-moto-\(getpid())").path
-            let script = Run.repositoryRoot.path + "/scripts/test-moto/start"
-            let status = system("bash '\(script)' '\(state)' > '\(state).env' 2> '\(state).err' < /dev/null")
-            guard status == 0 else {
-                let err = (try? String(contentsOfFile: state + ".err", encoding: .utf8)) ?? ""
-                throw NSError(domain: "moto", code: 1, userInfo: [NSLocalizedDescriptionKey: "scripts/test-moto/start failed: \(err)"])
-            }
-            atexit {
-                let state = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-e2e-moto-\(getpid())").path
-                _ = system("bash '\(Run.repositoryRoot.path)/scripts/test-moto/stop' '\(state)' >/dev/null 2>&1 < /dev/null")
-                unlink(state + ".env")
-                unlink(state + ".err")
-            }
-            let text = (try? String(contentsOfFile: state + ".env", encoding: .utf8)) ?? ""
-            for line in text.split(separator: "\n") {
-                let pair = line.split(separator: "=", maxSplits: 1).map(String.init)
-                if pair.count == 2 { env[pair[0]] = pair[1] }
-            }
-        }
-        guard let dir = env["SLIPWAY_TEST_MOTO_DIR"], let moto = env["SLIPWAY_TEST_MOTO_ENDPOINT"], let metadata = env["SLIPWAY_TEST_METADATA_ENDPOINT"],
-              let registry = env["SLIPWAY_TEST_ECR_REGISTRY"], let host = env["SLIPWAY_TEST_ECR_HOST"],
-              let ca = env["SLIPWAY_TEST_ECR_CA"], let certs = env["SLIPWAY_TEST_ECR_CERTS_DIR"] else {
-            throw NSError(domain: "moto", code: 2, userInfo: [NSLocalizedDescriptionKey: "moto settings missing"])
-        }
-        return Settings(dir: dir, moto: moto, metadata: metadata, registry: registry, host: host, ca: ca, certsDir: certs)
-    }
-
-    static func require() throws -> Settings {
-        let env = ProcessInfo.processInfo.environment
-        if env["SLIPWAY_TEST_REQUIRE_REGISTRY"] != "1" && env["SLIPWAY_TEST_MOTO_ENDPOINT"] == nil && system("command -v moto_server >/dev/null 2>&1") != 0 {
-            throw XCTSkip("moto_server is not installed (pip install 'moto[server]')")
-        }
-        return try settings.get()
-    }
-}
 
 /// The `slipway ecr` commands and pushes to an ECR host name, against moto and a registry
 /// reached through SLIPWAY_CONNECT_TO; and no secret ever reaches the output.
 final class ECRTests: XCTestCase {
     var work = ""
-    var moto: TestMoto.Settings!
+    var moto: TestMoto!
     var env: [String: String] = [:]
     let secretKey = "e2eSECRETkey/\(UUID().uuidString)"
     let sessionToken = "e2eSESSIONtoken-\(UUID().uuidString)"
@@ -66,12 +14,8 @@ final class ECRTests: XCTestCase {
     override func setUpWithError() throws {
         moto = try TestMoto.require()
         work = try Run.temporaryDirectory()
-        env = ["HOME": work, "DOCKER_CONFIG": work + "/docker", "XDG_CACHE_HOME": work + "/cache",
-               "AWS_ENDPOINT_URL": moto.moto, "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-               "AWS_ACCESS_KEY_ID": "AKIDE2EEXAMPLE", "AWS_SECRET_ACCESS_KEY": secretKey, "AWS_SESSION_TOKEN": sessionToken,
-               "AWS_PROFILE": "", "AWS_DEFAULT_REGION": "", "AWS_ROLE_ARN": "", "AWS_WEB_IDENTITY_TOKEN_FILE": "",
-               "AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
-               "SSL_CERT_FILE": moto.ca, "SLIPWAY_CONNECT_TO": "\(moto.host):443:\(moto.registry)"]
+        env = moto.slipwayEnvironment(home: work).merging(
+            ["AWS_ACCESS_KEY_ID": "AKIDE2EEXAMPLE", "AWS_SECRET_ACCESS_KEY": secretKey, "AWS_SESSION_TOKEN": sessionToken]) { _, new in new }
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
@@ -80,10 +24,8 @@ final class ECRTests: XCTestCase {
         try Run.command(Run.slipway, arguments, environment: env.merging(extra) { _, n in n })
     }
 
-    private func name(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.lowercased().prefix(8))" }
-
     func testRepositoryCommandsAgainstMoto() throws {
-        let repo = name("team/app")
+        let repo = uniqueName("team/app")
         var out = try slipway(["ecr", "create-repository", repo, "--image-tag-mutability", "IMMUTABLE", "--scan-on-push", "--tag", "team=core"])
         XCTAssertEqual(out.status, 0, out.stderr)
         XCTAssertEqual(out.stdout, "\(moto.host)/\(repo)\n")
@@ -109,7 +51,7 @@ final class ECRTests: XCTestCase {
         out = try slipway(["ecr", "describe-images", repo, "--format", "json"])
         XCTAssertEqual(out.status, 0, out.stderr)
         XCTAssertEqual((try Run.json(out.stdout)["imageDetails"] as? [Any])?.count, 0)
-        out = try slipway(["ecr", "describe-images", name("missing"), "--tag", "1.0"])
+        out = try slipway(["ecr", "describe-images", uniqueName("missing"), "--tag", "1.0"])
         XCTAssertEqual(out.status, 1)
         XCTAssertTrue(out.stderr.contains("RepositoryNotFoundException"), out.stderr)
         out = try slipway(["ecr", "describe-images", repo, "--tag", "1", "--digest", "sha256:00"])
@@ -125,7 +67,7 @@ final class ECRTests: XCTestCase {
 
     func testBuildPushToAnECRHostCreatesTheRepositoryAndLogsInFromGetAuthorizationToken() throws {
         try Run.write(["Dockerfile": "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "ecr \(UUID())\n"], under: work + "/ctx")
-        let repo = name("release/app")
+        let repo = uniqueName("release/app")
         let reference = "\(moto.host)/\(repo):1.0"
         var out = try slipway(["build", "--platform", "linux/amd64,linux/arm64", "-t", reference, "--push", "--create-repository=IMMUTABLE,scan-on-push",
                                "--progress", "plain", work + "/ctx"])
@@ -164,12 +106,12 @@ final class ECRTests: XCTestCase {
         let oidc = try String(contentsOfFile: work + "/oidc", encoding: .utf8)
         let ecrPassword = try slipway(["ecr", "get-login-password"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertFalse(ecrPassword.isEmpty)
-        let repo = name("secret/app")
+        let repo = uniqueName("secret/app")
         let runs: [([String], [String: String])] = [
             (["ecr", "registry", "--debug"], [:]),
             (["ecr", "create-repository", repo, "--debug"], [:]),
             (["ecr", "create-repository", repo, "--debug"], [:]),                       // fails: exists
-            (["ecr", "describe-images", name("missing"), "--debug"], [:]),              // fails: missing
+            (["ecr", "describe-images", uniqueName("missing"), "--debug"], [:]),              // fails: missing
             (["ecr", "registry", "--debug"], ["AWS_ENDPOINT_URL": "http://127.0.0.1:9"]),  // fails: unreachable
             (["ecr", "registry", "--debug"], ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "",
                                               "AWS_WEB_IDENTITY_TOKEN_FILE": work + "/oidc", "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/gha"]),

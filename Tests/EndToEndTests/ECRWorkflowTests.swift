@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The README's ECR release workflow, end to end, through scripts/test-moto's ECR proxy (201
@@ -7,20 +8,14 @@ import XCTest
 /// copy by digest; once per AWS credential source.
 final class ECRWorkflowTests: XCTestCase {
     var work = ""
-    var moto: TestMoto.Settings!
+    var moto: TestMoto!
     var env: [String: String] = [:]
 
     override func setUpWithError() throws {
         moto = try TestMoto.require()
         work = try Run.temporaryDirectory()
         // No credentials of any kind: each test adds one source.
-        env = ["HOME": work, "DOCKER_CONFIG": work + "/docker", "XDG_CACHE_HOME": work + "/cache",
-               "AWS_ENDPOINT_URL": moto.moto, "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-               "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "",
-               "AWS_PROFILE": "", "AWS_DEFAULT_REGION": "", "AWS_ROLE_ARN": "", "AWS_WEB_IDENTITY_TOKEN_FILE": "",
-               "AWS_CONFIG_FILE": work + "/aws/config", "AWS_SHARED_CREDENTIALS_FILE": work + "/aws/credentials",
-               "AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
-               "SSL_CERT_FILE": moto.ca, "SLIPWAY_CONNECT_TO": "\(moto.host):443:\(moto.registry)"]
+        env = moto.slipwayEnvironment(home: work)
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
@@ -28,8 +23,6 @@ final class ECRWorkflowTests: XCTestCase {
     private func slipway(_ arguments: [String], extra: [String: String] = [:]) throws -> Run.Output {
         try Run.command(Run.slipway, arguments, environment: env.merging(extra) { _, n in n })
     }
-
-    private func name(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.lowercased().prefix(8))" }
 
     private func context(_ content: String, big: Bool = false) throws -> String {
         let dir = work + "/ctx-\(UUID().uuidString.prefix(8))"
@@ -43,22 +36,14 @@ final class ECRWorkflowTests: XCTestCase {
         return dir
     }
 
-    /// moto's record of a repository (DescribeRepositories), nil when it does not exist.
-    private func repository(_ repo: String) throws -> [String: Any]? {
-        let out = try Run.command("curl", ["-s", "-X", "POST", moto.moto + "/",
-                                           "-H", "X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
-                                           "-H", "Content-Type: application/x-amz-json-1.1",
-                                           "-H", "Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=0",
-                                           "-d", #"{"repositoryNames":["\#(repo)"]}"#])
-        return (try Run.json(out.stdout)["repositories"] as? [[String: Any]])?.first
-    }
+    private func repository(_ repo: String) throws -> [String: Any]? { try moto.describeRepository(repo) }
 
     private func proxyLog() -> String { (try? String(contentsOfFile: moto.dir + "/ecr-proxy.log", encoding: .utf8)) ?? "" }
 
     /// create-repository → registry → build --push → describe-images → skopeo by digest → copy by digest.
     private func workflow(_ source: String, extra: [String: String] = [:], big: Bool = false,
                           file: StaticString = #filePath, line: UInt = #line) throws {
-        let repo = name("\(source)/student-rest")
+        let repo = uniqueName("\(source)/student-rest")
         var out = try slipway(["ecr", "create-repository", repo, "--image-tag-mutability", "IMMUTABLE", "--scan-on-push", "--if-not-exists"], extra: extra)
         XCTAssertEqual(out.status, 0, "\(source): \(out.stderr)", file: file, line: line)
         out = try slipway(["ecr", "registry"], extra: extra)
@@ -91,7 +76,7 @@ final class ECRWorkflowTests: XCTestCase {
         // Promote by digest to another repository (created on the way): declined mounts, so
         // the blobs are downloaded from the source (S3-style redirects; a cache of its own, as
         // on another runner) and uploaded.
-        let prod = name("\(source)/prod")
+        let prod = uniqueName("\(source)/prod")
         out = try slipway(["copy", "\(registry)/\(repo)@\(digest)", "\(registry)/\(prod):v1", "--create-repository=IMMUTABLE", "--progress", "plain"],
                           extra: extra.merging(["XDG_CACHE_HOME": work + "/cache-copy"]) { _, n in n })
         XCTAssertEqual(out.status, 0, "\(source): \(out.stderr)", file: file, line: line)
@@ -133,7 +118,7 @@ final class ECRWorkflowTests: XCTestCase {
     func testImmutableRerunConflictAndMissingRepository() throws {
         env["AWS_ACCESS_KEY_ID"] = "AKIDRERUN"
         env["AWS_SECRET_ACCESS_KEY"] = "rerun-secret"
-        let repo = name("release/app")
+        let repo = uniqueName("release/app")
         let reference = "\(moto.host)/\(repo):1.0"
         let ctx = try context("release \(UUID())\n")
 
@@ -175,7 +160,7 @@ final class ECRWorkflowTests: XCTestCase {
         out = try slipway(["copy", "\(moto.host)/\(repo)@\(digest)", reference, "--progress", "plain"])
         XCTAssertEqual(out.status, 0, out.stderr)
         XCTAssertTrue(out.stderr.contains("already published at \(digest) (immutable tag)"), out.stderr)
-        out = try slipway(["copy", "\(moto.host)/\(repo)@\(digest)", "\(moto.host)/\(name("missing/app")):1.0"])
+        out = try slipway(["copy", "\(moto.host)/\(repo)@\(digest)", "\(moto.host)/\(uniqueName("missing/app")):1.0"])
         XCTAssertEqual(out.status, 1, out.stderr)
         XCTAssertTrue(out.stderr.contains("NAME_UNKNOWN") && out.stderr.contains("--create-repository"), out.stderr)
     }

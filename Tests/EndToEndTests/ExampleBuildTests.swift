@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The README's main job, checked with tools we did not write: skopeo reads the layout and
@@ -75,11 +76,7 @@ final class ExampleBuildTests: XCTestCase {
 
     func testFileTreeOfEachPlatformWithUmoci() throws {
         for arch in ["amd64", "arm64"] {
-            let single = work + "/single-\(arch)"
-            _ = try Run.tool("skopeo", ["copy", "--override-arch", arch, "oci:\(layout):1.0.0", "oci:\(single):img"])
-            let bundle = work + "/bundle-\(arch)"
-            _ = try Run.tool("umoci", ["unpack", "--rootless", "--image", "\(single):img", bundle])
-            let rootfs = bundle + "/rootfs"
+            let rootfs = try UmociImage.unpack("oci:\(layout):1.0.0", arch: arch, layout: work + "/single-\(arch)", bundle: work + "/bundle-\(arch)")
             let hello = try String(contentsOfFile: rootfs + "/usr/local/bin/hello", encoding: .utf8)
             XCTAssertTrue(hello.contains("hello from \(arch)"), "per-platform COPY by $TARGETARCH")
             XCTAssertEqual(try permissions(rootfs + "/usr/local/bin/hello"), 0o755)
@@ -113,12 +110,4 @@ final class ExampleBuildTests: XCTestCase {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         return (attributes[.posixPermissions] as? Int ?? -1) & 0o7777
     }
-}
-
-func sha256(_ data: Data) -> String {
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)")
-    try? data.write(to: file)
-    defer { try? FileManager.default.removeItem(at: file) }
-    let out = (try? Run.command("openssl", ["dgst", "-sha256", "-r", file.path]))?.stdout ?? ""
-    return String(out.prefix(64))
 }

@@ -1,165 +1,18 @@
 import Foundation
+import HTTP
+import OCI
+import TestSupport
 import XCTest
-
-/// One `scripts/test-faults/proxy.py` in front of the Basic-auth test registry: plain HTTP on
-/// loopback (slipway's TLS probe fails, it falls back to http://), TLS to the registry, faults
-/// drawn from a seeded generator, one JSON line per request in `log`.
-final class FaultProxy {
-    let process = Process()
-    let port: Int
-    let log: String
-
-    init(registry: TestRegistries.Settings, directory: String, seed: UInt64, rate: Double, faults: String? = nil, stall: Double = 3) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        log = directory + "/proxy.log"
-        let portFile = directory + "/proxy.port"
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Run.repositoryRoot.path + "/scripts/test-faults/proxy.py", "--upstream", registry.basic,
-                             "--ca", registry.ca, "--port-file", portFile, "--log", log, "--seed", "\(seed)",
-                             "--rate", "\(rate)", "--stall", "\(stall)"] + (faults.map { ["--faults", $0] } ?? [])
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: portFile) {
-            guard Date() < deadline, process.isRunning else {
-                throw NSError(domain: "faults", code: 1, userInfo: [NSLocalizedDescriptionKey: "the fault proxy did not start"])
-            }
-            usleep(20_000)
-        }
-        port = Int((try String(contentsOfFile: portFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-    }
-
-    var host: String { "127.0.0.1:\(port)" }
-
-    func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
-
-    /// The log so far, one dictionary per request.
-    func entries() -> [[String: Any]] {
-        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    }
-
-    /// Request-body bytes of blob uploads (PATCH/PUT under `/blobs/uploads/`) the proxy received
-    /// for `repository` (all repositories when nil), from entry `from` on.
-    static func blobUploadBytes(_ entries: [[String: Any]], repository: String? = nil) -> Int {
-        entries.filter { entry in
-            guard (entry["blob_upload"] as? Bool) == true else { return false }
-            guard let repository else { return true }
-            return (entry["path"] as? String)?.hasPrefix("/v2/\(repository)/") == true
-        }.reduce(0) { $0 + (($1["body_bytes"] as? Int) ?? 0) }
-    }
-
-    /// A docker config with the test login for `host` (the proxy), written under `directory`.
-    static func dockerConfig(_ directory: String, host: String, registry: TestRegistries.Settings) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let auth = Data("\(registry.user):\(registry.password)".utf8).base64EncodedString()
-        try Data(#"{"auths":{"\#(host)":{"auth":"\#(auth)"}}}"#.utf8).write(to: URL(fileURLWithPath: directory + "/config.json"))
-    }
-}
-
-/// Reads the registry directly (not through the proxy) with curl.
-enum RegistryWalk {
-    static let accept = "application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.list.v2+json,application/vnd.docker.distribution.manifest.v2+json"
-
-    /// Status and body of `GET`/`HEAD` `path` on the registry.
-    static func request(_ registry: TestRegistries.Settings, _ method: String, _ path: String) throws -> (Int, Data) {
-        let body = FileManager.default.temporaryDirectory.appendingPathComponent("walk-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: body) }
-        var arguments = ["-sS", "--cacert", registry.ca, "-u", "\(registry.user):\(registry.password)", "-H", "Accept: \(accept)",
-                         "-o", body, "-w", "%{http_code}"]
-        if method == "HEAD" { arguments.append("-I") }
-        let output = try Run.command("curl", arguments + ["https://\(registry.basic)\(path)"])
-        guard output.status == 0, let status = Int(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw NSError(domain: "walk", code: 1, userInfo: [NSLocalizedDescriptionKey: "curl \(path) failed: \(output.stderr)"])
-        }
-        return (status, (try? Data(contentsOf: URL(fileURLWithPath: body))) ?? Data())
-    }
-
-    /// Walks tag → index → manifests → config and layers. Returns nil when the tag does not
-    /// exist, else the tag's digest and every problem found (missing or mismatching content).
-    static func check(_ registry: TestRegistries.Settings, repository: String, tag: String) throws -> (digest: String, problems: [String])? {
-        let (status, data) = try request(registry, "GET", "/v2/\(repository)/manifests/\(tag)")
-        if status == 404 { return nil }
-        guard status == 200 else { return ("", ["GET tag \(tag): HTTP \(status)"]) }
-        let digest = "sha256:" + sha256(data)
-        var problems: [String] = []
-        var manifests: [Data] = []
-        let root = try Run.json(String(decoding: data, as: UTF8.self))
-        if let list = root["manifests"] as? [[String: Any]] {
-            for entry in list {
-                let child = entry["digest"] as? String ?? ""
-                let (s, d) = try request(registry, "GET", "/v2/\(repository)/manifests/\(child)")
-                if s != 200 { problems.append("manifest \(child): HTTP \(s)"); continue }
-                if "sha256:" + sha256(d) != child { problems.append("manifest \(child): other bytes") }
-                manifests.append(d)
-            }
-        } else {
-            manifests.append(data)
-        }
-        for manifest in manifests {
-            let object = try Run.json(String(decoding: manifest, as: UTF8.self))
-            let blobs = [object["config"] as? [String: Any]].compactMap { $0 } + ((object["layers"] as? [[String: Any]]) ?? [])
-            for blob in blobs {
-                let child = blob["digest"] as? String ?? ""
-                let (s, _) = try request(registry, "HEAD", "/v2/\(repository)/blobs/\(child)")
-                if s != 200 { problems.append("blob \(child): HTTP \(s)") }
-            }
-        }
-        return (digest, problems)
-    }
-
-    /// Every blob of an OCI layout directory's image (index, manifests, configs, layers): digest → size.
-    static func layoutBlobs(_ layout: String) throws -> [(digest: String, size: Int, isManifest: Bool)] {
-        func read(_ digest: String) throws -> [String: Any] {
-            try Run.json(String(contentsOfFile: layout + "/blobs/sha256/" + digest.dropFirst(7), encoding: .utf8))
-        }
-        var result: [(String, Int, Bool)] = []
-        let top = try Run.json(String(contentsOfFile: layout + "/index.json", encoding: .utf8))
-        for image in (top["manifests"] as? [[String: Any]]) ?? [] {
-            let indexDigest = image["digest"] as? String ?? ""
-            result.append((indexDigest, image["size"] as? Int ?? 0, true))
-            for manifest in (try read(indexDigest)["manifests"] as? [[String: Any]]) ?? [] {
-                let digest = manifest["digest"] as? String ?? ""
-                result.append((digest, manifest["size"] as? Int ?? 0, true))
-                let object = try read(digest)
-                for blob in [object["config"] as? [String: Any]].compactMap({ $0 }) + ((object["layers"] as? [[String: Any]]) ?? []) {
-                    result.append((blob["digest"] as? String ?? "", blob["size"] as? Int ?? 0, false))
-                }
-            }
-        }
-        var seen = Set<String>()
-        return result.filter { seen.insert($0.0).inserted }
-    }
-}
-
-/// A seeded generator (SplitMix64) so trials are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// §1 of the reliability issue: pushes through a proxy that faults 30% of requests converge to the
 /// byte-identical image, and a wrong `Docker-Content-Digest` is never accepted.
 final class FaultTests: XCTestCase {
     var work = ""
-    var registry: TestRegistries.Settings!
+    var registry: TestRegistries!
 
     override func setUpWithError() throws {
         work = try Run.temporaryDirectory()
-        registry = try TestRegistries.settings.get()
+        registry = try TestRegistries.get()
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
@@ -192,13 +45,13 @@ final class FaultTests: XCTestCase {
     }
 
     /// One seeded push through its own proxy into its own repository.
-    private static func faultedPush(seed: UInt64, run: String, layout: String, work: String, registry: TestRegistries.Settings) -> RunResult {
+    private static func faultedPush(seed: UInt64, run: String, layout: String, work: String, registry: TestRegistries) -> RunResult {
         var result = RunResult(seed: seed)
         do {
             let directory = work + "/run-\(seed)"
             let proxy = try FaultProxy(registry: registry, directory: directory, seed: seed, rate: 0.3)
             defer { proxy.stop() }
-            try FaultProxy.dockerConfig(directory + "/docker", host: proxy.host, registry: registry)
+            try registry.writeDockerConfig(directory + "/docker", host: proxy.host)
             let start = Date()
             let output = try Run.command(Run.slipway, ["push", layout, "\(proxy.host)/faults/\(run)-\(seed):t", "--chunk-size", "5MiB",
                                                        "--retries", "10", "--progress", "plain"],
@@ -254,9 +107,8 @@ final class FaultTests: XCTestCase {
             XCTAssertEqual(result.status, 0, "seed \(result.seed):\n\(result.stderr.suffix(3000))")
             XCTAssertTrue(result.printed.contains("@\(index)"), "seed \(result.seed) printed \(result.printed)")
             // The registry itself (not through the proxy) serves exactly the index built.
-            let raw = (try? Run.tool("skopeo", ["inspect", "--raw", "--cert-dir", registry.certsDir + "/" + registry.basic,
-                                              "--creds", "\(registry.user):\(registry.password)", "docker://\(registry.basic)/faults/\(run)-\(result.seed):t"])) ?? ""
-            XCTAssertEqual("sha256:" + sha256(Data(raw.utf8)), index, "seed \(result.seed)")
+            let served = try? registry.servedDigest("\(registry.basic)/faults/\(run)-\(result.seed):t", host: registry.basic)
+            XCTAssertEqual(served, index, "seed \(result.seed)")
             // (No throwing here: every run's figures are printed even after a failure.)
             if let walk = try? RegistryWalk.check(registry, repository: "faults/\(run)-\(result.seed)", tag: "t") {
                 XCTAssertEqual(walk.problems, [], "seed \(result.seed)")
@@ -281,7 +133,7 @@ final class FaultTests: XCTestCase {
         for (seed, faults) in [(UInt64(1), "digest")] {
             let proxy = try FaultProxy(registry: registry, directory: work + "/digest-\(seed)", seed: seed, rate: 1, faults: faults)
             defer { proxy.stop() }
-            try FaultProxy.dockerConfig(work + "/docker", host: proxy.host, registry: registry)
+            try registry.writeDockerConfig(work + "/docker", host: proxy.host)
             let output = try Run.command(Run.slipway, ["push", layout, "\(proxy.host)/faults/digest-\(run):t", "--retries", "2", "--progress", "plain"],
                                          environment: ["DOCKER_CONFIG": work + "/docker"])
             XCTAssertNotEqual(output.status, 0, "a wrong Docker-Content-Digest was accepted:\n\(output.stderr)")
@@ -292,17 +144,5 @@ final class FaultTests: XCTestCase {
                 XCTAssertEqual(walk.problems, [])
             }
         }
-    }
-}
-
-/// A value behind a lock, for results gathered on several threads.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Hostile build input (issue 6, section 4), through the built binary: each case is refused
@@ -153,39 +154,14 @@ final class HostileInputTests: XCTestCase {
     // MARK: ADD from a URL
 
     func testHTTPDownloadLargerThanTheBoundAndRedirectsToPlainHTTPAreRefused() throws {
-        let script = #"""
-        import sys
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        class H(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            def log_message(self, *a): pass
+        let server = try TestHTTPServer.start("""
             def do_GET(self):
-                if self.path == "/big":
-                    body = b"x" * 100000
-                    self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-                elif self.path == "/redirect":
-                    self.send_response(302); self.send_header("Location", "/big"); self.send_header("Content-Length", "0"); self.end_headers()
-                else:
-                    self.send_response(404); self.send_header("Content-Length", "0"); self.end_headers()
-        s = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        open(sys.argv[1], "w").write(str(s.server_address[1]))
-        s.serve_forever()
-        """#
-        let portFile = work + "/port"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-c", script, portFile]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        var port = 0
-        for _ in 0..<100 where port == 0 {
-            port = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0) } ?? 0
-            if port == 0 { usleep(50_000) }
-        }
-        XCTAssertGreaterThan(port, 0, "test HTTP server did not start")
-        try FileManager.default.removeItem(atPath: portFile)
+                if self.path == "/big": return self.send(200, b"x" * 100000)
+                if self.path == "/redirect": return self.send(302, b"", {"Location": "/big"})
+                self.send(404, b"")
+            """)
+        defer { server.stop() }
+        let port = server.port
 
         try Run.write(["Dockerfile": "FROM scratch\nADD http://127.0.0.1:\(port)/big /dl\n"], under: work + "/ctx")
         refused(try build(environment: ["SLIPWAY_MAX_ARCHIVE_BYTES": "1000"]), "the download is larger than 1000 bytes")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// §2 of the reliability issue: `kill -9` at seeded random moments of a push and of a build.
@@ -9,12 +10,12 @@ import XCTest
 /// `SLIPWAY_KILL_BUILD_TRIALS` (default 6) build trials; `SLIPWAY_KILL_SEED` changes the moments.
 final class KillTests: XCTestCase {
     var work = ""
-    var registry: TestRegistries.Settings!
+    var registry: TestRegistries!
     var generator = SeededGenerator(seed: 6)
 
     override func setUpWithError() throws {
         work = try Run.temporaryDirectory()
-        registry = try TestRegistries.settings.get()
+        registry = try TestRegistries.get()
         if let seed = ProcessInfo.processInfo.environment["SLIPWAY_KILL_SEED"].flatMap(UInt64.init) { generator = SeededGenerator(seed: seed) }
     }
 
@@ -34,24 +35,10 @@ final class KillTests: XCTestCase {
         return context
     }
 
-    /// Starts slipway, kills it with SIGKILL after `delay` seconds; true when it was still running.
+    /// Runs slipway under `timeout`, which kills it with SIGKILL after `delay` seconds; true
+    /// when it was still running then (timeout exits 128 + 9).
     private func killed(_ arguments: [String], after delay: Double, environment: [String: String] = [:]) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Run.slipway)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "SOURCE_DATE_EPOCH")
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        usleep(UInt32(delay * 1_000_000))
-        let running = process.isRunning
-        if running { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return running && process.terminationReason == .uncaughtSignal
+        try Run.command("timeout", ["-s", "KILL", String(format: "%.3f", delay), Run.slipway] + arguments, environment: environment).status == 137
     }
 
     /// Files under the cache's content store whose bytes do not hash to their name.
@@ -76,7 +63,7 @@ final class KillTests: XCTestCase {
         let blobs = try RegistryWalk.layoutBlobs(layout).filter { !$0.isManifest }
         let proxy = try FaultProxy(registry: registry, directory: work + "/proxy", seed: 1, rate: 0)
         defer { proxy.stop() }
-        try FaultProxy.dockerConfig(work + "/docker", host: proxy.host, registry: registry)
+        try registry.writeDockerConfig(work + "/docker", host: proxy.host)
         let env = ["DOCKER_CONFIG": work + "/docker"]
         func push(_ repository: String) -> [String] {
             ["push", layout, "\(proxy.host)/\(repository):t", "--chunk-size", "5MiB", "--progress", "quiet"]

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Outputs other tools accept, and the COPY/ADD semantics a Dockerfile author relies on,
@@ -101,22 +102,12 @@ final class OutputAndInstructionTests: XCTestCase {
     }
 
     func testAddFromHTTPWithChecksum() throws {
-        let served = work + "/served"
-        try Run.write(["file.txt": "downloaded"], under: served)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let port = 20000 + Int.random(in: 0..<20000)
-        server.arguments = ["python3", "-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", served]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        var ready = false
-        for _ in 0..<50 where !ready {
-            ready = (try? Run.command("curl", ["-sf", "http://127.0.0.1:\(port)/file.txt"]))?.status == 0
-            if !ready { usleep(100_000) }
-        }
-        XCTAssertTrue(ready, "test HTTP server did not start")
+        let server = try TestHTTPServer.start("""
+            def do_GET(self):
+                self.send(200, b"downloaded") if self.path == "/file.txt" else self.send(404, b"")
+            """)
+        defer { server.stop() }
+        let port = server.port
         let digest = "sha256:" + sha256(Data("downloaded".utf8))
         let out = try buildLocal("FROM scratch\nADD --checksum=\(digest) http://127.0.0.1:\(port)/file.txt /dl/\n", files: [:])
         XCTAssertEqual(try read(out + "/dl/file.txt"), "downloaded")
@@ -134,7 +125,7 @@ final class OutputAndInstructionTests: XCTestCase {
     /// ADD downloads share the registry client's HTTP settings: `SLIPWAY_CONNECT_TO` routes a
     /// name to the test registry and `SSL_CERT_FILE` trusts its CA; without the CA, TLS fails.
     func testAddFromHTTPSUsesTheRegistryTransportSettings() throws {
-        let registry = try TestRegistries.settings.get()
+        let registry = try TestRegistries.get()
         let port = registry.basic.split(separator: ":").last.map(String.init) ?? ""
         let host = "registry.slipway.test:\(port)"
         let context = work + "/ctx"

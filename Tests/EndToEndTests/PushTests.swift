@@ -1,62 +1,15 @@
 import Foundation
+import TestSupport
 import XCTest
-
-/// The registries of scripts/test-registry (Debian's docker-registry with TLS, one with
-/// htpasswd Basic auth and one with token auth), started once per test process unless the
-/// test script already started them.
-enum TestRegistries {
-    struct Settings {
-        var basic: String
-        var token: String
-        var ca: String
-        var certsDir: String
-        var user: String
-        var password: String
-    }
-
-    static let settings: Result<Settings, Error> = Result {
-        var env = ProcessInfo.processInfo.environment
-        if env["SLIPWAY_TEST_BASIC_REGISTRY"] == nil {
-            let state = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-e2e-registries-\(getpid())").path
-            // The servers outlive the script: its output goes to files, not pipes, so nothing
-            // waits for the servers to close them.
-            let script = Run.repositoryRoot.path + "/scripts/test-registry/start"
-            // system(3), not Foundation.Process: this runs inside a lazy static initialiser,
-            // where waiting on Process does not return on Linux.
-            let status = system("bash '\(script)' '\(state)' > '\(state).env' 2> '\(state).err' < /dev/null")
-            let output = Run.Output(status: status, stdout: (try? String(contentsOfFile: state + ".env", encoding: .utf8)) ?? "",
-                                    stderr: (try? String(contentsOfFile: state + ".err", encoding: .utf8)) ?? "")
-            guard output.status == 0 else {
-                throw NSError(domain: "registry", code: 1, userInfo: [NSLocalizedDescriptionKey: "scripts/test-registry/start failed: \(output.stderr)"])
-            }
-            atexit {
-                let state = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-e2e-registries-\(getpid())").path
-                _ = system("bash '\(Run.repositoryRoot.path)/scripts/test-registry/stop' '\(state)' >/dev/null 2>&1 < /dev/null")
-            }
-            for line in output.stdout.split(separator: "\n") {
-                let pair = line.split(separator: "=", maxSplits: 1).map(String.init)
-                if pair.count == 2 { env[pair[0]] = pair[1] }
-            }
-        }
-        guard let basic = env["SLIPWAY_TEST_BASIC_REGISTRY"], let token = env["SLIPWAY_TEST_TOKEN_REGISTRY"],
-              let ca = env["SLIPWAY_TEST_CA"], let certs = env["SLIPWAY_TEST_CERTS_DIR"],
-              let user = env["SLIPWAY_TEST_USER"], let password = env["SLIPWAY_TEST_PASSWORD"] else {
-            throw NSError(domain: "registry", code: 2, userInfo: [NSLocalizedDescriptionKey: "test registry settings missing"])
-        }
-        return Settings(basic: basic, token: token, ca: ca, certsDir: certs, user: user, password: password)
-    }
-}
 
 /// `build --push`, `push`, `login`, `logout` against real registries, checked with skopeo.
 final class PushTests: XCTestCase {
     var work = ""
-    var registry: TestRegistries.Settings!
+    var registry: TestRegistries!
     var env: [String: String] = [:]
 
     override func setUpWithError() throws {
-        work = try Run.temporaryDirectory()
-        registry = try TestRegistries.settings.get()
-        env = ["DOCKER_CONFIG": work + "/docker", "SSL_CERT_FILE": registry.ca]
+        (work, registry, env) = try TestRegistries.workspace()
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
@@ -66,14 +19,9 @@ final class PushTests: XCTestCase {
     }
 
     private func login(_ host: String) throws {
-        let output = try slipway(["login", host, "-u", registry.user, "--password-stdin"], stdin: Data((registry.password + "\n").utf8))
+        let output = try registry.login(host, environment: env)
         XCTAssertEqual(output.status, 0, output.stderr)
         XCTAssertEqual(output.stdout, "Login Succeeded\n")
-    }
-
-    private func skopeoRaw(_ reference: String, host: String, extra: [String] = []) throws -> String {
-        try Run.tool("skopeo", ["inspect", "--raw", "--cert-dir", registry.certsDir + "/" + host,
-                                "--creds", "\(registry.user):\(registry.password)"] + extra + ["docker://\(reference)"])
     }
 
     func testBuildPushTwoPlatformsThenRePushUploadsNothing() throws {
@@ -88,10 +36,8 @@ final class PushTests: XCTestCase {
         let index = try XCTUnwrap(first.stdout.split(separator: "\n").first { $0.hasPrefix("index ") }).dropFirst(6)
         XCTAssertTrue(first.stdout.contains("\(tag)@\(index)\n"), first.stdout)
 
-        let raw = try skopeoRaw(tag, host: registry.basic)
-        XCTAssertEqual("sha256:" + sha256(Data(raw.utf8)), String(index), "the registry serves exactly the index slipway built")
-        let config = try Run.json(Run.tool("skopeo", ["inspect", "--config", "--cert-dir", registry.certsDir + "/" + registry.basic,
-                                                       "--creds", "\(registry.user):\(registry.password)", "--override-arch", "arm64", "docker://\(tag)"]))
+        XCTAssertEqual(try registry.servedDigest(tag, host: registry.basic), String(index), "the registry serves exactly the index slipway built")
+        let config = try Run.json(Run.tool("skopeo", ["inspect", "--config"] + registry.skopeoAuth(registry.basic) + ["--override-arch", "arm64", "docker://\(tag)"]))
         XCTAssertEqual(config["architecture"] as? String, "arm64")
         let metadata = try Run.json(String(contentsOfFile: work + "/meta.json", encoding: .utf8))
         XCTAssertEqual(metadata["containerimage.digest"] as? String, String(index))
@@ -119,10 +65,9 @@ final class PushTests: XCTestCase {
         let digests = Set(lines.compactMap { $0.split(separator: "@").last.map(String.init) })
         XCTAssertEqual(digests.count, 1)
         for ref in refs {
-            XCTAssertEqual("sha256:" + sha256(Data(try skopeoRaw(ref, host: registry.token).utf8)), digests.first)
+            XCTAssertEqual(try registry.servedDigest(ref, host: registry.token), digests.first)
         }
-        _ = try Run.tool("skopeo", ["copy", "--src-cert-dir", registry.certsDir + "/" + registry.token,
-                                    "--src-creds", "\(registry.user):\(registry.password)", "docker://\(refs[0])", "oci:\(work)/pulled:x"])
+        _ = try Run.tool("skopeo", ["copy"] + registry.skopeoAuth(registry.token, prefix: "src-") + ["docker://\(refs[0])", "oci:\(work)/pulled:x"])
     }
 
     func testWrongPasswordIsAClearErrorAndNeverPrinted() throws {

@@ -1,19 +1,17 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `FROM REGISTRY/IMAGE`: a base made by umoci, published with skopeo to the TLS test
 /// registry, built upon and pushed back, checked with skopeo.
 final class RegistryBaseTests: XCTestCase {
     var work = ""
-    var registry: TestRegistries.Settings!
+    var registry: TestRegistries!
     var env: [String: String] = [:]
 
     override func setUpWithError() throws {
-        work = try Run.temporaryDirectory()
-        registry = try TestRegistries.settings.get()
-        env = ["DOCKER_CONFIG": work + "/docker", "SSL_CERT_FILE": registry.ca, "XDG_CACHE_HOME": work + "/cache"]
-        let login = try Run.command(Run.slipway, ["login", registry.basic, "-u", registry.user, "--password-stdin"],
-                                    environment: env, stdin: Data(registry.password.utf8))
+        (work, registry, env) = try TestRegistries.workspace()
+        let login = try registry.login(registry.basic, environment: env)
         XCTAssertEqual(login.status, 0, login.stderr)
     }
 
@@ -21,17 +19,12 @@ final class RegistryBaseTests: XCTestCase {
 
     private func publishBase() throws -> String {
         let base = work + "/base"
-        let bundle = work + "/bundle"
-        _ = try Run.tool("umoci", ["init", "--layout", base])
-        _ = try Run.tool("umoci", ["new", "--image", base + ":1"])
-        _ = try Run.tool("umoci", ["unpack", "--rootless", "--image", base + ":1", bundle])
-        try Run.write(["etc/passwd": "root:x:0:0::/root:/bin/sh\nweb:x:33:44::/srv:/bin/sh\n", "etc/group": "www:x:44:\n",
-                       "srv/base.txt": "from the base"], under: bundle + "/rootfs")
-        _ = try Run.tool("umoci", ["repack", "--image", base + ":1", bundle])
-        _ = try Run.tool("umoci", ["config", "--image", base + ":1", "--config.env", "BASE=yes", "--architecture", "amd64", "--os", "linux"])
+        try UmociImage.make(base + ":1", bundle: work + "/bundle",
+                            files: ["etc/passwd": "root:x:0:0::/root:/bin/sh\nweb:x:33:44::/srv:/bin/sh\n", "etc/group": "www:x:44:\n",
+                                    "srv/base.txt": "from the base"],
+                            config: ["--config.env", "BASE=yes", "--architecture", "amd64", "--os", "linux"])
         let reference = "\(registry.basic)/bases/tiny:\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try Run.tool("skopeo", ["copy", "--dest-cert-dir", registry.certsDir + "/" + registry.basic,
-                                    "--dest-creds", "\(registry.user):\(registry.password)", "oci:\(base):1", "docker://\(reference)"])
+        _ = try registry.skopeo(["copy"] + registry.skopeoAuth(registry.basic, prefix: "dest-") + ["oci:\(base):1", "docker://\(reference)"])
         return reference
     }
 
@@ -51,7 +44,7 @@ final class RegistryBaseTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stderr.contains("0 blobs uploaded"), again.stderr)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: blobs)), cachedBefore, "a second build downloads nothing new")
-        let creds = ["--cert-dir", registry.certsDir + "/" + registry.basic, "--creds", "\(registry.user):\(registry.password)"]
+        let creds = registry.skopeoAuth(registry.basic)
         let baseManifest = try Run.json(Run.tool("skopeo", ["inspect", "--raw"] + creds + ["docker://\(base)"]))
         let derived = try Run.json(Run.tool("skopeo", ["inspect", "--raw"] + creds + ["docker://\(target)"]))
         let baseLayers = try XCTUnwrap(baseManifest["layers"] as? [[String: Any]]).compactMap { $0["digest"] as? String }
@@ -60,8 +53,7 @@ final class RegistryBaseTests: XCTestCase {
         XCTAssertEqual(ourLayers.count, baseLayers.count + 1)
         let annotations = try XCTUnwrap(derived["annotations"] as? [String: String])
         XCTAssertEqual(annotations["org.opencontainers.image.base.name"], base)
-        let baseDigest = "sha256:" + sha256(Data(try Run.tool("skopeo", ["inspect", "--raw"] + creds + ["docker://\(base)"]).utf8))
-        XCTAssertEqual(annotations["org.opencontainers.image.base.digest"], baseDigest)
+        XCTAssertEqual(annotations["org.opencontainers.image.base.digest"], try registry.servedDigest(base, host: registry.basic))
         let config = try Run.json(Run.tool("skopeo", ["inspect", "--config", "--raw"] + creds + ["docker://\(target)"]))
         let c = try XCTUnwrap(config["config"] as? [String: Any])
         XCTAssertTrue((c["Env"] as? [String] ?? []).contains("BASE=yes"))
@@ -85,11 +77,7 @@ final class RegistryBaseTests: XCTestCase {
                                                    "--output", "type=oci,dest=\(out),tar=false", "-t", "derived:1", context], environment: env)
         XCTAssertEqual(output.status, 0, output.stderr)
         for arch in ["amd64", "arm64"] {
-            let single = work + "/single-\(arch)"
-            _ = try Run.tool("skopeo", ["copy", "--override-arch", arch, "oci:\(out):1", "oci:\(single):img"])
-            let bundle = work + "/unpacked-\(arch)"
-            _ = try Run.tool("umoci", ["unpack", "--rootless", "--image", "\(single):img", bundle])
-            let rootfs = bundle + "/rootfs"
+            let rootfs = try UmociImage.unpack("oci:\(out):1", arch: arch, layout: work + "/single-\(arch)", bundle: work + "/unpacked-\(arch)")
             XCTAssertEqual(try String(contentsOfFile: rootfs + "/copied-tool", encoding: .utf8), "#!/bin/sh\necho \(arch)\n",
                            "COPY --from=IMAGE takes the same platform's file")
             XCTAssertEqual(try String(contentsOfFile: rootfs + "/srv/app.txt", encoding: .utf8), "app")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The same inputs give the same digests: whatever the file times, creation order, umask,
@@ -36,7 +37,7 @@ final class ReproducibilityTests: XCTestCase {
     }
 
     private func build(_ context: String, jobs: Int, cwd: String, umask: String) throws -> String {
-        let output = try Run.command("bash", ["-c", "umask \(umask) && exec '\(Run.slipway)' build --platform linux/amd64,linux/arm64 --jobs \(jobs) --progress quiet --output type=oci,dest=out-\(jobs).tar '\(context)'"], cwd: cwd)
+        let output = try Run.command("bash", ["-c", "cd '\(cwd)' && umask \(umask) && exec '\(Run.slipway)' build --platform linux/amd64,linux/arm64 --jobs \(jobs) --progress quiet --output type=oci,dest=out-\(jobs).tar '\(context)'"])
         XCTAssertEqual(output.status, 0, output.stderr)
         let line = try XCTUnwrap(output.stdout.split(separator: "\n").last { $0.hasPrefix("index ") })
         return String(line.dropFirst("index ".count))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Issue 10 ("Never harm the user"), items 5, 6, 11 and 12, through the built binary: planning

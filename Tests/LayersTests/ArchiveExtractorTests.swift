@@ -1,16 +1,17 @@
 import Foundation
 import Layers
 import OCI
+import TestSupport
 import XCTest
 
 final class ArchiveExtractorTests: XCTestCase {
     /// A source tree with every kind of entry, archived by the system's tar tools.
-    private func makeTree(_ scratch: Scratch) throws -> String {
+    private func makeTree(_ scratch: TemporaryDirectory) throws -> String {
         let root = scratch.url("tree").path
         try scratch.write("tree/top/readme.txt", Array("read me\n".utf8))
         try scratch.write("tree/top/sub/data.bin", pseudoRandom(count: 200_000, seed: 5))
-        try mustRun("""
-            cd \(q(root)) && chmod 0750 top/sub && chmod 0600 top/sub/data.bin && chmod 0755 top && \
+        try Run.mustShell("""
+            cd \(Run.quoted(root)) && chmod 0750 top/sub && chmod 0600 top/sub/data.bin && chmod 0755 top && \
             ln -s readme.txt top/link && ln top/readme.txt top/hard && mkdir -p top/empty && \
             chown 1000:1001 top/readme.txt 2>/dev/null; true
             """)
@@ -18,18 +19,18 @@ final class ArchiveExtractorTests: XCTestCase {
     }
 
     func testExtractsArchivesInEveryCompression() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let root = try makeTree(scratch)
         let archives = [
-            "plain.tar": "bsdtar -cf OUT -C \(q(root)) top",
-            "gnu.tar.gz": "tar -czf OUT -C \(q(root)) top",
-            "bsd.tar.xz": "bsdtar -cJf OUT -C \(q(root)) top",
-            "bsd.tar.bz2": "bsdtar -cjf OUT -C \(q(root)) top",
-            "bsd.tar.zst": "bsdtar --zstd -cf OUT -C \(q(root)) top",
+            "plain.tar": "bsdtar -cf OUT -C \(Run.quoted(root)) top",
+            "gnu.tar.gz": "tar -czf OUT -C \(Run.quoted(root)) top",
+            "bsd.tar.xz": "bsdtar -cJf OUT -C \(Run.quoted(root)) top",
+            "bsd.tar.bz2": "bsdtar -cjf OUT -C \(Run.quoted(root)) top",
+            "bsd.tar.zst": "bsdtar --zstd -cf OUT -C \(Run.quoted(root)) top",
         ]
         for (name, command) in archives.sorted(by: { $0.key < $1.key }) {
             let archive = scratch.url(name).path
-            try mustRun(command.replacingOccurrences(of: "OUT", with: q(archive)))
+            try Run.mustShell(command.replacingOccurrences(of: "OUT", with: Run.quoted(archive)))
             XCTAssertTrue(ArchiveExtractor.isArchive(archive), name)
             let out = scratch.url("x-\(name)").path
             let entries = try ArchiveExtractor.extract(archive, into: out, maxBytes: 1 << 30)
@@ -52,16 +53,16 @@ final class ArchiveExtractorTests: XCTestCase {
 
             // What comes out can go straight into a layer.
             let blob = try LayerWriter.write(entries, options: LayerOptions(compression: .gzip(level: 1), jobs: 2), into: try scratch.store())
-            XCTAssertTrue(try mustRun("bsdtar -tvf \(q(scratch.store().blobURL(blob.digest).path))").contains("top/sub/data.bin"))
+            XCTAssertTrue(try Run.mustShell("bsdtar -tvf \(Run.quoted(scratch.store().blobURL(blob.digest).path))").contains("top/sub/data.bin"))
         }
     }
 
     func testNonArchivesAreRecognised() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let text = try scratch.write("notes.txt", Array(String(repeating: "just text\n", count: 200).utf8))
         let empty = try scratch.write("empty", [])
         let emptyTar = try scratch.write("empty.tar", rawTarEnd())
-        try mustRun("gzip -k \(q(text))")
+        try Run.mustShell("gzip -k \(Run.quoted(text))")
         XCTAssertFalse(ArchiveExtractor.isArchive(text))
         XCTAssertFalse(ArchiveExtractor.isArchive(text + ".gz"), "a compressed non-tar is copied, not extracted")
         XCTAssertFalse(ArchiveExtractor.isArchive(empty))
@@ -70,7 +71,7 @@ final class ArchiveExtractorTests: XCTestCase {
     }
 
     func testPathsAreCleanedAndAncestorsAdded() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let archive = try scratch.write("a.tar", rawTarEntry(name: "/abs/file", content: Array("x".utf8))
             + rawTarEntry(name: "./rel//./deep/file", content: Array("y".utf8), mode: 0o640)
             + rawTarEntry(name: "./", type: UInt8(ascii: "5"), mode: 0o700)
@@ -82,7 +83,7 @@ final class ArchiveExtractorTests: XCTestCase {
     }
 
     func testEscapingEntriesAreRefused() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let cases: [(String, [UInt8], String)] = [
             ("dotdot.tar", rawTarEntry(name: "../evil", content: Array("x".utf8)), "../evil"),
             ("inner.tar", rawTarEntry(name: "a/../../evil"), "a/../../evil"),
@@ -104,11 +105,11 @@ final class ArchiveExtractorTests: XCTestCase {
     }
 
     func testOversizeArchiveIsRefused() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         // 8 MB of zeros compress to a few KB: the kind of archive the limit is for.
         let tar = try scratch.write("bomb.tar", rawTarEntry(name: "small", content: [1, 2, 3])
             + rawTarEntry(name: "zeros", content: [UInt8](repeating: 0, count: 8 << 20)) + rawTarEnd())
-        try mustRun("gzip \(q(tar))")
+        try Run.mustShell("gzip \(Run.quoted(tar))")
         let out = scratch.url("out").path
         XCTAssertThrowsError(try ArchiveExtractor.extract(tar + ".gz", into: out, maxBytes: 1 << 20)) { error in
             XCTAssertEqual(error as? LayerError, .archiveTooLarge(archive: tar + ".gz", entry: "zeros", limit: 1 << 20))
@@ -118,7 +119,7 @@ final class ArchiveExtractorTests: XCTestCase {
     }
 
     func testLaterEntryOfTheSameNameWins() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let archive = try scratch.write("dup.tar", rawTarEntry(name: "f", content: Array("old".utf8))
             + rawTarEntry(name: "f", content: Array("new".utf8), mode: 0o600) + rawTarEnd())
         let out = scratch.url("out").path

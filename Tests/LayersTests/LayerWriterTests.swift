@@ -1,6 +1,7 @@
 import Foundation
 import Layers
 import OCI
+import TestSupport
 import XCTest
 
 final class LayerWriterTests: XCTestCase {
@@ -12,7 +13,7 @@ final class LayerWriterTests: XCTestCase {
     /// A layer exercising every kind of entry and every header extension: > 1 MiB of text (many
     /// gzip blocks), incompressible bytes, setuid and sticky modes, big ids, a 275-byte path, a
     /// 163-byte symlink target, a non-ASCII name, an empty file and a hard link.
-    func sampleEntries(in scratch: Scratch) throws -> [LayerEntry] {
+    func sampleEntries(in scratch: TemporaryDirectory) throws -> [LayerEntry] {
         let tool = try scratch.write("src/tool", pseudoText(count: 1_500_000, seed: 1))
         let data = try scratch.write("src/data.bin", pseudoRandom(count: 300_000, seed: 2))
         let long = try scratch.write("src/long", Array("long\n".utf8))
@@ -41,7 +42,7 @@ final class LayerWriterTests: XCTestCase {
     // MARK: determinism
 
     func testGzipIsIndependentOfOrderAndJobs() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         let entries = try sampleEntries(in: scratch)
         let reference = try write(entries, .gzip(level: 6), jobs: 1, store: store)
@@ -59,7 +60,7 @@ final class LayerWriterTests: XCTestCase {
     }
 
     func testZstdIsIndependentOfOrderAndJobs() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         // Level 1 uses 2 MiB zstd jobs, so 9 MB make several jobs for the workers.
         var entries = try sampleEntries(in: scratch)
@@ -75,7 +76,7 @@ final class LayerWriterTests: XCTestCase {
     }
 
     func testHardLinkGroupsAreCanonical() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         let content = LayerEntry.FileSource.bytes(Array("shared\n".utf8))
         let a = try write([.file("b", source: content), .hardlink("a", target: "b"), .hardlink("c", target: "a")],
@@ -83,7 +84,7 @@ final class LayerWriterTests: XCTestCase {
         let b = try write([.hardlink("b", target: "c"), .hardlink("a", target: "c"), .file("c", source: content)],
                           .uncompressed, store: store)
         XCTAssertEqual(a.digest, b.digest)
-        let listing = try mustRun("bsdtar -tvf \(q(store.blobURL(a.digest).path))")
+        let listing = try Run.mustShell("bsdtar -tvf \(Run.quoted(store.blobURL(a.digest).path))")
         XCTAssertTrue(listing.contains("b link to a"), listing)
         XCTAssertTrue(listing.contains("c link to a"), listing)
     }
@@ -92,14 +93,14 @@ final class LayerWriterTests: XCTestCase {
     /// (another pid, another start time): no variable data reaches the headers.
     func testSameBytesFromAnotherProcess() throws {
         #if os(Linux)
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         let entries = try sampleEntries(in: scratch)
         let gzip = try write(entries, .gzip(level: 6), store: store)
         let zstd = try write(entries, .zstd(level: 3), store: store)
-        let other = try Scratch()
+        let other = try TemporaryDirectory(prefix: "layers-tests")
         let helper = "LayersTests.LayerWriterTests/testHelperWritesSampleLayer"
-        let result = try shell("LAYERS_TEST_HELPER_DIR=\(q(other.path)) \(q(CommandLine.arguments[0])) \(helper)")
+        let result = try Run.shell("LAYERS_TEST_HELPER_DIR=\(Run.quoted(other.path)) \(Run.quoted(CommandLine.arguments[0])) \(helper)")
         XCTAssertEqual(result.status, 0, result.stderr)
         let otherStore = try other.store()
         for blob in [gzip, zstd] {
@@ -115,7 +116,7 @@ final class LayerWriterTests: XCTestCase {
     /// does nothing in a normal run.
     func testHelperWritesSampleLayer() throws {
         guard let dir = ProcessInfo.processInfo.environment["LAYERS_TEST_HELPER_DIR"] else { return }
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try ContentStore(root: URL(fileURLWithPath: dir).appendingPathComponent("store"))
         let entries = try sampleEntries(in: scratch)
         _ = try write(entries, .gzip(level: 6), jobs: 3, store: store)
@@ -125,7 +126,7 @@ final class LayerWriterTests: XCTestCase {
     /// The tar encoding is pinned: a change of libarchive's output (or of our options) shows
     /// up here before it changes every user's layer digests.
     func testTarEncodingIsPinned() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let entries: [LayerEntry] = [
             .directory("etc"),
             .file("etc/hostname", source: .bytes(Array("slipway\n".utf8)), mode: 0o644),
@@ -139,7 +140,7 @@ final class LayerWriterTests: XCTestCase {
     // MARK: validity, checked by other tools
 
     func testHeadersCarryOnlyEntryData() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         let blob = try write(try sampleEntries(in: scratch), .uncompressed, store: store)
         let headers = parseTar(Array(try Data(contentsOf: store.blobURL(blob.digest))))
@@ -169,7 +170,7 @@ final class LayerWriterTests: XCTestCase {
     }
 
     func testZstdLayerIsValidForOtherTools() throws {
-        guard toolExists("zstd") else { throw XCTSkip("zstd CLI not installed") }
+        guard Run.isInstalled("zstd") else { throw XCTSkip("zstd CLI not installed") }
         try checkWithTools(.zstd(level: 3), test: "zstd -q -t", decompress: "zstd -q -dc")
     }
 
@@ -178,19 +179,19 @@ final class LayerWriterTests: XCTestCase {
     }
 
     private func checkWithTools(_ compression: LayerCompression, test: String, decompress: String) throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         let blob = try write(try sampleEntries(in: scratch), compression, store: store)
         let file = store.blobURL(blob.digest).path
-        try mustRun("\(test) \(q(file))")
-        XCTAssertEqual(try mustRun("sha256sum \(q(file))").prefix(64), Substring(blob.digest.hex))
-        XCTAssertEqual(try mustRun("\(decompress) \(q(file)) | sha256sum").prefix(64), Substring(blob.diffID.hex))
-        XCTAssertEqual(try mustRun("\(decompress) \(q(file)) | wc -c").trimmingCharacters(in: .whitespacesAndNewlines),
+        try Run.mustShell("\(test) \(Run.quoted(file))")
+        XCTAssertEqual(try Run.mustShell("sha256sum \(Run.quoted(file))").prefix(64), Substring(blob.digest.hex))
+        XCTAssertEqual(try Run.mustShell("\(decompress) \(Run.quoted(file)) | sha256sum").prefix(64), Substring(blob.diffID.hex))
+        XCTAssertEqual(try Run.mustShell("\(decompress) \(Run.quoted(file)) | wc -c").trimmingCharacters(in: .whitespacesAndNewlines),
                        String(blob.uncompressedSize))
         XCTAssertEqual(Int64(try FileManager.default.attributesOfItem(atPath: file)[.size] as! Int), blob.size)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.root.appendingPathComponent("ingest").path), [])
 
-        let listing = try mustRun("bsdtar -tvvf \(q(file))")
+        let listing = try Run.mustShell("bsdtar -tvvf \(Run.quoted(file))")
         XCTAssertTrue(listing.contains("POSIX pax interchange format"), listing)
         // name -> "mode uid gid size" (the date column depends on the time zone).
         var columns: [String: String] = [:]
@@ -216,13 +217,13 @@ final class LayerWriterTests: XCTestCase {
             "etc/": "drwxrwxrwt 0 0 0",
         ]
         XCTAssertEqual(columns, expected, listing)
-        let names = try mustRun("bsdtar -tf \(q(file))").split(separator: "\n").map(String.init)
+        let names = try Run.mustShell("bsdtar -tf \(Run.quoted(file))").split(separator: "\n").map(String.init)
         XCTAssertEqual(names, names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
 
         guard getuid() == 0 else { return }  // restoring owners needs root
         let out = scratch.url("out").path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try mustRun("bsdtar -xpf \(q(file)) -C \(q(out))")
+        try Run.mustShell("bsdtar -xpf \(Run.quoted(file)) -C \(Run.quoted(out))")
         func info(_ path: String) throws -> stat {
             var st = stat()
             XCTAssertEqual(lstat(out + "/" + path, &st), 0, path)
@@ -244,7 +245,7 @@ final class LayerWriterTests: XCTestCase {
     }
 
     func testEmptyLayerIsTheWellKnownEmptyTar() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         for compression in [LayerCompression.gzip(level: 6), .zstd(level: 3), .uncompressed] {
             let blob = try write([], compression, store: store)
@@ -253,18 +254,18 @@ final class LayerWriterTests: XCTestCase {
             XCTAssertEqual(blob.uncompressedSize, 1024)
         }
         let gzip = try write([], .gzip(level: 6), store: store)
-        try mustRun("gzip -t \(q(store.blobURL(gzip.digest).path))")
+        try Run.mustShell("gzip -t \(Run.quoted(store.blobURL(gzip.digest).path))")
     }
 
     func testGzipLevelsAndExactBlockMultiples() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         // 256 KiB - 1024 of content + 512 header + 1024 end = exactly two 128 KiB blocks.
         let entries: [LayerEntry] = [.file("f", source: .bytes(pseudoText(count: 256 * 1024 - 1536, seed: 9)))]
         for level in [0, 1, 9] {
             let blob = try write(entries, .gzip(level: level), jobs: 2, store: store)
             XCTAssertEqual(blob.uncompressedSize, 256 * 1024)
-            XCTAssertEqual(try mustRun("gzip -dc \(q(store.blobURL(blob.digest).path)) | sha256sum").prefix(64),
+            XCTAssertEqual(try Run.mustShell("gzip -dc \(Run.quoted(store.blobURL(blob.digest).path)) | sha256sum").prefix(64),
                            Substring(blob.diffID.hex))
         }
     }
@@ -272,7 +273,7 @@ final class LayerWriterTests: XCTestCase {
     // MARK: errors
 
     func testInvalidPathsAreRefused() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         let bad = ["../evil", "a/../b", "/abs", "a//b", "a/", "./a", "a/.", ""]
         for path in bad {
@@ -289,7 +290,7 @@ final class LayerWriterTests: XCTestCase {
     }
 
     func testDuplicatesAndInconsistentEntriesAreRefused() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         XCTAssertThrowsError(try write([.directory("a"), .file("a", source: .bytes([]))], .gzip(level: 6), store: store)) {
             XCTAssertEqual($0 as? LayerError, .duplicatePath("a"))
@@ -309,7 +310,7 @@ final class LayerWriterTests: XCTestCase {
     }
 
     func testFailureMidStreamLeavesNoIngestFile() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         let big = try scratch.write("src/big", pseudoText(count: 3_000_000, seed: 4))
         for compression in [LayerCompression.gzip(level: 6), .zstd(level: 3), .uncompressed] {
@@ -328,7 +329,7 @@ final class LayerWriterTests: XCTestCase {
     func testFileWhoseSizeChangesIsAnError() throws {
         #if os(Linux)
         // procfs files report size 0 but have content: to the writer, the file grew.
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory(prefix: "layers-tests")
         let store = try scratch.store()
         XCTAssertThrowsError(try write([.file("status", source: .path("/proc/self/status"))], .gzip(level: 6), store: store)) {
             guard case LayerError.fileChanged(entry: "status", source: "/proc/self/status", expected: 0, _) = $0 else {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import OCI
 
@@ -66,9 +67,9 @@ final class CanonicalJSONTests: XCTestCase {
 
 final class ContentStoreTests: XCTestCase {
     func testPutReadVerifyAndTamperDetection() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let store = try ContentStore(root: root)
+        let scratch = try TemporaryDirectory(prefix: "slipway-store")
+        let root = scratch.url("store")
+        let store = try scratch.store()
         let descriptor = try store.put(Data("hello".utf8), mediaType: "text/plain")
         XCTAssertEqual(try store.read(descriptor.digest), Data("hello".utf8))
         XCTAssertTrue(try store.verify(descriptor.digest))

@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import OCI
 @testable import Registry
+import TestSupport
 import XCTest
 
 final class AuthChallengeTests: XCTestCase {
@@ -92,16 +93,11 @@ final class RetryPolicyTests: XCTestCase {
 }
 
 final class CredentialTests: XCTestCase {
-    var dir: URL!
+    var scratch: TemporaryDirectory!
+    var dir: URL { scratch.url }
 
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cred-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
-    }
+    override func setUpWithError() throws { scratch = try TemporaryDirectory(prefix: "slipway-cred") }
+    override func tearDown() { scratch = nil }
 
     func write(_ json: String) -> URL {
         let url = dir.appendingPathComponent("config.json")

@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import OCI
 @testable import Registry
+import TestSupport
 import XCTest
 
 /// Hostile registry answers (issue 6, section 4) through the real libcurl transport, from a
@@ -9,19 +10,7 @@ import XCTest
 /// 4 MiB, deeply nested JSON, a wrong media type, Docker schema 1, a redirect loop, a redirect
 /// to plain HTTP and a certificate for another name. Each is refused with a clear error.
 final class HostileRegistryTests: XCTestCase {
-    static let serverScript = #"""
-    import ssl, sys
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from urllib.parse import urlparse, parse_qs
-    class H(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        def log_message(self, *a): pass
-        def send(self, status, body, headers={}):
-            self.send_response(status)
-            for k, v in headers.items(): self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    static let handler = """
         def do_GET(self):
             u = urlparse(self.path)
             oci = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
@@ -39,37 +28,20 @@ final class HostileRegistryTests: XCTestCase {
             if u.path == "/loop": return self.send(302, b"", {"Location": "/loop"})
             if u.path == "/redirect": return self.send(307, b"", {"Location": parse_qs(u.query)["to"][0]})
             self.send(404, b"")
-    s = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(sys.argv[1], sys.argv[2])
-    s.socket = context.wrap_socket(s.socket, server_side=True)
-    print(s.server_address[1], flush=True)
-    s.serve_forever()
-    """#
+        """
 
-    var directory: URL!
-    var port = 0
-    var pid: pid_t = 0
+    var directory: TemporaryDirectory!
+    var server: BackgroundServer!
+    var port: Int { server.port }
     var client: HTTPClient!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let cert = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
+        directory = try TemporaryDirectory(prefix: "slipway-hostile")
+        let cert = directory.path + "/cert.pem", key = directory.path + "/key.pem"
         // Self-signed, valid for the IP address 127.0.0.1 only (so "localhost" is another name).
-        let openssl = try Subprocess.run("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                                                          "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
-        XCTAssertEqual(openssl.status, 0, String(decoding: openssl.stderr, as: UTF8.self))
-        let script = directory.appendingPathComponent("server.py")
-        try Self.serverScript.write(to: script, atomically: true, encoding: .utf8)
-        let portFile = directory.appendingPathComponent("port")
-        let started = try Subprocess.run("/bin/sh", ["-c", "python3 \"$0\" \"$1\" \"$2\" > \"$3\" 2>/dev/null & echo $!", script.path, cert, key, portFile.path])
-        pid = pid_t(String(decoding: started.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        for _ in 0..<100 where port == 0 {
-            port = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
-            if port == 0 { usleep(50_000) }
-        }
-        guard pid > 0, port > 0 else { throw XCTSkip("python3 HTTPS server did not start") }
+        try Run.tool("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                                 "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        server = try TestHTTPServer.start(Self.handler, tls: (cert, key))
         var configuration = HTTPClient.Configuration()
         configuration.caFile = cert
         configuration.allowLoopbackHTTP = false
@@ -77,22 +49,17 @@ final class HostileRegistryTests: XCTestCase {
     }
 
     override func tearDown() {
-        if pid > 0 { kill(pid, SIGTERM) }
-        try? FileManager.default.removeItem(at: directory)
+        server?.stop()
+        server = nil
+        directory = nil
     }
 
     private func registry() -> RegistryClient {
         RegistryClient(registry: "127.0.0.1:\(port)", transport: client, credentials: AnonymousCredentials(), retry: .none)
     }
 
-    private func refusal(_ body: () async throws -> Void) async -> String {
-        do {
-            try await body()
-            XCTFail("accepted")
-            return ""
-        } catch {
-            return "\(error)"
-        }
+    private func refusal(file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void) async -> String {
+        await thrownError((any Error).self, file: file, line: line, body).map { "\($0)" } ?? ""
     }
 
     func testServerWorksWithTheRightNameAndCA() async throws {

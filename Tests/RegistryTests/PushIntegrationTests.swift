@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import OCI
 @testable import Registry
+import TestSupport
 import XCTest
 
 /// Pushes to real registries (scripts/test-registry) and checks the result with skopeo.
@@ -13,10 +14,10 @@ final class PushIntegrationTests: XCTestCase {
     }
 
     override func tearDown() {
-        images?.cleanUp()
+        images = nil
     }
 
-    func uniqueRepository(_ prefix: String) -> String { "slipway/\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
+    func uniqueRepository(_ prefix: String) -> String { uniqueName("slipway/\(prefix)") }
 
     func pusher(_ registries: TestRegistries, recorder: Recorder, options: PushOptions = PushOptions(), credentials: (any CredentialProvider)? = nil) -> Pusher {
         Pusher(store: images.store, transport: recorder, credentials: credentials ?? registries.credentials, options: options, onEvent: recorder.onEvent)

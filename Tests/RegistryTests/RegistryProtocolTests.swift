@@ -2,54 +2,25 @@ import Foundation
 import HTTP
 import OCI
 @testable import Registry
+import TestSupport
 import XCTest
-
-/// A scripted registry behind the transport seam: checks the protocol details that real test
-/// registries do not exercise — ECR's quirks (201 on PATCH, lagging Range, minimum chunk
-/// sizes), token expiry mid-push, retries and restarts of broken upload sessions.
-final class FakeTransport: HTTPTransport {
-    typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
-    let handler: Handler
-    let log = Locked<[HTTPRequest]>([])
-
-    init(_ handler: @escaping Handler) { self.handler = handler }
-
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        log.withLock { $0.append(request) }
-        return handler(request)
-    }
-
-    func allowsPlainHTTP(host: String) -> Bool { false }
-
-    var requests: [HTTPRequest] { log.withLock { $0 } }
-    func lines() -> [String] { requests.map { "\($0.method) \($0.path)" } }
-}
-
-extension HTTPRequest {
-    /// The path with its trailing slash (`URL.path` drops it, and `/v2/` is not `/v2`).
-    var path: String { URLComponents(url: url, resolvingAgainstBaseURL: true)?.path ?? "" }
-}
-
-func reply(_ request: HTTPRequest, _ status: Int, _ headers: HTTPHeaders = HTTPHeaders(), body: String = "") -> HTTPResponse {
-    HTTPResponse(status: status, headers: headers, body: Data(body.utf8), url: request.url)
-}
 
 final class RegistryProtocolTests: XCTestCase {
     let registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    var scratch: TemporaryDirectory!
     var file: URL!
     var blob: Descriptor!
     let basic = StaticCredentials(["123456789012.dkr.ecr.us-east-1.amazonaws.com": Credential(username: "AWS", password: "ecr-password-123")])
 
     override func setUpWithError() throws {
-        file = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-blob-\(UUID().uuidString)")
+        scratch = try TemporaryDirectory(prefix: "slipway-blob")
+        file = scratch.url("blob")
         let data = Data((0..<2500).map { UInt8($0 % 251) })
         try data.write(to: file)
         blob = Descriptor(mediaType: MediaType.layerGzip, digest: Digest.sha256(of: data), size: Int64(data.count))
     }
 
-    override func tearDown() {
-        try? FileManager.default.removeItem(at: file)
-    }
+    override func tearDown() { scratch = nil }
 
     func testECRStyleChunkedUpload() async throws {
         let digest = blob.digest.description

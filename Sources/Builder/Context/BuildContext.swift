@@ -1,5 +1,6 @@
 import Foundation
 import Dockerfile
+import Layers
 
 /// A directory that COPY and ADD read from (the main context or a named `--build-context`),
 /// with its `.dockerignore` applied and every path kept inside the root: nothing a
@@ -14,7 +15,9 @@ final class BuildContext: Sendable {
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw BuildError("build context '\(root)' is not a directory")
         }
-        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+        let trimmed = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+        // Paths below the root are RawName-decoded; the root is too, so the whole path encodes back.
+        self.root = RawName.decode(Array(trimmed.utf8))
         self.name = name
         do {
             ignore = ignorePatterns.isEmpty ? nil : try PatternMatcher(patterns: ignorePatterns)
@@ -90,8 +93,7 @@ final class BuildContext: Sendable {
                         next.append(ContextPath.join(base, component))
                         continue
                     }
-                    let names = (try? FileManager.default.contentsOfDirectory(atPath: absolute(base))) ?? []
-                    for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                    for name in DirectoryNames.list(absolute(base)) ?? [] {
                         let isMatch: Bool
                         do { isMatch = try Glob.match(component, name) } catch {
                             throw BuildError("\(instruction) source '\(source)' is not a valid pattern: \(error)")
@@ -112,7 +114,14 @@ final class BuildContext: Sendable {
                 }
                 continue
             }
-            let resolvedPath = try resolveParents(of: path, origin: source)
+            let resolvedPath: String
+            if ContextPath.hasGlobMeta(relative) {
+                // A wildcard level that met a file (not a directory) matches nothing there.
+                guard let parents = try? resolveParents(of: path, origin: source) else { continue }
+                resolvedPath = parents
+            } else {
+                resolvedPath = try resolveParents(of: path, origin: source)
+            }
             guard let found = try? info(resolvedPath) else {
                 if candidates.count == 1 && !ContextPath.hasGlobMeta(relative) {
                     throw BuildError("\(instruction) source '\(source)' not found in build context '\(name)'")
@@ -121,7 +130,9 @@ final class BuildContext: Sendable {
             }
             results.append((path, found.kind == .symlink ? try followSymlinks(found) : found))
         }
-        if results.isEmpty {
+        // A wildcard that matches nothing adds nothing (BuildKit's AllowEmptyWildcard); the
+        // instruction fails only when none of its sources matched.
+        if results.isEmpty && !ContextPath.hasGlobMeta(relative) {
             throw BuildError("\(instruction) source '\(source)' matched no files in build context '\(name)'")
         }
         return results
@@ -155,19 +166,9 @@ final class BuildContext: Sendable {
 
     private func walk(relative: String, below: String, ignoreInfo: PatternMatcher.MatchInfo, excludeInfo: PatternMatcher.MatchInfo,
                       exclude: PatternMatcher?, visit: (FileInfo) throws -> Void) throws {
-        let path = absolute(relative)
-        guard let stream = opendir(path) else {
+        guard let names = DirectoryNames.list(absolute(relative)) else {
             throw BuildError("cannot list '\(relative.isEmpty ? "." : relative)' in context '\(name)': \(String(cString: strerror(errno)))")
         }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(stream)
-        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for name in names {
             let child = ContextPath.join(relative, name)
             let childBelow = ContextPath.join(below, name)
@@ -187,7 +188,8 @@ final class BuildContext: Sendable {
                 continue
             }
             if ignored || excluded { continue }
-            if case .other(let what) = info.kind {
+            // A socket is sent as an empty regular file (BuildKit's testCopySocket).
+            if case .other(let what) = info.kind, what != "socket" {
                 throw BuildError("'\(child)' in \(phrase) is a \(what), which cannot be copied into an image; add it to .dockerignore")
             }
             try visit(info)

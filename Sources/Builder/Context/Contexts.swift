@@ -57,7 +57,7 @@ final class Contexts: Sendable {
         let entries: [LayerEntry]
         let budget = caches.withLock { $0.memoryBudget }
         do {
-            entries = try ArchiveExtractor.extract(path, into: scratch, maxBytes: Contexts.maxArchiveBytes, memoryBudget: budget)
+            entries = try ArchiveExtractor.extract(path, into: scratch, maxBytes: Contexts.maxArchiveBytes, impliedParents: false, memoryBudget: budget)
         } catch {
             throw BuildError("ADD: cannot extract '\(path)': \(error)")
         }

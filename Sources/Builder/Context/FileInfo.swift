@@ -1,11 +1,13 @@
 import Foundation
+import Layers
 
 /// What `lstat` says about one path of a build context, captured once during the walk so
 /// COPY planning never touches the disk twice for the same file.
 struct FileInfo: Sendable {
     enum Kind: Sendable, Equatable { case regular, directory, symlink, other(String) }
 
-    /// Slash-separated, relative to the context root ("" for the root).
+    /// Slash-separated, relative to the context root ("" for the root). Paths and link targets
+    /// are RawName-decoded: names that are not UTF-8 keep their bytes.
     var relativePath: String
     var absolutePath: String
     var kind: Kind
@@ -18,7 +20,7 @@ struct FileInfo: Sendable {
 
     static func lstat(absolutePath: String, relativePath: String) throws -> FileInfo {
         var st = stat()
-        guard Glibc.lstat(absolutePath, &st) == 0 else {
+        guard RawName.withCString(absolutePath, { Glibc.lstat($0, &st) }) == 0 else {
             throw BuildError("cannot read '\(relativePath.isEmpty ? "." : relativePath)' in the build context: \(String(cString: strerror(errno)))")
         }
         let type = st.st_mode & S_IFMT
@@ -30,9 +32,9 @@ struct FileInfo: Sendable {
         case S_IFLNK:
             kind = .symlink
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let n = readlink(absolutePath, &buffer, buffer.count - 1)
+            let n = RawName.withCString(absolutePath) { readlink($0, &buffer, buffer.count - 1) }
             guard n >= 0 else { throw BuildError("cannot read symlink '\(relativePath)': \(String(cString: strerror(errno)))") }
-            target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            target = RawName.decode(buffer[0..<n].map { UInt8(bitPattern: $0) })
         case S_IFSOCK: kind = .other("socket")
         case S_IFIFO: kind = .other("FIFO")
         case S_IFCHR: kind = .other("character device")

@@ -14,10 +14,16 @@ extension BaseImages {
             for (image, result) in await resolve(wanted, request: request, store: store, trees: trees) { resolved[image] = result }
             var progressed = false
             for index in graphs.indices {
-                let settled = try graphs[index].settle { image in
+                let settled = try graphs[index].settle(imageEnv: { image in
                     guard case .success(let base)? = resolved[image] else { return nil }
                     return base.config.config?.env ?? Variables.defaultEnv
-                }
+                }, imageTriggers: { image in
+                    switch resolved[image] {
+                    case .success(let base)?: return base.config.config?.onBuild ?? []
+                    case .failure?: return []
+                    case nil: return nil
+                    }
+                })
                 progressed = progressed || settled
             }
             if !progressed { break }

@@ -131,13 +131,16 @@ struct ImageFiles {
             switch content {
             case .blob(let digest):
                 if fm.fileExists(atPath: target) { continue }
+                // A copy, never a hard link: editing the output must not reach the store.
                 let temporary = target + ".tmp-\(UUID().uuidString)"
-                if link(store.blobURL(digest).path, temporary) != 0 {
-                    do { try fm.copyItem(atPath: store.blobURL(digest).path, toPath: temporary) } catch {
-                        throw BuildError("cannot write \(target): \(error.localizedDescription)")
-                    }
+                do { try store.export(digest, toNewFile: temporary) } catch {
+                    throw BuildError("cannot write \(target): \(error)")
                 }
-                rename(temporary, target)
+                guard rename(temporary, target) == 0 else {
+                    let message = String(cString: strerror(errno))
+                    unlink(temporary)
+                    throw BuildError("cannot write \(target): \(message)")
+                }
             case .bytes(let bytes):
                 if name == "blobs" { continue }
                 var data = Data(bytes)
@@ -183,20 +186,15 @@ enum AtomicOutput {
         }
     }
 
+    /// For a destination that does not exist yet: the rename fails rather than replace a
+    /// directory that appeared meanwhile with content (nothing of the user's is ever removed).
     static func directory(_ destination: String, write: (String) throws -> Void) throws {
         let temporary = sibling(destination)
         do {
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
             try write(temporary)
-            if FileManager.default.fileExists(atPath: destination) {
-                let old = sibling(destination)
-                guard rename(destination, old) == 0 else { throw BuildError("cannot replace \(destination)") }
-                defer { try? FileManager.default.removeItem(atPath: old) }
-                guard rename(temporary, destination) == 0 else { throw BuildError("cannot move output into place at \(destination)") }
-            } else {
-                guard rename(temporary, destination) == 0 else {
-                    throw BuildError("cannot move output into place at \(destination): \(String(cString: strerror(errno)))")
-                }
+            guard rename(temporary, destination) == 0 else {
+                throw BuildError("cannot move output into place at \(destination): \(String(cString: strerror(errno)))")
             }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)

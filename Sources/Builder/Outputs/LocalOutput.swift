@@ -1,46 +1,15 @@
 import Foundation
 import Layers
 
-/// `--output type=local`: the final stage's files written to a directory (one
-/// subdirectory per platform, `linux_amd64`, when there are several, as buildx does).
+/// `--output type=local`: the final stage's files written into a directory (one
+/// subdirectory per platform, `linux_amd64`, when there are several, as buildx does), in
+/// place and without removing anything the output does not replace (see `DirectoryWriter`).
 enum LocalOutput {
     static func write(_ result: BuildResult, to destination: String) throws {
-        try AtomicOutput.directory(destination) { temporary in
-            for image in result.images {
-                let root = result.images.count > 1 ? temporary + "/" + image.platform.directoryName : temporary
-                try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-                try materialize(image.tree, into: root)
-            }
-        }
-    }
-
-    private static func materialize(_ tree: FileTree, into root: String) throws {
-        let fm = FileManager.default
-        let canChown = geteuid() == 0
-        var directories: [(String, UInt32)] = []
-        for entry in tree.allEntries {
-            let target = root + "/" + entry.path
-            switch entry.kind {
-            case .directory:
-                try fm.createDirectory(atPath: target, withIntermediateDirectories: true)
-                directories.append((target, entry.mode))
-            case .regularFile(.path(let source)):
-                do { try fm.copyItem(atPath: source, toPath: target) } catch {
-                    throw BuildError("cannot write \(target): \(error.localizedDescription)")
-                }
-                chmod(target, mode_t(entry.mode))
-            case .regularFile(.bytes(let bytes)):
-                guard fm.createFile(atPath: target, contents: Data(bytes)) else { throw BuildError("cannot write \(target)") }
-                chmod(target, mode_t(entry.mode))
-            case .symlink(let linkTarget):
-                guard symlink(linkTarget, target) == 0 else { throw BuildError("cannot create symlink \(target): \(String(cString: strerror(errno)))") }
-            case .hardlink(let linkTarget):
-                guard link(root + "/" + linkTarget, target) == 0 else { throw BuildError("cannot create hard link \(target): \(String(cString: strerror(errno)))") }
-            }
-            if canChown { lchown(target, uid_t(entry.uid), gid_t(entry.gid)) }
-        }
-        // Directory modes last, so a read-only directory does not stop its own contents.
-        for (path, mode) in directories.reversed() { chmod(path, mode_t(mode)) }
+        let writer = try DirectoryWriter(destination: destination)
+        try writer.write(result.images.map { image in
+            (prefix: result.images.count > 1 ? image.platform.directoryName : "", tree: image.tree)
+        })
     }
 }
 

@@ -1,5 +1,5 @@
 /// Parsing of the typed values Docker stores in the image config (durations, ports,
-/// signals, modes), each with an error that says what form is expected.
+/// signals), each with an error that says what form is expected.
 enum ConfigValues {
     /// Go duration syntax (`30s`, `1m30s`, `500ms`) → nanoseconds.
     static func duration(_ text: String, flag: String) throws -> Int64 {
@@ -41,14 +41,6 @@ enum ConfigValues {
             high = end
         }
         return (low...high).map { "\($0)/\(proto)" }
-    }
-
-    /// `--chmod` octal (e.g. 0755, 644).
-    static func mode(_ text: String) throws -> UInt32 {
-        guard let value = UInt32(text, radix: 8), value <= 0o7777 else {
-            throw BuildError("invalid --chmod '\(text)': use an octal mode such as 0755 or 644")
-        }
-        return value
     }
 
     static let signals: Set<String> = ["ABRT", "ALRM", "BUS", "CHLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT",

@@ -16,7 +16,7 @@ struct CopyRequest {
     var destination: String
     var workdir: String
     var owner: (uid: Int, gid: Int)?
-    var chmod: UInt32?
+    var chmod: ChmodSpec?
     var parents: Bool
     var excludes: [String]
     /// For ADD: returns the entries of a local archive (paths relative to the destination),
@@ -29,7 +29,7 @@ extension CopyRequest {
     /// sources plan equal layers.
     var fingerprint: String {
         var parts = [instruction, destination, workdir, parents ? "parents" : "", extractArchive == nil ? "" : "unpack",
-                     owner.map { "\($0.uid):\($0.gid)" } ?? "-", chmod.map { String($0, radix: 8) } ?? "-"]
+                     owner.map { "\($0.uid):\($0.gid)" } ?? "-", chmod?.text ?? "-"]
         parts += sources.map { "src:" + $0 }
         parts += excludes.map { "exclude:" + $0 }
         for file in generated {
@@ -43,92 +43,126 @@ extension CopyRequest {
 }
 
 /// COPY's semantics as BuildKit implements them: wildcards, "copy the contents of a
-/// directory", "into a directory when the destination is one", `--parents`, `--exclude`,
-/// `--chown`, `--chmod`, hard links kept within the layer, and the parent directories a
-/// layer needs. The output is the layer's entries; no bytes are read here.
+/// directory", "into a directory when the destination is one", destinations resolved through
+/// the stage's symlinks, `--parents`, `--exclude`, `--chown`, `--chmod`, hard links kept
+/// among the files of one source, and the parent directories a layer needs. Each source is
+/// placed in turn, as BuildKit runs one copy per source. No bytes are read here.
 enum CopyPlanner {
     static func plan(_ request: CopyRequest, from source: CopySource, onto tree: FileTree) throws -> [LayerEntry] {
         let destinationPath = ContextPath.resolve(request.destination, workdir: request.workdir)
-        let destinationKey = FileTree.key(destinationPath)
+        // BuildKit's pathRelativeToWorkingDir: "" and "." are "./"; a trailing "/" or "/." is kept.
         let endsLikeDirectory = request.destination.hasSuffix("/") || request.destination.hasSuffix("/.")
-            || request.destination == "." || request.destination == ".."
+            || request.destination == "." || request.destination.isEmpty
+        let unresolvedKey = FileTree.key(destinationPath)
+        // BuildKit's fs.RootPath: symlinks on the way (and at the end) are followed.
+        let destinationKey = tree.rootPath(unresolvedKey)
 
+        if request.parents && request.generated.isEmpty {
+            var placement = CopyPlacement(tree: tree, owner: request.owner, chmod: request.chmod, trackFiles: true)
+            for raw in request.sources {
+                try placeParents(raw, request: request, from: source, into: destinationKey, placement: &placement)
+            }
+            return layerOrder(placement.entries, tree: tree)
+        }
         var items: [SourceNode] = []
-        var usedWildcard = false
         for raw in request.sources {
-            if ContextPath.hasGlobMeta(raw) { usedWildcard = true }
+            // A wildcard that matches nothing adds nothing (BuildKit's AllowEmptyWildcard).
             items.append(contentsOf: try source.resolve(raw, instruction: request.instruction))
         }
         let count = items.count + request.generated.count
-        let destinationIsDirectory = endsLikeDirectory || tree.isDirectory(destinationKey)
-        if (count > 1 || (usedWildcard && count > 1)) && !destinationIsDirectory {
+        if count == 0 {
+            let names = request.sources.map { "'\($0)'" }.joined(separator: ", ")
+            throw BuildError("\(request.instruction) source \(names) matched no files in \(source.displayName)")
+        }
+        var placement = CopyPlacement(tree: tree, owner: request.owner, chmod: request.chmod, trackFiles: count > 1)
+        // BuildKit copies each source in turn, so a first directory source (or archive) makes
+        // the destination a directory for the rest; a file that would land where the
+        // destination should be a directory is refused rather than silently replaced.
+        let severalSources = count > 1 && !endsLikeDirectory
+        func refuseSeveralSourcesToAFile() throws {
+            guard severalSources, placement.existing(destinationKey) != .directory else { return }
             throw BuildError("when using \(request.instruction) with more than one source file, the destination must be a directory and end with a /")
         }
-        let intoDirectory = destinationIsDirectory || count > 1
 
-        // Appended in walk order; `layerOrder` sorts, de-duplicates and adds parents. An array
-        // (not a dictionary) keeps memory at one slot per entry for 100,000-file contexts.
-        var entries: [LayerEntry] = []
-        var firstPathOfLink: [[UInt64]: String] = [:]
-
-        func owner(_ node: SourceNode) -> (Int, Int) { request.owner ?? (node.uid, node.gid) }
-        func mode(_ node: SourceNode) -> UInt32 {
-            guard let chmod = request.chmod else { return node.mode }
-            return chmod
-        }
-        func add(_ path: String, _ node: SourceNode) {
-            guard !path.isEmpty else { return }
-            var kind = node.kind
-            if let identity = node.linkIdentity {
-                if let first = firstPathOfLink[identity] { kind = .hardlink(target: first) } else { firstPathOfLink[identity] = path }
-            }
-            let (uid, gid) = owner(node)
-            entries.append(LayerEntry(path: path, kind: kind, mode: mode(node), uid: uid, gid: gid))
-        }
+        // The directory part of the destination exists before anything is copied.
+        let ensured = endsLikeDirectory ? destinationKey : tree.rootPath(ContextPath.dirname(unresolvedKey))
+        func ensureDestination() throws { try placement.makeDirectories(ensured) }
 
         for item in items {
+            if let extract = request.extractArchive, case .regularFile(.path(let file)) = item.kind,
+               let extracted = try extract(file) {
+                // BuildKit unpacks into a 0755 directory, whatever --chmod says, with the
+                // archive's own modes.
+                try placement.makeDirectories(destinationKey, mode: 0o755)
+                placement.reserveCapacity(extracted.count)
+                for entry in extracted {
+                    var placed = entry
+                    placed.path = ContextPath.join(destinationKey, entry.path)
+                    if case .hardlink(let linkTarget) = entry.kind {
+                        placed.kind = .hardlink(target: ContextPath.join(destinationKey, linkTarget))
+                    }
+                    placement.placeExtracted(placed)
+                }
+                continue
+            }
+            try ensureDestination()
+            // Hard links are kept among the files of one source only, as BuildKit copies each
+            // source with a copier of its own.
+            var firstPathOfLink: [[UInt64]: String] = [:]
+            func place(_ key: String, _ node: SourceNode, top: Bool) throws {
+                guard !key.isEmpty || node.kind == .directory else {
+                    throw BuildError("cannot replace to directory / with file")
+                }
+                if case .directory = node.kind {
+                    try placement.placeDirectory(key, from: node, top: top)
+                    return
+                }
+                var kind = node.kind
+                if let identity = node.linkIdentity {
+                    if let first = firstPathOfLink[identity] { kind = .hardlink(target: first) } else { firstPathOfLink[identity] = key }
+                }
+                try placement.placeFile(key, kind: kind, from: node)
+            }
+            let destinationIsDirectory = placement.existing(destinationKey) == .directory
             switch item.kind {
             case .directory:
-                let target = request.parents ? ContextPath.join(destinationKey, item.matchedPath) : destinationKey
-                add(target, item)
+                var target = destinationKey
+                if request.parents {
+                    target = ContextPath.join(destinationKey, item.matchedPath)
+                    try placement.makeDirectories(ContextPath.dirname(target))
+                } else if placement.existing(destinationKey) == .none {
+                    // Created like a parent (0755, root or --chown), not with the source's metadata.
+                    try placement.makeDirectories(destinationKey)
+                }
+                try place(target, item, top: true)
                 let prefix = target.isEmpty ? "" : target + "/"
                 try source.forEachDescendant(of: item, excludes: request.excludes) { relative, child in
-                    add(prefix + relative, child)
+                    try place(prefix + relative, child, top: false)
                 }
             default:
+                try refuseSeveralSourcesToAFile()
                 let target: String
                 if request.parents {
                     target = ContextPath.join(destinationKey, item.matchedPath)
-                } else if intoDirectory {
+                } else if destinationIsDirectory {
                     target = ContextPath.join(destinationKey, ContextPath.basename(item.matchedPath))
                 } else {
                     target = destinationKey
                 }
-                if let extract = request.extractArchive, case .regularFile(.path(let file)) = item.kind,
-                   let extracted = try extract(file) {
-                    entries.reserveCapacity(entries.count + extracted.count)
-                    for entry in extracted {
-                        var placed = entry
-                        placed.path = ContextPath.join(destinationKey, entry.path)
-                        if case .hardlink(let linkTarget) = entry.kind {
-                            placed.kind = .hardlink(target: ContextPath.join(destinationKey, linkTarget))
-                        }
-                        if let (uid, gid) = request.owner { placed.uid = uid; placed.gid = gid }
-                        if let chmod = request.chmod { placed.mode = chmod }
-                        entries.append(placed)
-                    }
-                    continue
-                }
-                add(target, item)
+                try placement.makeDirectories(ContextPath.dirname(target))
+                try place(target, item, top: true)
             }
         }
         for file in request.generated {
-            let target = intoDirectory ? ContextPath.join(destinationKey, file.name) : destinationKey
+            try refuseSeveralSourcesToAFile()
+            try ensureDestination()
+            let target = placement.existing(destinationKey) == .directory ? ContextPath.join(destinationKey, file.name) : destinationKey
+            try placement.makeDirectories(ContextPath.dirname(target))
             let node = SourceNode(matchedPath: file.name, kind: .regularFile(file.source), mode: file.mode,
                                   uid: 0, gid: 0, linkIdentity: nil, location: "")
-            add(target, node)
+            try placement.placeFile(target, kind: node.kind, from: node)
         }
-        return layerOrder(entries, tree: tree)
+        return layerOrder(placement.entries, tree: tree)
     }
 
     /// Sorts entries bytewise by path (a later entry for the same path replaces an earlier
@@ -164,7 +198,7 @@ enum CopyPlanner {
         for entry in sorted {
             var parent = ContextPath.dirname(entry.path)
             while !parent.isEmpty, missing[parent] == nil, !contains(parent) {
-                if let existing = tree.resolve(parent), case .directory = existing.kind {
+                if let existing = tree.node(parent), case .directory = existing.kind {
                     var copy = existing
                     copy.path = parent
                     missing[parent] = copy

@@ -19,6 +19,8 @@ struct SourceNode: Sendable {
 protocol CopySource {
     /// Names the source's content for the plan cache: equal identities list equal files.
     var identity: String { get }
+    /// How messages name the source ("build context 'context'", "stage 'build'").
+    var displayName: String { get }
     /// Owner of copied files when no `--chown` is given: 0 for a context, the recorded owner
     /// for a stage (as BuildKit does).
     func resolve(_ source: String, instruction: String) throws -> [SourceNode]
@@ -39,6 +41,7 @@ struct ContextSource: CopySource {
     let context: BuildContext
 
     var identity: String { "context:" + context.name }
+    var displayName: String { "build context '\(context.name)'" }
 
     func resolve(_ source: String, instruction: String) throws -> [SourceNode] {
         try context.resolveSource(source, instruction: instruction).map { name, info in
@@ -62,6 +65,7 @@ struct ContextSource: CopySource {
         case .regular: kind = .regularFile(.path(info.absolutePath))
         case .directory: kind = .directory
         case .symlink: kind = .symlink(target: info.linkTarget ?? "")
+        case .other("socket"): kind = .regularFile(.bytes([]))
         case .other(let what):
             throw BuildError("'\(info.relativePath)' in \(context.phrase) is a \(what), which cannot be copied into an image; add it to .dockerignore")
         }
@@ -77,40 +81,50 @@ struct TreeSource: CopySource {
     let name: String
 
     var identity: String { "tree:" + tree.lineage }
+    var displayName: String { name }
 
+    /// Like the context: symlinks in the source path are followed (the last one too); a
+    /// wildcard component matches names of directories on the way and ignores non-directories.
     func resolve(_ source: String, instruction: String) throws -> [SourceNode] {
         let key = FileTree.key(source)
         var matches: [String] = []
         if ContextPath.hasGlobMeta(key) {
-            let patternParts = key.split(separator: "/").map(String.init)
-            for entry in tree.allEntries {
-                let parts = entry.path.split(separator: "/").map(String.init)
-                guard parts.count == patternParts.count else { continue }
-                var ok = true
-                for (pattern, part) in zip(patternParts, parts) {
-                    let isMatch: Bool
-                    do { isMatch = try Glob.match(pattern, part) } catch {
-                        throw BuildError("\(instruction) source '\(source)' is not a valid pattern: \(error)")
+            var candidates = [""]
+            for component in key.split(separator: "/").map(String.init) {
+                var next: [String] = []
+                for base in candidates {
+                    guard ContextPath.hasGlobMeta(component) else {
+                        next.append(ContextPath.join(base, component))
+                        continue
                     }
-                    if !isMatch { ok = false; break }
+                    let directory = tree.rootPath(base)
+                    guard tree.isRealDirectory(directory) else { continue }
+                    for name in tree.childNames(of: directory) {
+                        let isMatch: Bool
+                        do { isMatch = try Glob.match(component, name) } catch {
+                            throw BuildError("\(instruction) source '\(source)' is not a valid pattern: \(error)")
+                        }
+                        if isMatch { next.append(ContextPath.join(base, name)) }
+                    }
                 }
-                if ok { matches.append(entry.path) }
+                candidates = next
             }
-        } else if key.isEmpty || tree.node(key) != nil {
+            matches = candidates.filter { $0.isEmpty || tree.node(tree.rootPath($0)) != nil }
+        } else if key.isEmpty || tree.node(tree.rootPath(key)) != nil {
             matches = [key]
-        }
-        guard !matches.isEmpty else {
+        } else {
             throw BuildError("\(instruction) source '\(source)' not found in \(name)")
         }
         return try matches.map { path in
-            guard var entry = path.isEmpty ? LayerEntry(path: "", kind: .directory, mode: 0o755, uid: 0, gid: 0) : tree.resolve(path) else {
+            let resolved = tree.rootPath(path)
+            guard var entry = resolved.isEmpty ? LayerEntry(path: "", kind: .directory, mode: 0o755, uid: 0, gid: 0) : tree.node(resolved) else {
                 throw BuildError("\(instruction) source '\(source)' is a dangling symlink in \(name)")
             }
-            if entry.path.isEmpty == false, case .hardlink(let target) = entry.kind, let linked = tree.resolve(target) {
+            if !entry.path.isEmpty, case .hardlink(let target) = entry.kind, let linked = tree.resolve(target) {
                 entry.kind = linked.kind
             }
             return SourceNode(matchedPath: path, kind: entry.kind, mode: entry.mode, uid: entry.uid, gid: entry.gid,
-                              linkIdentity: nil, location: entry.path)
+                              linkIdentity: nil, location: resolved)
         }
     }
 

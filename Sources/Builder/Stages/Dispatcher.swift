@@ -131,26 +131,34 @@ struct Dispatcher {
         if let layer { state.layers.append(.planned(job: layer)) }
     }
 
-    /// WORKDIR creates its directory (and parents) when the stage does not have it yet.
+    /// WORKDIR creates its directory (and parents) when the stage does not have it yet, through
+    /// the stage's symlinks and owned by the current USER, as BuildKit's mkdir does.
     private func makeDirectory(_ path: String, state: inout StageState) throws -> Int? {
-        let key = FileTree.key(path)
-        guard !key.isEmpty else { return nil }
-        // Looked up before the tree is read: a platform that planned this already knows.
-        let planKey = "workdir\u{0}\(state.tree.lineage)\u{0}\(key)"
+        let written = FileTree.key(path)
+        guard !written.isEmpty else { return nil }
+        let user = state.containerConfig.user ?? ""
+        // Looked up before the tree is read: a platform that planned this already knows. The
+        // path as written stands for the one resolved through symlinks (equal trees resolve
+        // it equally), the USER for its owner.
+        let planKey = "workdir\u{0}\(state.tree.lineage)\u{0}\(written)\u{0}\(user)"
         if let hit = jobs.cachedPlan(planKey) {
             state.adopt(hit)
             return hit.job
         }
         try state.materializeTree()
-        guard !state.tree.isDirectory(key) else {
+        let key = state.tree.rootPath(written)
+        guard !key.isEmpty, !state.tree.isRealDirectory(key) else {
             jobs.rememberNoChange(key: planKey, lineage: state.tree.lineage)
             return nil
         }
-        let entries = CopyPlanner.layerOrder([LayerEntry(path: key, kind: .directory, mode: 0o755, uid: 0, gid: 0)], tree: state.tree)
+        let owner = user.isEmpty ? nil : try UserLookup.resolve(user, in: state.tree)
+        var placement = CopyPlacement(tree: state.tree, owner: owner, chmod: nil, trackFiles: false)
+        try placement.makeDirectories(key)
+        let entries = CopyPlanner.layerOrder(placement.entries, tree: state.tree)
         return jobs.commit(entries, to: &state.tree, key: planKey)
     }
 
-    private func copy(_ command: CopyCommand, line: Int, state: inout StageState) throws -> Int {
+    private func copy(_ command: CopyCommand, line: Int, state: inout StageState) throws -> Int? {
         let name = command.isAdd ? "ADD" : "COPY"
         var sources: [String] = []
         var generated: [CopyRequest.GeneratedFile] = []
@@ -159,8 +167,10 @@ struct Dispatcher {
                 // The parser has already removed leading tabs for `<<-`.
                 var content = doc.content
                 if doc.expand {
-                    var lexer = state.variables.lexer
-                    lexer.rawQuotes = true
+                    // BuildKit: a lexer with `\` as escape whatever the directive says, and
+                    // quotes as ordinary text (`'${name}'` still expands).
+                    var lexer = ShellLexer(escapeToken: "\\")
+                    lexer.skipProcessQuotes = true
                     do { content = try lexer.processWord(content, env: state.variables.merged) } catch {
                         throw BuildError("cannot expand heredoc '\(doc.name)': \(error)")
                     }
@@ -173,7 +183,7 @@ struct Dispatcher {
                 if isGitURL(expanded) {
                     throw BuildError("ADD of a git repository ('\(expanded)') is not supported; clone it before the build and COPY it")
                 }
-                generated.append(try prepareAdd(expanded, command.checksum, line))
+                generated.append(try prepareAdd(expanded, try command.checksum.map { try expand($0, state, line) }, line))
                 continue
             }
             if !command.isAdd || command.checksum == nil {
@@ -186,7 +196,7 @@ struct Dispatcher {
         if let raw = command.from { from = try expand(raw, state, line) }
         let source = try copySource(from, line)
         let chown = try command.chown.map { try expand($0, state, line) }
-        let chmod = Result { try command.chmod.map { try ConfigValues.mode(try expand($0, state, line)) } }
+        let chmod = Result { try command.chmod.map { try ChmodSpec.parse(try expand($0, state, line)) } }
         let destination = Result { try expand(command.destination, state, line) }
         let excludes = Result { try command.excludes.map { try expand($0, state, line) } }
         // `--chown NAME` reads the stage's /etc/passwd, so it is resolved only when the plan is
@@ -208,14 +218,25 @@ struct Dispatcher {
             excludes: try excludes.get(),
             extractArchive: unpack ? extractArchive : nil)
         // The owner as written stands for the resolved one: equal trees resolve it equally.
-        let planKey = ["copy", state.tree.lineage, source.identity, request.fingerprint, chown ?? "-"].joined(separator: "\u{0}")
-        if let hit = jobs.cachedPlan(planKey), let job = hit.job {
+        let planKey = ["copy", state.tree.lineage, source.identity, request.fingerprint, chown ?? "-",
+                       command.link ? "link" : ""].joined(separator: "\u{0}")
+        if let hit = jobs.cachedPlan(planKey) {
             state.adopt(hit)
-            return job
+            return hit.job
         }
         request.owner = try resolveOwner()
         try state.materializeTree()
-        let entries = try CopyPlanner.plan(request, from: source, onto: state.tree)
+        // BuildKit's --link (ignored with --chmod): the files are copied onto an empty tree and
+        // that layer is linked on top, so nothing of the stage (its directories, its symlinks)
+        // shapes the layer.
+        let linked = command.link && command.chmod == nil
+        let entries = try CopyPlanner.plan(request, from: source, onto: linked ? FileTree() : state.tree)
+        // A copy that changes nothing (an empty directory onto an existing one) has no layer:
+        // BuildKit's exporter drops empty layers and marks the history entry empty.
+        guard !entries.isEmpty else {
+            jobs.rememberNoChange(key: planKey, lineage: state.tree.lineage)
+            return nil
+        }
         return jobs.commit(entries, to: &state.tree, key: planKey, keepTree: treeNeededAfter)
     }
 

@@ -100,6 +100,8 @@ final class PlatformBuild {
                 prepareAdd: { [unowned self] url, checksum, _ in try self.contexts.download(url, checksum: checksum) },
                 extractArchive: { [unowned self] path in try self.contexts.extract(path) })
             frame.lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1
+            // ONBUILD triggers of the base run first, and the new stage's config has none.
+            frame.state?.config.config?.onBuild = nil
         }
         guard var state = frame.state, var dispatcher = frame.dispatcher else { return }
         frame.state = nil
@@ -107,12 +109,23 @@ final class PlatformBuild {
         let stageName = stage.name ?? String(index)
         let lastTreeReader = frame.lastTreeReader
         let treeKeptToEnd = request.keepFileTrees || index != graph.target || referencedStages.contains(index)
-        while frame.position < stage.instructions.count {
-            let instruction = stage.instructions[frame.position]
-            dispatcher.treeNeededAfter = treeKeptToEnd || frame.position < lastTreeReader
+        // Positions count the base's ONBUILD triggers first, then the stage's instructions.
+        let triggers = graph.nodes[index]?.triggers ?? []
+        while frame.position < triggers.count + stage.instructions.count {
+            let instruction: Instruction
+            let text: String
+            if frame.position < triggers.count {
+                instruction = triggers[frame.position]
+                dispatcher.treeNeededAfter = true
+                text = "ONBUILD " + instruction.original.trimmingCharacters(in: .whitespaces)
+            } else {
+                let position = frame.position - triggers.count
+                instruction = stage.instructions[position]
+                dispatcher.treeNeededAfter = treeKeptToEnd || position < lastTreeReader
+                text = instruction.original.trimmingCharacters(in: .whitespaces)
+            }
             if !frame.announced {
-                request.progress?(.instruction(platform: platform, stage: stageName, line: instruction.line,
-                                               text: instruction.original.trimmingCharacters(in: .whitespaces)))
+                request.progress?(.instruction(platform: platform, stage: stageName, line: instruction.line, text: text))
                 frame.announced = true
             }
             try dispatcher.dispatch(instruction, state: &state)
@@ -137,12 +150,15 @@ final class PlatformBuild {
         guard let node = graph.nodes[stage.index] else {
             throw BuildError("internal error: stage \(stage.index) is not in the stage graph", file: request.dockerfileName, line: stage.line)
         }
-        let stagePlatform = node.platform
+        var stagePlatform = node.platform
         let base = node.baseName
         var state: StageState
         switch node.base {
         case .stage(let index):
             state = try builtStage(index)
+            // BuildKit: a stage built on another takes that stage's platform, whatever its own
+            // `--platform` says.
+            stagePlatform = state.platform
             state.cmdSet = false
             state.variables = Variables(escapeToken: plan.escapeToken)
             state.variables.loadEnv(state.containerConfig.env)
@@ -150,6 +166,8 @@ final class PlatformBuild {
             var config = ImageConfig(platform: stagePlatform)
             config.created = Timestamp.rfc3339(request.sourceDateEpoch)
             config.config?.env = Variables.defaultEnv
+            // BuildKit's empty image has WorkingDir "/".
+            config.config?.workingDir = "/"
             state = StageState(platform: stagePlatform, config: config, tree: FileTree(), layers: [],
                                variables: Variables(escapeToken: plan.escapeToken))
             state.variables.loadEnv(config.config?.env)
@@ -184,8 +202,7 @@ final class PlatformBuild {
         config.created = Timestamp.rfc3339(request.sourceDateEpoch)
         config.config = config.config ?? ContainerConfig()
         if config.config?.env == nil { config.config?.env = Variables.defaultEnv }
-        // Triggers run in the child build (not supported here) and are not inherited.
-        config.config?.onBuild = nil
+        // Kept until the stage has run them (`build`), then cleared.
         var tree = FileTree()
         tree.lineage = "base:\(image.manifestDigest)"
         var state = StageState(platform: platform, config: config, tree: tree,

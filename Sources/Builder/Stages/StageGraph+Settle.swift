@@ -11,12 +11,20 @@ extension StageGraph {
     /// gives a resolved image's environment (nil while unknown, or when it failed: planning
     /// then stops at that FROM before any COPY). Stages found this way join the graph.
     /// Returns whether anything was settled; call again after resolving the images it added.
-    mutating func settle(imageEnv: (ImageRequest) -> [String]?) throws -> Bool {
+    mutating func settle(imageEnv: (ImageRequest) -> [String]?, imageTriggers: ((ImageRequest) -> [String]?)? = nil) throws -> Bool {
         var progressed = false
         // Each stage's variables after its last instruction, computed once per call.
         var finished: [Int: Variables] = [:]
         while true {
             var settledOne = false
+            // ONBUILD triggers of resolved base images, and the stages and images they need.
+            for index in stagesAwaitingTriggers.sorted() {
+                guard let node = nodes[index], !node.triggersLoaded, let image = node.base.image,
+                      let triggers = imageTriggers.map({ $0(image) }) ?? imageEnv(image).map({ _ in [] }) else { continue }
+                setTriggers(try OnBuildTriggers.parse(triggers, line: plan.stages[index].line, file: request.dockerfileName), stage: index)
+                for stage in nodes[index]?.triggerCopies.compactMap(\.stage) ?? [] { try add(stage) }
+                if !triggers.isEmpty { settledOne = true }
+            }
             for index in stagesWithPendingCopies.sorted() {
                 guard let node = nodes[index], !node.pendingCopies.isEmpty else { continue }
                 for position in node.pendingCopies.keys.sorted() {

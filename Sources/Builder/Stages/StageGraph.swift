@@ -51,8 +51,14 @@ struct StageNode: Sendable {
     /// ARGs and ENV, which may come from the base image, so they are settled once bases are
     /// resolved (`StageGraph.settle`).
     var pendingCopies: [Int: String] = [:]
+    /// The ONBUILD triggers that run first in this stage (its base stage's, or its base
+    /// image's once resolved), and whether an image base's were looked at yet.
+    var triggers: [Instruction] = []
+    var triggersLoaded = false
+    /// What the triggers' `COPY --from` name.
+    var triggerCopies: [StageInput] = []
 
-    var dependencies: [StageInput] { [base] + copies.keys.sorted().compactMap { copies[$0] } }
+    var dependencies: [StageInput] { [base] + triggerCopies + copies.keys.sorted().compactMap { copies[$0] } }
 }
 
 /// The stages one platform's build needs, computed once from the Dockerfile: global ARGs
@@ -71,6 +77,9 @@ struct StageGraph: Sendable {
     /// The needed stages that still have a `COPY --from` to settle, so settling visits only
     /// them (a chain found one stage per round would otherwise rescan every stage each round).
     private(set) var stagesWithPendingCopies: Set<Int> = []
+    /// The needed stages on a base image whose ONBUILD triggers were not looked at yet, so
+    /// settling visits only them.
+    private(set) var stagesAwaitingTriggers: Set<Int> = []
     /// Stage names (lowercased) to their first index, so each `COPY --from` and FROM looks a
     /// stage up in constant time, not by scanning every stage.
     let stageNames: [String: Int]
@@ -86,6 +95,9 @@ struct StageGraph: Sendable {
         }
         stageNames = names
         var args = Variables.platformArgs(target: platform, build: Platform.host)
+        // BuildKit's TARGETSTAGE: the target stage's name, "default" when it has none.
+        args["TARGETSTAGE"] = request.target?.lowercased() ?? plan.stages[target].name ?? "default"
+        for name in Array(args.keys) { if let value = request.buildArgs[name] { args[name] = value } }
         let lexer = ShellLexer(escapeToken: plan.escapeToken)
         for definition in plan.globalArgs {
             if let value = request.buildArgs[definition.name] {
@@ -127,8 +139,9 @@ struct StageGraph: Sendable {
         let referenced = referencedStages
         for node in nodes.values {
             result.formUnion(node.copies.values.compactMap(\.image))
+            result.formUnion(node.triggerCopies.compactMap(\.image))
             guard let base = node.base.image else { continue }
-            if plan.stages[node.index].instructions.contains(where: StageGraph.readsTree) || referenced.contains(node.index) || (node.index == target && request.keepFileTrees) {
+            if plan.stages[node.index].instructions.contains(where: StageGraph.readsTree) || node.triggers.contains(where: StageGraph.readsTree) || referenced.contains(node.index) || (node.index == target && request.keepFileTrees) {
                 result.insert(base)
             }
         }
@@ -146,7 +159,12 @@ struct StageGraph: Sendable {
 
     /// The stage a name (or number) refers to, if it is a stage.
     func stageIndex(_ reference: String) -> Int? {
-        if let index = stageNames[reference.lowercased()] { return index }
+        let lower = reference.lowercased()
+        if let index = stageNames[lower] {
+            // BuildKit: a named build context replaces the stage of the same name.
+            if request.namedContexts[reference] != nil || request.namedContexts[lower] != nil { return nil }
+            return index
+        }
         if let number = Int(reference), plan.stages.indices.contains(number) { return number }
         return nil
     }
@@ -157,6 +175,12 @@ struct StageGraph: Sendable {
         let file = request.dockerfileName
         if let index = stageIndex(from) {
             guard index != stage else { return .unusable(BuildError("COPY --from=\(from) refers to its own stage", file: file, line: line)) }
+            // BuildKit dispatches stages in order: a later one cannot be copied from.
+            guard index < stage else {
+                let current = plan.stages[stage].name ?? String(stage)
+                return .unusable(BuildError("cannot copy from stage \"\(from)\", it needs to be defined before current stage \"\(current)\"; move that stage above this one",
+                                            file: file, line: line))
+            }
             return .stage(index)
         }
         switch request.namedContexts[from] {
@@ -181,6 +205,7 @@ struct StageGraph: Sendable {
             let node = try makeNode(next)
             nodes[next] = node
             if !node.pendingCopies.isEmpty { stagesWithPendingCopies.insert(next) }
+            if !node.triggersLoaded { stagesAwaitingTriggers.insert(next) }
             queue += node.dependencies.compactMap(\.stage).reversed()
         }
     }
@@ -208,7 +233,8 @@ struct StageGraph: Sendable {
         }
         let baseName = try expandGlobal(stage.baseImage)
         let base: StageInput
-        if let parent = stageIndex(baseName), parent != index {
+        // Only an earlier stage is a base (BuildKit); a later stage's name is an image name.
+        if let parent = stageIndex(baseName), parent < index {
             base = .stage(parent)
         } else if baseName.lowercased() == "scratch" {
             base = .scratch
@@ -224,6 +250,11 @@ struct StageGraph: Sendable {
                                         file: file, line: stage.line))
         }
         var node = StageNode(index: index, platform: stagePlatform, baseName: baseName, base: base)
+        if case .stage(let parent) = base {
+            setTriggers(try OnBuildTriggers.declared(by: plan.stages[parent], file: file), of: &node)
+        } else if base.image == nil {
+            node.triggersLoaded = true
+        }
         for (position, instruction) in stage.instructions.enumerated() {
             guard case .copy(let command) = instruction.kind, let raw = command.from else { continue }
             if raw.contains("$") {
@@ -235,5 +266,20 @@ struct StageGraph: Sendable {
             }
         }
         return node
+    }
+
+    /// Records the ONBUILD triggers a resolved base image brings to a stage of the graph.
+    mutating func setTriggers(_ triggers: [Instruction], stage: Int) {
+        guard var node = nodes[stage] else { return }
+        setTriggers(triggers, of: &node)
+        nodes[stage] = node
+        stagesAwaitingTriggers.remove(stage)
+    }
+
+    /// Records a stage's ONBUILD triggers and what their `COPY --from` need.
+    func setTriggers(_ triggers: [Instruction], of node: inout StageNode) {
+        node.triggers = triggers
+        node.triggersLoaded = true
+        node.triggerCopies = OnBuildTriggers.copySources(triggers).map { copySource($0.from, stage: node.index, line: $0.line) }
     }
 }

@@ -74,11 +74,13 @@ struct Variables: Sendable {
         }
     }
 
-    /// `ENV`: keys and values expanded, each pair visible to the next.
+    /// `ENV`: keys and values expanded against the variables as they were before the
+    /// instruction (BuildKit: `ENV A=2 B=$A` gives B the old A), then set in order.
     mutating func define(_ pairs: [KeyValue], line: Int, file: String) throws {
-        for pair in pairs {
-            let key = try expand(pair.key, line: line, file: file)
-            let value = try expand(pair.value, line: line, file: file)
+        let expanded = try pairs.map { pair in
+            (key: try expand(pair.key, line: line, file: file), value: try expand(pair.value, line: line, file: file))
+        }
+        for (key, value) in expanded {
             guard !key.isEmpty else { throw BuildError("ENV names must not be empty", file: file, line: line) }
             setEnv(key, value)
         }

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one self-contained RE2-subset compiler and matcher, whose parts are only meaningful together.
 extension PatternMatcher {
     /// A small re-implementation of the part of Go's `regexp` (RE2 syntax, default `Perl`
     /// flags) that moby/patternmatcher's pattern-to-regexp translation can produce.

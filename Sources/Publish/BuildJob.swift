@@ -1,0 +1,180 @@
+import Builder
+import Foundation
+import Layers
+import OCI
+
+/// A `build` as the user asked for it, values still as typed (buildx's flag syntax); the
+/// workflow checks them in the order the build needs them, so the first problem is the one
+/// reported.
+public struct BuildJob: Sendable {
+    public var contextDirectory: String
+    /// `-f`: nil for `CONTEXT/Dockerfile`, `-` for standard input.
+    public var dockerfile: String?
+    /// `--platform` values, each possibly comma-separated; empty: the host's.
+    public var platforms: [String]
+    public var buildArgs: [String]
+    public var labels: [String]
+    public var annotations: [String]
+    public var target: String?
+    public var tags: [String]
+    /// `--output` values (buildx syntax); `type=registry` pushes.
+    public var outputs: [String]
+    public var iidfile: String?
+    public var metadataFile: String?
+    public var buildContexts: [String]
+    /// nil: `SOURCE_DATE_EPOCH` from the environment, else 0.
+    public var sourceDateEpoch: Int64?
+    public var compression: String
+    public var compressionLevel: Int?
+    /// nil: one per core.
+    public var jobs: Int?
+    /// Re-resolve base image tags (false: `--pull=false`/`--no-pull`, use the cached resolution).
+    public var pull: Bool
+    public var push: Bool
+    public var environment = ProcessInfo.processInfo.environment
+
+    public init(contextDirectory: String = ".", dockerfile: String? = nil, platforms: [String] = [], buildArgs: [String] = [],
+                labels: [String] = [], annotations: [String] = [], target: String? = nil, tags: [String] = [],
+                outputs: [String] = [], iidfile: String? = nil, metadataFile: String? = nil, buildContexts: [String] = [],
+                sourceDateEpoch: Int64? = nil, compression: String = "gzip", compressionLevel: Int? = nil, jobs: Int? = nil,
+                pull: Bool = true, push: Bool = false) {
+        self.contextDirectory = contextDirectory
+        self.dockerfile = dockerfile
+        self.platforms = platforms
+        self.buildArgs = buildArgs
+        self.labels = labels
+        self.annotations = annotations
+        self.target = target
+        self.tags = tags
+        self.outputs = outputs
+        self.iidfile = iidfile
+        self.metadataFile = metadataFile
+        self.buildContexts = buildContexts
+        self.sourceDateEpoch = sourceDateEpoch
+        self.compression = compression
+        self.compressionLevel = compressionLevel
+        self.jobs = jobs
+        self.pull = pull
+        self.push = push
+    }
+
+    func parsePlatforms() throws -> [Platform] {
+        let words = platforms.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        if words.isEmpty { return [Platform.host] }
+        return try words.map { word in
+            // buildx's name for the machine it runs on.
+            if word == "local" { return Platform.host }
+            do { return try Platform(parsing: word) } catch { throw PublishError.failed("--platform: \(error)") }
+        }
+    }
+
+    func parseSourceDateEpoch() throws -> Int64 {
+        let epoch = try sourceDateEpoch ?? environment["SOURCE_DATE_EPOCH"].map { raw -> Int64 in
+            guard let value = Int64(raw), value >= 0 else { throw PublishError.failed("SOURCE_DATE_EPOCH='\(raw)' is not a non-negative integer") }
+            return value
+        } ?? 0
+        guard epoch >= 0 else { throw PublishError.failed("--source-date-epoch must not be negative") }
+        return epoch
+    }
+
+    func parseCompression() throws -> LayerCompression {
+        try Self.compression(compression, level: compressionLevel)
+    }
+
+    static func compression(_ compression: String, level compressionLevel: Int?) throws -> LayerCompression {
+        switch compression {
+        case "gzip":
+            let level = compressionLevel ?? 6
+            guard (0...9).contains(level) else { throw PublishError.failed("--compression-level for gzip must be 0-9") }
+            return .gzip(level: level)
+        case "zstd":
+            let level = compressionLevel ?? 3
+            guard (1...19).contains(level) else { throw PublishError.failed("--compression-level for zstd must be 1-19") }
+            return .zstd(level: level)
+        case "uncompressed":
+            return .uncompressed
+        default:
+            throw PublishError.failed("--compression must be gzip, zstd or uncompressed")
+        }
+    }
+
+    /// `KEY=VALUE` items; with `environment`, a bare `KEY` takes its value from there
+    /// (`--build-arg`), else it is an error.
+    static func keyValues(_ items: [String], flag: String, environment: [String: String]?) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for item in items {
+            if let eq = item.firstIndex(of: "=") {
+                result[String(item[..<eq])] = String(item[item.index(after: eq)...])
+            } else if let environment {
+                if let value = environment[item] { result[item] = value }
+            } else {
+                throw PublishError.failed("\(flag) '\(item)': expected KEY=VALUE")
+            }
+        }
+        return result
+    }
+}
+
+/// buildx's `--output` keys and the rules BuildKit applies across a build's outputs.
+extension BuildJob {
+    /// Whether an output is `-`: then standard output carries only that tar, and the lines
+    /// scripts read (digests, pushed names) go to standard error.
+    public var writesToStandardOutput: Bool {
+        let specs = (try? outputs.map(OutputSpec.parse)) ?? []
+        return specs.contains { spec in
+            switch spec.output {
+            case .oci(let destination, _)?, .docker(let destination)?: return destination == "-"
+            default: return false
+            }
+        }
+    }
+
+    /// The layer compression: `compression=` on the outputs (which must agree, as layers are
+    /// written once per build) wins over `--compression`.
+    func parseCompression(outputs specs: [OutputSpec]) throws -> LayerCompression {
+        let named = Set(specs.compactMap(\.compression))
+        let levels = Set(specs.compactMap(\.compressionLevel))
+        guard named.count <= 1, levels.count <= 1 else {
+            throw PublishError.invalidArgument("--output: the outputs ask for different compression (\(named.sorted().joined(separator: ", "))\(levels.isEmpty ? "" : " levels " + levels.sorted().map(String.init).joined(separator: ", "))); slipway writes each layer once per build, so give them the same")
+        }
+        return try Self.compression(named.first ?? compression, level: levels.first ?? compressionLevel)
+    }
+
+    /// Standard output takes one tar, and never a terminal (as buildx refuses too).
+    static func checkStandardOutput(_ specs: [OutputSpec]) throws {
+        let toStdout = specs.filter { spec in
+            if case .oci("-", _)? = spec.output { return true }
+            if case .docker("-")? = spec.output { return true }
+            return false
+        }
+        if toStdout.count > 1 { throw PublishError.invalidArgument("--output: only one output can write to standard output ('-')") }
+        if !toStdout.isEmpty && isatty(1) == 1 {
+            throw PublishError.invalidArgument("--output '-' writes a tar to standard output, which is a terminal; redirect it (> image.tar) or use dest=FILE")
+        }
+    }
+
+    /// BuildKit refuses index annotations when there is no index (one platform).
+    static func checkIndexAnnotations(_ annotations: [String], platforms: [Platform]) throws {
+        var distinct: [Platform] = []
+        for platform in platforms where !distinct.contains(platform) { distinct.append(platform) }
+        guard distinct.count == 1, let index = annotations.first(where: { $0.hasPrefix("index:") || $0.hasPrefix("index-descriptor:") }) else { return }
+        throw PublishError.invalidArgument("--annotation '\(index)': a single-platform build has no image index to annotate (BuildKit refuses this too); use manifest: or build several --platform values")
+    }
+
+    /// `force-compression=true`: base layers must be in the requested compression too.
+    /// slipway cannot recompress a base layer yet, so it refuses when one differs rather than
+    /// produce an image that silently is not what was asked.
+    static func checkForcedCompression(_ result: BuildResult, compression: LayerCompression) throws {
+        let wanted: (name: String, types: Set<String>)
+        switch compression {
+        case .gzip: wanted = ("gzip", [MediaType.layerGzip, MediaType.dockerLayerGzip])
+        case .zstd: wanted = ("zstd", [MediaType.layerZstd])
+        case .uncompressed: wanted = ("uncompressed", [MediaType.layerTar, "application/vnd.docker.image.rootfs.diff.tar"])
+        }
+        for image in result.images {
+            if let layer = image.layers.first(where: { !wanted.types.contains($0.mediaType) }) {
+                throw PublishError.failed("--output force-compression=true: the base layer \(layer.digest) of \(image.platform) is \(layer.mediaType), not \(wanted.name); slipway cannot recompress base layers yet; drop force-compression=true (base layers are then kept as they are, as buildx does without it) or ask for the base's compression")
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import OCI
+import Registry
+
+/// The one definition of slipway's cache directory, shared by builds, pulls, copies, `cache`
+/// and the ECR token cache: `--cache-dir`, else `$XDG_CACHE_HOME/slipway`, else
+/// `~/.cache/slipway`. Blobs live in `store/`, tag resolutions in `resolutions.json`, ECR
+/// logins in `ecr-auth/`.
+public struct CacheLocation: Sendable, Hashable {
+    public let directory: URL
+
+    public init(_ option: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if let option, !option.isEmpty {
+            directory = URL(fileURLWithPath: option)
+        } else if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
+            directory = URL(fileURLWithPath: xdg).appendingPathComponent("slipway")
+        } else {
+            directory = URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache/slipway")
+        }
+    }
+
+    public var path: String { directory.path }
+    public var storeDirectory: URL { directory.appendingPathComponent("store") }
+
+    /// Opens (creating) the blob store.
+    public func store() throws -> ContentStore { try ContentStore(root: storeDirectory) }
+
+    /// The blob store for reading only: an absent cache is simply empty.
+    public func existingStore() -> ContentStore { ContentStore(readingLayoutAt: storeDirectory) }
+
+    public func resolutions() -> TagResolutionCache {
+        TagResolutionCache(file: directory.appendingPathComponent("resolutions.json"))
+    }
+
+    /// What `cache prune` keeps: nothing, the most recent blobs up to a size, or (the
+    /// default) what was used in the last 30 days.
+    public enum PrunePolicy: Sendable {
+        case all
+        case keepBytes(Int64)
+        case unusedFor(TimeInterval)
+    }
+
+    /// Prunes the blob store (`.all` also forgets tag resolutions); nil when there is no store.
+    public func prune(_ policy: PrunePolicy, now: Date = Date()) throws -> ContentStore.PruneResult? {
+        guard FileManager.default.fileExists(atPath: storeDirectory.path) else { return nil }
+        let store = try store()
+        // Every partial file is debris when no other slipway is running; else only old ones.
+        let lease = CacheLease(self)
+        let alone = lease.ifAlone { true } ?? false
+        switch policy {
+        case .all:
+            let result = store.prune(keepBytes: 0, noOtherWriters: alone)
+            resolutions().clear()
+            return result
+        case .keepBytes(let bytes):
+            return store.prune(keepBytes: bytes, noOtherWriters: alone)
+        case .unusedFor(let seconds):
+            return store.prune(keepBytes: 0, usedBefore: now.addingTimeInterval(-seconds), noOtherWriters: alone)
+        }
+    }
+
+    /// `10GiB`, `500MB`, `1g`, `2048` (bytes): binary units, as docker's `--keep-storage`.
+    public static func parseSize(_ text: String) throws -> Int64 {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let digits = trimmed.prefix { $0.isNumber || $0 == "." }
+        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased()
+        let k = 1024.0
+        let factors: [String: Double] = ["": 1, "b": 1, "k": k, "kb": k, "kib": k, "m": k * k, "mb": k * k, "mib": k * k,
+                                         "g": k * k * k, "gb": k * k * k, "gib": k * k * k, "t": k * k * k * k, "tb": k * k * k * k, "tib": k * k * k * k]
+        guard let value = Double(digits), value >= 0, let factor = factors[unit] else {
+            throw PublishError.invalidArgument("'\(text)' is not a size: use e.g. 10GiB, 500MB or a number of bytes")
+        }
+        return Int64(value * factor)
+    }
+}

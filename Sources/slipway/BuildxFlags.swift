@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+
+/// The `docker buildx build` flags that make no sense without a daemon or a RUN step, so that
+/// a buildx command line works unchanged: each is accepted with a one-line note saying why it
+/// has no effect, or refused with the reason when ignoring it would change the result.
+struct BuildxFlags: ParsableArguments {
+    @Flag(help: ArgumentHelp("Accepted for buildx compatibility: slipway has no daemon to load into.", visibility: .hidden))
+    var load = false
+
+    @Option(help: ArgumentHelp("Accepted for buildx compatibility: slipway is its own builder.", visibility: .hidden))
+    var builder: String?
+
+    @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN uses a network.", visibility: .hidden))
+    var network: String?
+
+    @Option(name: .customLong("add-host"), help: ArgumentHelp("Accepted for buildx compatibility: only RUN resolves hosts.", visibility: .hidden))
+    var addHosts: [String] = []
+
+    @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN needs entitlements.", visibility: .hidden))
+    var allow: [String] = []
+
+    @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN --mount=type=secret reads secrets.", visibility: .hidden))
+    var secret: [String] = []
+
+    @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN --mount=type=ssh uses SSH agents.", visibility: .hidden))
+    var ssh: [String] = []
+
+    @Flag(name: .customLong("no-cache"), help: ArgumentHelp("Accepted for buildx compatibility: slipway caches no build steps.", visibility: .hidden))
+    var noCache = false
+
+    @Option(name: .customLong("no-cache-filter"), help: ArgumentHelp("Accepted for buildx compatibility: slipway caches no build steps.", visibility: .hidden))
+    var noCacheFilter: [String] = []
+
+    @Option(help: ArgumentHelp("Refused unless false: slipway writes no provenance attestation.", visibility: .hidden))
+    var provenance: String?
+
+    @Option(help: ArgumentHelp("Refused unless false: slipway writes no SBOM attestation.", visibility: .hidden))
+    var sbom: String?
+
+    @Option(help: ArgumentHelp("Refused: slipway writes no attestations.", visibility: .hidden))
+    var attest: [String] = []
+
+    @Option(name: .customLong("cache-from"), help: ArgumentHelp("Refused: slipway has no build-step cache to import.", visibility: .hidden))
+    var cacheFrom: [String] = []
+
+    @Option(name: .customLong("cache-to"), help: ArgumentHelp("Refused: slipway has no build-step cache to export.", visibility: .hidden))
+    var cacheTo: [String] = []
+
+    @Option(help: ArgumentHelp("Only 'build' (the default) is supported.", visibility: .hidden))
+    var call: String?
+
+    @Flag(help: ArgumentHelp("Refused: slipway has no Dockerfile lint checks.", visibility: .hidden))
+    var check = false
+
+    @Option(name: .customLong("cgroup-parent"), help: ArgumentHelp("Refused: only RUN runs in a cgroup.", visibility: .hidden))
+    var cgroupParent: String?
+
+    @Option(name: .customLong("shm-size"), help: ArgumentHelp("Refused: only RUN has /dev/shm.", visibility: .hidden))
+    var shmSize: String?
+
+    @Option(help: ArgumentHelp("Refused: only RUN has ulimits.", visibility: .hidden))
+    var ulimit: [String] = []
+
+    /// Flags that would change what buildx produces, and slipway cannot honour.
+    func refusals() -> [String] {
+        var refused: [String] = []
+        if let provenance, provenance != "false", provenance != "0" {
+            refused.append("--provenance: slipway writes no provenance attestation; use --provenance=false (or leave it out)")
+        }
+        if let sbom, sbom != "false", sbom != "0" {
+            refused.append("--sbom: slipway writes no SBOM attestation; use --sbom=false (or leave it out)")
+        }
+        if !attest.isEmpty { refused.append("--attest: slipway writes no attestations") }
+        if !cacheFrom.isEmpty || !cacheTo.isEmpty {
+            refused.append("--cache-from/--cache-to: slipway has no build-step cache; blobs are reused through --cache-dir, and base layers by mounting from their registry")
+        }
+        if let call, call != "build" { refused.append("--call=\(call): slipway only builds (--call=build)") }
+        if check { refused.append("--check: slipway has no Dockerfile lint checks") }
+        if cgroupParent != nil || shmSize != nil || !ulimit.isEmpty {
+            refused.append("--cgroup-parent/--shm-size/--ulimit: these configure RUN, which slipway cannot execute")
+        }
+        return refused
+    }
+
+    /// One line per accepted flag that has no effect.
+    func notes() -> [String] {
+        var notes: [String] = []
+        if load {
+            notes.append("--load: slipway has no daemon to load into; use --output type=docker,dest=image.tar then 'docker load -i image.tar' (ignored)")
+        }
+        if builder != nil { notes.append("--builder: slipway builds in-process without a builder instance (ignored)") }
+        let runOnly = [("--network", network != nil), ("--add-host", !addHosts.isEmpty), ("--allow", !allow.isEmpty),
+                       ("--secret", !secret.isEmpty), ("--ssh", !ssh.isEmpty)].filter(\.1).map(\.0)
+        if !runOnly.isEmpty {
+            notes.append("\(runOnly.joined(separator: ", ")): only RUN can use \(runOnly.count == 1 ? "it" : "them"), and slipway has no RUN (ignored)")
+        }
+        if noCache || !noCacheFilter.isEmpty {
+            notes.append("\(noCache ? "--no-cache" : "--no-cache-filter"): slipway caches no build steps; there is nothing to skip (ignored)")
+        }
+        return notes
+    }
+}
+
+extension Console {
+    /// A flag that was accepted but has no effect: said once, on stderr, in every mode.
+    func note(_ message: String) {
+        FileHandle.standardError.write(Data("note: \(message)\n".utf8))
+    }
+}
