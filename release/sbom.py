@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Writes the SPDX 2.3 JSON SBOM of one slipway release tarball: slipway itself (the tarball
-and the executable in it), the Swift package it compiles in (swift-argument-parser, as
+and every file in it), the Swift package it compiles in (swift-argument-parser, as
 Package.resolved pins it), the Swift toolchain's runtime and Foundation, and every Debian
 package whose static archive the link used (release/linked-archives). Everything in the
 document derives from its inputs, so the same release gives the same bytes.
 
-Usage: sbom.py --name N --version V --commit C --arch A --epoch S --tarball T --binary B
-               --binary-path P --linked TSV --resolved Package.resolved --out FILE
+Usage: sbom.py --name N --version V --commit C --arch A --epoch S --tarball T --tree DIR
+               --linked TSV --resolved Package.resolved --out FILE
+(DIR: the tarball's unpacked tree, whose executable `slipway` links the listed packages)
 """
 import argparse
 import datetime
 import hashlib
 import json
+import os
 import re
 import uuid
 
@@ -35,44 +37,52 @@ def purl_version(version):
 
 def main():
     p = argparse.ArgumentParser()
-    for name in ["name", "version", "commit", "arch", "epoch", "tarball", "binary", "binary-path",
-                 "linked", "resolved", "out"]:
+    for name in ["name", "version", "commit", "arch", "epoch", "tarball", "tree", "linked", "resolved", "out"]:
         p.add_argument("--" + name, required=True)
     a = p.parse_args()
 
     tarball_sha256 = digest(a.tarball, "sha256")
     created = datetime.datetime.fromtimestamp(int(a.epoch), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     slipway_id = spdx_id("Package-slipway")
+    files, sha1s = [], []
+    for directory, _, names in os.walk(a.tree):
+        for name in names:
+            path = os.path.join(directory, name)
+            relative = os.path.relpath(path, a.tree)
+            sha1 = digest(path, "sha1")
+            sha1s.append(sha1)
+            files.append({
+                "SPDXID": spdx_id("File-" + relative),
+                "fileName": "./" + relative,
+                "fileTypes": ["BINARY"] if relative == "slipway" else ["DOCUMENTATION"] if relative.startswith(("man/", "README")) else ["TEXT"],
+                "checksums": [{"algorithm": "SHA1", "checksumValue": sha1},
+                              {"algorithm": "SHA256", "checksumValue": digest(path, "sha256")}],
+                "licenseConcluded": "NOASSERTION",
+                "copyrightText": "NOASSERTION",
+            })
+    files.sort(key=lambda f: f["fileName"])
+    binary_id = spdx_id("File-slipway")
     packages = [{
         "SPDXID": slipway_id,
         "name": "slipway",
         "versionInfo": a.version,
         "packageFileName": a.name + ".tar.gz",
         "downloadLocation": "NOASSERTION",
-        "filesAnalyzed": False,
+        "filesAnalyzed": True,
+        # SPDX 2.3 section 7.9: SHA1 over the sorted SHA1s of the package's files.
+        "packageVerificationCode": {"packageVerificationCodeValue": hashlib.sha1("".join(sorted(sha1s)).encode()).hexdigest()},
+        "hasFiles": [f["SPDXID"] for f in files],
         "checksums": [{"algorithm": "SHA256", "checksumValue": tarball_sha256}],
         "licenseConcluded": "Apache-2.0",
         "licenseDeclared": "Apache-2.0",
+        "licenseInfoFromFiles": ["NOASSERTION"],
         "copyrightText": "NOASSERTION",
         "sourceInfo": "built by scripts/release from commit " + a.commit,
         "primaryPackagePurpose": "APPLICATION",
         "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
                           "referenceLocator": "pkg:generic/slipway@%s?arch=%s" % (a.version, a.arch)}],
     }]
-    binary_id = spdx_id("File-slipway")
-    files = [{
-        "SPDXID": binary_id,
-        "fileName": "./" + a.binary_path,
-        "fileTypes": ["BINARY"],
-        "checksums": [{"algorithm": "SHA1", "checksumValue": digest(a.binary, "sha1")},
-                      {"algorithm": "SHA256", "checksumValue": digest(a.binary, "sha256")}],
-        "licenseConcluded": "NOASSERTION",
-        "copyrightText": "NOASSERTION",
-    }]
-    relationships = [
-        {"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": slipway_id},
-        {"spdxElementId": slipway_id, "relationshipType": "CONTAINS", "relatedSpdxElement": binary_id},
-    ]
+    relationships = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": slipway_id}]
 
     def linked(package):
         packages.append(package)
