@@ -19,65 +19,69 @@ struct LinkedLibrary: Codable, Equatable {
 
 enum LinkedLibraries {
     static func all() -> [LinkedLibrary] {
-        [archive(), curl(), openSSL(), zlib(), zstd()]
-    }
+        let files = MappedFiles.current()
+        func linkage(_ function: UnsafeRawPointer) -> String { files.linkage(of: function) }
 
-    static func archive() -> LinkedLibrary {
         // "libarchive 3.6.2"; the details list its compressors: "… zlib/1.2.13 liblzma/5.4.1 …".
-        let version = String(cString: archive_version_string()).replacingOccurrences(of: "libarchive ", with: "")
-        let details = String(cString: archive_version_details())
-        return LinkedLibrary(name: "libarchive", version: version, linkage: linkage(of: unsafeBitCast(
-            archive_version_string as @convention(c) () -> UnsafePointer<CChar>?, to: UnsafeRawPointer.self)),
-            details: details)
-    }
+        let archive = LinkedLibrary(
+            name: "libarchive",
+            version: String(cString: archive_version_string()).replacingOccurrences(of: "libarchive ", with: ""),
+            linkage: linkage(unsafeBitCast(archive_version_string as @convention(c) () -> UnsafePointer<CChar>?,
+                                           to: UnsafeRawPointer.self)),
+            details: String(cString: archive_version_details()))
 
-    static func curl() -> LinkedLibrary {
-        let address = unsafeBitCast(curl_version as @convention(c) () -> UnsafeMutablePointer<CChar>?, to: UnsafeRawPointer.self)
-        guard let info = curl_version_info(CURLVERSION_FIRST)?.pointee else {
-            return LinkedLibrary(name: "libcurl", version: "unknown", linkage: linkage(of: address), details: nil)
-        }
-        // Only the first age's fields are read, so any libcurl's struct will do.
-        // curl_version() is "libcurl/7.88.1 OpenSSL/3.0.17 zlib/1.2.13 brotli/1.0.9 …".
-        let details = String(cString: curl_version()).split(separator: " ").dropFirst().joined(separator: " ")
-        return LinkedLibrary(name: "libcurl", version: String(cString: info.version), linkage: linkage(of: address),
-                             details: details)
-    }
+        // Only the first age's fields are read, so any libcurl's struct will do. curl_version()
+        // is "libcurl/7.88.1 OpenSSL/3.0.17 zlib/1.2.13 brotli/1.0.9 …".
+        let curl = LinkedLibrary(
+            name: "libcurl",
+            version: curl_version_info(CURLVERSION_FIRST).map { String(cString: $0.pointee.version) } ?? "unknown",
+            linkage: linkage(unsafeBitCast(curl_version as @convention(c) () -> UnsafeMutablePointer<CChar>?,
+                                           to: UnsafeRawPointer.self)),
+            details: String(cString: curl_version()).split(separator: " ").dropFirst().joined(separator: " "))
 
-    static func openSSL() -> LinkedLibrary {
         // "OpenSSL 3.0.17 1 Jul 2025": the number, then the release date.
-        let full = String(cString: OpenSSL_version(Int32(OPENSSL_VERSION)))
-        let version = full.split(separator: " ").dropFirst().first.map(String.init) ?? full
-        return LinkedLibrary(name: "OpenSSL", version: version, linkage: linkage(of: unsafeBitCast(
-            OpenSSL_version as @convention(c) (Int32) -> UnsafePointer<CChar>?, to: UnsafeRawPointer.self)),
-            details: full)
-    }
+        let openSSLText = String(cString: OpenSSL_version(Int32(OPENSSL_VERSION)))
+        let openSSL = LinkedLibrary(
+            name: "OpenSSL",
+            version: openSSLText.split(separator: " ").dropFirst().first.map(String.init) ?? openSSLText,
+            linkage: linkage(unsafeBitCast(OpenSSL_version as @convention(c) (Int32) -> UnsafePointer<CChar>?,
+                                           to: UnsafeRawPointer.self)),
+            details: openSSLText)
 
-    static func zlib() -> LinkedLibrary {
-        LinkedLibrary(name: "zlib", version: String(cString: zlibVersion()), linkage: linkage(of: unsafeBitCast(
-            zlibVersion as @convention(c) () -> UnsafePointer<CChar>?, to: UnsafeRawPointer.self)), details: nil)
-    }
+        let zlib = LinkedLibrary(
+            name: "zlib", version: String(cString: zlibVersion()),
+            linkage: linkage(unsafeBitCast(zlibVersion as @convention(c) () -> UnsafePointer<CChar>?, to: UnsafeRawPointer.self)))
 
-    static func zstd() -> LinkedLibrary {
-        LinkedLibrary(name: "zstd", version: String(cString: ZSTD_versionString()), linkage: linkage(of: unsafeBitCast(
-            ZSTD_versionString as @convention(c) () -> UnsafePointer<CChar>?, to: UnsafeRawPointer.self)), details: nil)
-    }
+        let zstd = LinkedLibrary(
+            name: "zstd", version: String(cString: ZSTD_versionString()),
+            linkage: linkage(unsafeBitCast(ZSTD_versionString as @convention(c) () -> UnsafePointer<CChar>?,
+                                           to: UnsafeRawPointer.self)))
 
-    /// Which file holds the function at `address`: the one the kernel mapped it from
-    /// (`/proc/self/maps`), a shared object such as `/lib/x86_64-linux-gnu/libcurl.so.4`, or
-    /// the slipway executable itself (`static`).
-    static func linkage(of address: UnsafeRawPointer) -> String {
+        return [archive, curl, openSSL, zlib, zstd]
+    }
+}
+
+/// Which file the kernel mapped each address range of this process from (`/proc/self/maps`),
+/// so a function's address tells whether its code is in the slipway executable (linked
+/// statically) or in a shared object such as `/lib/x86_64-linux-gnu/libcurl.so.4`.
+struct MappedFiles {
+    var maps: String
+    var executable: String
+
+    static func current() -> MappedFiles {
         // Read to the end: procfs reports size 0, and String(contentsOfFile:) stops after a page.
-        guard let handle = FileHandle(forReadingAtPath: "/proc/self/maps"),
-              let data = try? handle.readToEnd(),
-              let file = mappedFile(containing: UInt(bitPattern: address), maps: String(decoding: data, as: UTF8.self))
-        else { return "unknown" }
+        let data = FileHandle(forReadingAtPath: "/proc/self/maps").flatMap { try? $0.readToEnd() } ?? Data()
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        return MappedFiles(maps: String(decoding: data, as: UTF8.self), executable: executable)
+    }
+
+    func linkage(of address: UnsafeRawPointer) -> String {
+        guard let file = file(containing: UInt(bitPattern: address)) else { return "unknown" }
         return file == executable ? "static" : file
     }
 
-    /// The path in the `/proc/PID/maps` line whose range holds `address`
-    /// (`start-end perms offset dev inode path`).
-    static func mappedFile(containing address: UInt, maps: String) -> String? {
+    /// The path in the line whose range holds `address` (`start-end perms offset dev inode path`).
+    func file(containing address: UInt) -> String? {
         for line in maps.split(separator: "\n") {
             let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
             guard fields.count == 6 else { continue }
