@@ -15,8 +15,9 @@ struct Slipway: AsyncParsableCommand {
           slipway build --platform linux/amd64,linux/arm64 -t registry.example.com/app:1.0 --push .
           slipway push image.tar registry.example.com/app:1.0
           slipway --generate-completion-script bash > /etc/bash_completion.d/slipway
+          slipway version --format json
         """,
-        version: SlipwayVersion.current,
-        subcommands: [BuildCommand.self, PushCommand.self, CopyCommand.self, InspectCommand.self, CacheCommand.self, LoginCommand.self, LogoutCommand.self, ECRCommand.self]
+        version: VersionReport.current().short,
+        subcommands: [BuildCommand.self, PushCommand.self, CopyCommand.self, InspectCommand.self, CacheCommand.self, LoginCommand.self, LogoutCommand.self, ECRCommand.self, VersionCommand.self]
     )
 }
