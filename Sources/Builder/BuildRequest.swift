@@ -4,11 +4,14 @@ import Layers
 
 /// Everything one `slipway build` needs, independent of the command line that produced it.
 public struct BuildRequest: Sendable {
-    /// A named `--build-context`: another directory, or an image in an OCI layout.
+    /// A named `--build-context`: another directory, an image in an OCI layout, or a registry image.
     public enum NamedContext: Sendable, Equatable {
         case directory(String)
         /// `oci-layout://PATH[:TAG|@sha256:…]`
         case ociLayout(path: String, reference: String?)
+        /// `docker-image://REF`: resolved by `baseResolver` exactly as `FROM REF` would be, so
+        /// `FROM name` and `COPY --from=name` see the same image (`scratch` is the empty image).
+        case dockerImage(String)
     }
 
     public var contextDirectory: String

@@ -90,6 +90,10 @@ final class BuildInputTests: XCTestCase {
         XCTAssertEqual(try NamedContextSpec.parse("src=../src", workingDirectory: "/work/here").1, .directory("/work/src"),
                        "relative to the current directory, as buildx resolves them")
         XCTAssertEqual(try NamedContextSpec.parse("src=/abs/src", workingDirectory: "/work/here").1, .directory("/abs/src"))
+        XCTAssertEqual(try NamedContextSpec.parse("busybox=docker-image://alpine:3.20").1, .dockerImage("alpine:3.20"),
+                       "as buildx: the image FROM busybox then uses")
+        XCTAssertThrowsError(try NamedContextSpec.parse("busybox=docker-image://"))
+        XCTAssertThrowsError(try NamedContextSpec.parse("src=https://example.com/src.tar"))
     }
 
     func testBuildxImageExporterKeys() throws {
