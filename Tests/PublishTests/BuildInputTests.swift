@@ -155,6 +155,9 @@ final class BuildInputTests: XCTestCase {
         XCTAssertEqual(try job.parseSourceDateEpoch(), 1_700_000_000)
         job.sourceDateEpoch = 5
         XCTAssertEqual(try job.parseSourceDateEpoch(), 5, "the flag wins over the environment")
+        job.sourceDateEpoch = nil
+        job.environment = [:]
+        XCTAssertNil(try job.parseSourceDateEpoch(), "unset: the build arg or the Dockerfile's ARG SOURCE_DATE_EPOCH decides")
         job = BuildJob()
         job.environment = ["SOURCE_DATE_EPOCH": "yesterday"]
         XCTAssertThrowsError(try job.parseSourceDateEpoch()) { error in
