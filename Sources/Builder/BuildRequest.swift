@@ -4,11 +4,14 @@ import Layers
 
 /// Everything one `slipway build` needs, independent of the command line that produced it.
 public struct BuildRequest: Sendable {
-    /// A named `--build-context`: another directory, or an image in an OCI layout.
+    /// A named `--build-context`: another directory, an image in an OCI layout, or a registry image.
     public enum NamedContext: Sendable, Equatable {
         case directory(String)
         /// `oci-layout://PATH[:TAG|@sha256:…]`
         case ociLayout(path: String, reference: String?)
+        /// `docker-image://REF`: resolved by `baseResolver` exactly as `FROM REF` would be, so
+        /// `FROM name` and `COPY --from=name` see the same image (`scratch` is the empty image).
+        case dockerImage(String)
     }
 
     public var contextDirectory: String
@@ -24,7 +27,10 @@ public struct BuildRequest: Sendable {
     public var annotations: [String: String]
     public var target: String?
     public var tags: [String]
-    public var sourceDateEpoch: Int64
+    /// nil: not given on the command line or in the environment; then a `SOURCE_DATE_EPOCH`
+    /// build arg or the Dockerfile's global `ARG SOURCE_DATE_EPOCH=` default sets it, as in
+    /// BuildKit, else 0 (`BuildResult.sourceDateEpoch` is the one used).
+    public var sourceDateEpoch: Int64?
     public var compression: LayerCompression
     public var jobs: Int
     public var namedContexts: [String: NamedContext]
@@ -49,7 +55,7 @@ public struct BuildRequest: Sendable {
     public init(contextDirectory: String, dockerfileText: String, dockerfileName: String = "Dockerfile",
                 ignorePatterns: [String] = [], platforms: [Platform], buildArgs: [String: String] = [:],
                 labels: [String: String] = [:], annotations: [String: String] = [:], target: String? = nil,
-                tags: [String] = [], sourceDateEpoch: Int64 = 0, compression: LayerCompression = .gzip(level: 6),
+                tags: [String] = [], sourceDateEpoch: Int64? = nil, compression: LayerCompression = .gzip(level: 6),
                 jobs: Int = 1, namedContexts: [String: NamedContext] = [:], storeDirectory: String,
                 scratchDirectory: String) {
         self.contextDirectory = contextDirectory
@@ -99,4 +105,6 @@ public struct BuildResult: Sendable {
     public var blobSources: [Digest: String]
     public var store: ContentStore
     public var warnings: [String]
+    /// The epoch files and `created` were written with; exporters use it for their own times.
+    public var sourceDateEpoch: Int64
 }

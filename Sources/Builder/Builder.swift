@@ -15,6 +15,10 @@ public enum Builder {
         var platforms: [Platform] = []
         for platform in request.platforms where !platforms.contains(platform) { platforms.append(platform) }
         var graphs = try platforms.map { try StageGraph(plan: plan, platform: $0, target: target, request: request) }
+        // The Dockerfile may set the epoch (a global ARG); later phases read the resolved one.
+        var request = request
+        request.sourceDateEpoch = try SourceDateEpoch.resolve(plan, globalArgs: graphs.first?.globalArgs ?? [:], request: request)
+        let epoch = request.sourceDateEpoch ?? 0
         try refuseRun(plan, graphs: graphs, request: request)
 
         let store = try ContentStore(root: URL(fileURLWithPath: request.storeDirectory))
@@ -35,7 +39,7 @@ public enum Builder {
             blobSources.merge(build.blobSources) { first, _ in first }
             baseImages += build.baseImages
         }
-        let options = LayerOptions(mtime: request.sourceDateEpoch, compression: request.compression, jobs: request.jobs)
+        let options = LayerOptions(mtime: epoch, compression: request.compression, jobs: request.jobs)
         // Planning metadata is not needed while layers are written; free it first so peak
         // memory is the larger of the two phases, not their sum.
         contexts.releaseExtractions()
@@ -58,7 +62,7 @@ public enum Builder {
             for image in baseImages { try await bases.fetchLayers(of: image) }
         }
         return BuildResult(root: root, images: images, blobSources: blobSources, store: store,
-                           warnings: unusedArgWarnings(plan, request: request) + layerCountWarnings(images))
+                           warnings: unusedArgWarnings(plan, request: request) + layerCountWarnings(images), sourceDateEpoch: epoch)
     }
 
     /// Docker refuses to run an image of more than 125 layers ("max depth exceeded": overlayfs

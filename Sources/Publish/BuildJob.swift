@@ -22,7 +22,7 @@ public struct BuildJob: Sendable {
     public var iidfile: String?
     public var metadataFile: String?
     public var buildContexts: [String]
-    /// nil: `SOURCE_DATE_EPOCH` from the environment, else 0.
+    /// nil: `SOURCE_DATE_EPOCH` from the environment, else the build's (build arg or Dockerfile ARG), else 0.
     public var sourceDateEpoch: Int64?
     public var compression: String
     public var compressionLevel: Int?
@@ -68,11 +68,13 @@ public struct BuildJob: Sendable {
         }
     }
 
-    func parseSourceDateEpoch() throws -> Int64 {
-        let epoch = try sourceDateEpoch ?? environment["SOURCE_DATE_EPOCH"].map { raw -> Int64 in
+    /// nil when neither the flag nor the environment gives one: the build then takes a
+    /// `SOURCE_DATE_EPOCH` build arg or the Dockerfile's `ARG SOURCE_DATE_EPOCH=`, else 0.
+    func parseSourceDateEpoch() throws -> Int64? {
+        guard let epoch = try sourceDateEpoch ?? environment["SOURCE_DATE_EPOCH"].map({ raw -> Int64 in
             guard let value = Int64(raw), value >= 0 else { throw PublishError.failed("SOURCE_DATE_EPOCH='\(raw)' is not a non-negative integer") }
             return value
-        } ?? 0
+        }) else { return nil }
         guard epoch >= 0 else { throw PublishError.failed("--source-date-epoch must not be negative") }
         return epoch
     }

@@ -63,7 +63,7 @@ public enum BuildWorkflow {
         result.warnings.forEach { onEvent(.warning($0)) }
         if specs.contains(where: \.forceCompression) { try BuildJob.checkForcedCompression(result, compression: compression) }
         for output in outputs {
-            try Exporter.export(result, to: output, tags: tags, sourceDateEpoch: epoch)
+            try Exporter.export(result, to: output, tags: tags, sourceDateEpoch: result.sourceDateEpoch)
             onEvent(.exported(output))
         }
         onEvent(.built(result))

@@ -147,7 +147,7 @@ public enum NamedContextSpec {
     public static func parse(_ text: String, workingDirectory: String = FileManager.default.currentDirectoryPath) throws -> (String, BuildRequest.NamedContext) {
         let pair = text.split(separator: "=", maxSplits: 1).map(String.init)
         guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else {
-            throw PublishError.invalidArgument("--build-context '\(text)': expected NAME=DIR or NAME=oci-layout://PATH[:TAG|@sha256:…]")
+            throw PublishError.invalidArgument("--build-context '\(text)': expected NAME=DIR, NAME=oci-layout://PATH[:TAG|@sha256:…] or NAME=docker-image://REF")
         }
         func absolute(_ path: String) -> String {
             let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: workingDirectory).appendingPathComponent(path)
@@ -158,8 +158,13 @@ public enum NamedContextSpec {
             let (path, reference) = LayoutPath.split(String(value.dropFirst("oci-layout://".count)))
             return (pair[0], .ociLayout(path: absolute(path), reference: reference))
         }
+        if value.hasPrefix("docker-image://") {
+            let reference = String(value.dropFirst("docker-image://".count))
+            guard !reference.isEmpty else { throw PublishError.invalidArgument("--build-context '\(text)': docker-image:// needs an image reference") }
+            return (pair[0], .dockerImage(reference))
+        }
         if value.contains("://") {
-            throw PublishError.invalidArgument("--build-context '\(text)': only directories and oci-layout:// are supported")
+            throw PublishError.invalidArgument("--build-context '\(text)': only directories, oci-layout:// and docker-image:// are supported")
         }
         return (pair[0], .directory(absolute(value)))
     }

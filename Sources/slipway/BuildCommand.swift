@@ -63,7 +63,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("build-context"), help: "An extra named context: NAME=DIR or NAME=oci-layout://PATH[:TAG|@sha256:…] (repeatable).")
     var buildContexts: [String] = []
 
-    @Option(name: .customLong("source-date-epoch"), help: "Timestamp (seconds since 1970) for every file and the image's created time (default: $SOURCE_DATE_EPOCH or 0).")
+    @Option(name: .customLong("source-date-epoch"), help: "Timestamp (seconds since 1970) for every file and the image's created time (default: $SOURCE_DATE_EPOCH, else a SOURCE_DATE_EPOCH build arg or the Dockerfile's ARG SOURCE_DATE_EPOCH=, else 0).")
     var sourceDateEpoch: Int64?
 
     @Option(help: "Layer compression: gzip, zstd or uncompressed.")

@@ -90,6 +90,10 @@ final class BuildInputTests: XCTestCase {
         XCTAssertEqual(try NamedContextSpec.parse("src=../src", workingDirectory: "/work/here").1, .directory("/work/src"),
                        "relative to the current directory, as buildx resolves them")
         XCTAssertEqual(try NamedContextSpec.parse("src=/abs/src", workingDirectory: "/work/here").1, .directory("/abs/src"))
+        XCTAssertEqual(try NamedContextSpec.parse("busybox=docker-image://alpine:3.20").1, .dockerImage("alpine:3.20"),
+                       "as buildx: the image FROM busybox then uses")
+        XCTAssertThrowsError(try NamedContextSpec.parse("busybox=docker-image://"))
+        XCTAssertThrowsError(try NamedContextSpec.parse("src=https://example.com/src.tar"))
     }
 
     func testBuildxImageExporterKeys() throws {
@@ -151,6 +155,9 @@ final class BuildInputTests: XCTestCase {
         XCTAssertEqual(try job.parseSourceDateEpoch(), 1_700_000_000)
         job.sourceDateEpoch = 5
         XCTAssertEqual(try job.parseSourceDateEpoch(), 5, "the flag wins over the environment")
+        job.sourceDateEpoch = nil
+        job.environment = [:]
+        XCTAssertNil(try job.parseSourceDateEpoch(), "unset: the build arg or the Dockerfile's ARG SOURCE_DATE_EPOCH decides")
         job = BuildJob()
         job.environment = ["SOURCE_DATE_EPOCH": "yesterday"]
         XCTAssertThrowsError(try job.parseSourceDateEpoch()) { error in

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Registry
 
 /// The files of an exported image, described once and written either as a directory or as
 /// a tar: an OCI layout (`oci-layout`, `index.json`, `blobs/`) and, for a docker archive,
@@ -13,7 +14,9 @@ struct ImageFiles {
     var files: [(name: String, content: Content)] = []
 
     /// Tags recorded the way buildx records them: `org.opencontainers.image.ref.name` holds
-    /// the tag part, `io.containerd.image.name` the full name.
+    /// the tag part, `io.containerd.image.name` the full name normalised as BuildKit's OCI
+    /// exporter does (`org/repo:tag1` → `docker.io/org/repo:tag1`), so containerd and
+    /// `docker load` name the image the same either way.
     static func indexEntries(root: Descriptor, tags: [String]) -> [Descriptor] {
         guard !tags.isEmpty else { return [root] }
         var seen: Set<String> = []
@@ -22,10 +25,16 @@ struct ImageFiles {
             let refName = ImageFiles.tagPart(tag)
             guard seen.insert(refName).inserted else { continue }
             var entry = root
-            entry.annotations = [AnnotationKey.refName: refName, "io.containerd.image.name": tag]
+            entry.annotations = [AnnotationKey.refName: refName, "io.containerd.image.name": normalizedName(tag)]
             entries.append(entry)
         }
         return entries
+    }
+
+    /// `alpine` → `docker.io/library/alpine:latest`; a name that does not parse (the command
+    /// line checks them before a build) is kept as given.
+    static func normalizedName(_ tag: String) -> String {
+        (try? ImageReference(parsing: tag))?.description ?? tag
     }
 
     static func tagPart(_ reference: String) -> String {

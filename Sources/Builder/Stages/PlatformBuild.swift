@@ -95,7 +95,7 @@ final class PlatformBuild {
             frame.state = try start(stage)
             frame.dispatcher = Dispatcher(
                 file: request.dockerfileName, buildArgs: request.buildArgs, globalArgs: graph.globalArgs,
-                epoch: Timestamp.rfc3339(request.sourceDateEpoch), jobs: jobs,
+                epoch: Timestamp.rfc3339(request.sourceDateEpoch ?? 0), jobs: jobs,
                 copySource: { [unowned self] from, line in try self.source(from, line: line, stage: index) },
                 prepareAdd: { [unowned self] url, checksum, _ in try self.contexts.download(url, checksum: checksum) },
                 extractArchive: { [unowned self] path in try self.contexts.extract(path) })
@@ -164,7 +164,7 @@ final class PlatformBuild {
             state.variables.loadEnv(state.containerConfig.env)
         case .scratch:
             var config = ImageConfig(platform: stagePlatform)
-            config.created = Timestamp.rfc3339(request.sourceDateEpoch)
+            config.created = Timestamp.rfc3339(request.sourceDateEpoch ?? 0)
             config.config?.env = Variables.defaultEnv
             // BuildKit's empty image has WorkingDir "/".
             config.config?.workingDir = "/"
@@ -199,7 +199,7 @@ final class PlatformBuild {
     /// kept, its files loaded only when read.
     private func start(from image: BaseImage, platform: Platform) throws -> StageState {
         var config = image.config
-        config.created = Timestamp.rfc3339(request.sourceDateEpoch)
+        config.created = Timestamp.rfc3339(request.sourceDateEpoch ?? 0)
         config.config = config.config ?? ContainerConfig()
         if config.config?.env == nil { config.config?.env = Variables.defaultEnv }
         // Kept until the stage has run them (`build`), then cleared.

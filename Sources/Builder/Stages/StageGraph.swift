@@ -188,6 +188,8 @@ struct StageGraph: Sendable {
             return .context(from)
         case .ociLayout(let path, let reference)?:
             return .image(ImageRequest(location: .layout(name: from, path: path, reference: reference), platform: platform))
+        case .dockerImage(let reference)?:
+            return imageContext(from, reference: reference, platform: platform, line: line)
         case nil:
             guard request.baseResolver != nil else {
                 return .unusable(BuildError("COPY --from=\(from): no stage or build context by that name, and this build has no registry access (pass it as --build-context \(from)=oci-layout://PATH)",
@@ -195,6 +197,17 @@ struct StageGraph: Sendable {
             }
             return .image(ImageRequest(location: .registry(from), platform: platform))
         }
+    }
+
+    /// A `docker-image://` named context: the registry image it names, through the same
+    /// resolver as `FROM REF`; `scratch` is the empty image, as in BuildKit.
+    private func imageContext(_ name: String, reference: String, platform: Platform, line: Int) -> StageInput {
+        if reference.lowercased() == "scratch" { return .scratch }
+        guard request.baseResolver != nil else {
+            return .unusable(BuildError("the build context '\(name)' is docker-image://\(reference), and this build has no registry access",
+                                        file: request.dockerfileName, line: line))
+        }
+        return .image(ImageRequest(location: .registry(reference), platform: platform))
     }
 
     /// Adds a stage and everything it reaches.
@@ -240,6 +253,8 @@ struct StageGraph: Sendable {
             base = .scratch
         } else if case .ociLayout(let path, let reference)? = request.namedContexts[baseName] {
             base = .image(ImageRequest(location: .layout(name: baseName, path: path, reference: reference), platform: stagePlatform))
+        } else if case .dockerImage(let reference)? = request.namedContexts[baseName] {
+            base = imageContext(baseName, reference: reference, platform: stagePlatform, line: stage.line)
         } else if case .directory? = request.namedContexts[baseName] {
             base = .unusable(BuildError("FROM \(baseName): the build context '\(baseName)' is a directory, not an image; use --build-context \(baseName)=oci-layout://PATH",
                                         file: file, line: stage.line))

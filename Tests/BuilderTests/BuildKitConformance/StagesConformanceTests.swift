@@ -104,6 +104,28 @@ final class StagesConformanceTests: XCTestCase {
         XCTAssertEqual(list.manifests.count, 2)
     }
 
+    func testOCILayoutMultiname() async throws {
+        let fixture = try BuildFixture()
+        let image = try await fixture.build("FROM scratch\nCOPY <<EOF /foo\nhello\nEOF\n")
+        let tags = ["org/repo:tag1", "org/repo:tag2"]
+        let dest = fixture.directory.path + "/out"
+        try Exporter.export(image.result, to: .oci(destination: dest, tar: false), tags: tags, sourceDateEpoch: 0)
+        let tarPath = fixture.directory.path + "/out.tar"
+        try Exporter.export(image.result, to: .oci(destination: tarPath, tar: true), tags: tags, sourceDateEpoch: 0)
+        let fromTar = try Run.tool("tar", ["-xOf", tarPath, "index.json"])
+        for data in [try Data(contentsOf: URL(fileURLWithPath: dest + "/index.json")), Data(fromTar.utf8)] {
+            let manifests = try JSONDecoder().decode(Index.self, from: data).manifests
+            XCTAssertEqual(manifests.count, 2)
+            guard manifests.count == 2 else { continue }
+            XCTAssertEqual(manifests[0].digest, manifests[1].digest)
+            XCTAssertEqual(manifests[0].platform, manifests[1].platform)
+            XCTAssertEqual(manifests[0].mediaType, manifests[1].mediaType)
+            XCTAssertEqual(manifests[0].size, manifests[1].size)
+            XCTAssertEqual(manifests.map { $0.annotations?["io.containerd.image.name"] }, ["docker.io/org/repo:tag1", "docker.io/org/repo:tag2"])
+            XCTAssertEqual(manifests.map { $0.annotations?["org.opencontainers.image.ref.name"] }, ["tag1", "tag2"])
+        }
+    }
+
     // MARK: dockerfile_namedcontext_test.go
 
     func testNamedLocalContext() async throws {
