@@ -8,17 +8,8 @@ import XCTest
 /// triggers are `RUN`s writing a file; here they are COPYs writing the same file. A base
 /// "pushed" by BuildKit's test comes to the child as an OCI layout (`--build-context`).
 final class OnBuildConformanceTests: XCTestCase {
-    /// Builds `dockerfile` and exports it as an OCI layout directory.
-    private func layout(_ dockerfile: String, files: [String: String] = [:]) async throws -> (BuildFixture, String) {
-        let fixture = try BuildFixture(files: files)
-        let image = try await fixture.build(dockerfile)
-        let path = fixture.directory.path + "/layout"
-        try Exporter.export(image.result, to: .oci(destination: path, tar: false), tags: [], sourceDateEpoch: 0)
-        return (fixture, path)
-    }
-
     func testOnBuildCleared() async throws {
-        let (baseFixture, base) = try await layout("FROM scratch\nONBUILD COPY foo /out/foo\n", files: ["foo": "11"])
+        let (baseFixture, base) = try await BuildFixture.layout("FROM scratch\nONBUILD COPY foo /out/foo\n", files: ["foo": "11"])
         defer { withExtendedLifetime(baseFixture) {} }
         // The child built FROM base ran the trigger once, and its own config has none left.
         let childImage = try await BuildFixture(files: ["foo": "11"]).build("FROM base\n") {
@@ -34,7 +25,7 @@ final class OnBuildConformanceTests: XCTestCase {
     }
 
     func testOnBuildWithChildStage() async throws {
-        let (baseFixture, base) = try await layout("FROM scratch\nONBUILD COPY didrun /out/didrun\n", files: ["didrun": "no"])
+        let (baseFixture, base) = try await BuildFixture.layout("FROM scratch\nONBUILD COPY didrun /out/didrun\n", files: ["didrun": "no"])
         defer { withExtendedLifetime(baseFixture) {} }
         let fixture = try BuildFixture(files: ["didrun": "yes", "step": ""])
         let image = try await fixture.build("""
@@ -53,7 +44,7 @@ final class OnBuildConformanceTests: XCTestCase {
     }
 
     func testOnBuildNamedContext() async throws {
-        let (baseFixture, base) = try await layout("FROM scratch AS otherstage\nFROM scratch\nONBUILD COPY --from=otherstage /testfile /out/foo\n")
+        let (baseFixture, base) = try await BuildFixture.layout("FROM scratch AS otherstage\nFROM scratch\nONBUILD COPY --from=otherstage /testfile /out/foo\n")
         defer { withExtendedLifetime(baseFixture) {} }
         let fixture = try BuildFixture(files: ["testfile": "hello"])
         let image = try await fixture.build("""
@@ -97,9 +88,9 @@ final class OnBuildConformanceTests: XCTestCase {
     func testOnBuildNewDeps() async throws {
         // BuildKit's first half: a trigger of a pushed image copies from another image, which
         // the child build must then resolve. (The second half needs RUN --mount.)
-        let (alpineFixture, alpine) = try await layout("FROM scratch\nCOPY release /etc/alpine-release\n", files: ["release": "3.19.1"])
+        let (alpineFixture, alpine) = try await BuildFixture.layout("FROM scratch\nCOPY release /etc/alpine-release\n", files: ["release": "3.19.1"])
         defer { withExtendedLifetime(alpineFixture) {} }
-        let (baseFixture, base) = try await layout("FROM scratch\nONBUILD COPY --from=alpine /etc/alpine-release /out/alpine-release2\n")
+        let (baseFixture, base) = try await BuildFixture.layout("FROM scratch\nONBUILD COPY --from=alpine /etc/alpine-release /out/alpine-release2\n")
         defer { withExtendedLifetime(baseFixture) {} }
         let image = try await BuildFixture().build("FROM testonbuilddeps AS base\nFROM scratch\nCOPY --from=base /out /\n") {
             $0.namedContexts = ["testonbuilddeps": .ociLayout(path: base, reference: nil), "alpine": .ociLayout(path: alpine, reference: nil)]

@@ -9,20 +9,10 @@ import XCTest
 /// `dockerfile_namedcontext_test.go` and `dockerfile_source_date_epoch_test.go`. Registry
 /// images BuildKit's tests pull or push come here as OCI layouts (`--build-context`).
 final class StagesConformanceTests: XCTestCase {
-    /// Builds `dockerfile` in a new fixture and exports it as an OCI layout directory; the
-    /// fixture must outlive the layout's use.
-    private func layout(_ dockerfile: String, files: [String: String] = [:]) async throws -> (BuildFixture, String) {
-        let fixture = try BuildFixture(files: files)
-        let image = try await fixture.build(dockerfile)
-        let path = fixture.directory.path + "/layout"
-        try Exporter.export(image.result, to: .oci(destination: path, tar: false), tags: [], sourceDateEpoch: 0)
-        return (fixture, path)
-    }
-
     // MARK: dockerfile_multistage_test.go
 
     func testMultiStageImplicitFrom() async throws {
-        let (busyboxFixture, busybox) = try await layout("FROM scratch\nCOPY passwd /etc/passwd\n", files: ["passwd": "root:x:0:0:root:/root:/bin/sh\n"])
+        let (busyboxFixture, busybox) = try await BuildFixture.layout("FROM scratch\nCOPY passwd /etc/passwd\n", files: ["passwd": "root:x:0:0:root:/root:/bin/sh\n"])
         defer { withExtendedLifetime(busyboxFixture) {} }
         let fixture = try BuildFixture(files: ["go": "foo"])
         let image = try await fixture.build("FROM scratch\nCOPY --from=busybox /etc/passwd test\n") {
@@ -65,7 +55,7 @@ final class StagesConformanceTests: XCTestCase {
     // MARK: dockerfile_image_test.go
 
     func testPullScratch() async throws {
-        let (baseFixture, base) = try await layout("FROM scratch\nLABEL foo=bar\n")
+        let (baseFixture, base) = try await BuildFixture.layout("FROM scratch\nLABEL foo=bar\n")
         defer { withExtendedLifetime(baseFixture) {} }
         let fixture = try BuildFixture(files: ["foo": "foo-contents"])
         let image = try await fixture.build("FROM testpullscratch\nLABEL bar=baz\nCOPY foo .\n") {
@@ -138,9 +128,9 @@ final class StagesConformanceTests: XCTestCase {
     }
 
     func testNamedOCILayoutContext() async throws {
-        let (baseFixture, base) = try await layout("FROM scratch\nWORKDIR /test\nCOPY out /test/out\n", files: ["out": "release"])
+        let (baseFixture, base) = try await BuildFixture.layout("FROM scratch\nWORKDIR /test\nCOPY out /test/out\n", files: ["out": "release"])
         defer { withExtendedLifetime(baseFixture) {} }
-        let (fooFixture, foo) = try await layout("FROM scratch\nWORKDIR /test\nENV foo=bar\n")
+        let (fooFixture, foo) = try await BuildFixture.layout("FROM scratch\nWORKDIR /test\nENV foo=bar\n")
         defer { withExtendedLifetime(fooFixture) {} }
         let image = try await BuildFixture().build("""
             FROM scratch AS base
@@ -158,7 +148,7 @@ final class StagesConformanceTests: XCTestCase {
     }
 
     func testNamedOCILayoutContextExport() async throws {
-        let (baseFixture, base) = try await layout("FROM scratch\nWORKDIR /test\nENV foo=bar\n")
+        let (baseFixture, base) = try await BuildFixture.layout("FROM scratch\nWORKDIR /test\nENV foo=bar\n")
         defer { withExtendedLifetime(baseFixture) {} }
         let image = try await BuildFixture().build("FROM nonexistent AS base\n") {
             $0.namedContexts = ["nonexistent": .ociLayout(path: base, reference: nil)]

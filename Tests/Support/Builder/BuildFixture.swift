@@ -54,3 +54,16 @@ public final class BuildFixture: @unchecked Sendable {
         }
     }
 }
+
+extension BuildFixture {
+    /// Builds `dockerfile` in a new fixture and exports it as an OCI layout directory: how a
+    /// base image that BuildKit's tests push reaches a child build here (`--build-context`).
+    /// The fixture owns the directory, so it must outlive the layout's use.
+    public static func layout(_ dockerfile: String, files: [String: String] = [:]) async throws -> (BuildFixture, String) {
+        let fixture = try BuildFixture(files: files)
+        let image = try await fixture.build(dockerfile)
+        let path = fixture.directory.path + "/layout"
+        try Exporter.export(image.result, to: .oci(destination: path, tar: false), tags: [], sourceDateEpoch: 0)
+        return (fixture, path)
+    }
+}
