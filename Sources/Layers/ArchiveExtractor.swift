@@ -219,17 +219,23 @@ private final class Extraction {
         memoryBudget -= charge
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(size))
+        try readData(of: name) { chunk in bytes.append(contentsOf: chunk) }
+        return .bytes(bytes)
+    }
+
+    /// Streams the current entry's data through `consume`, one staging buffer at a time,
+    /// counting it against the archive's size limit.
+    private func readData(of name: String, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
         while true {
             let n = archive_read_data(reader, buffer, stagingSize)
-            if n == 0 { break }
+            if n == 0 { return }
             guard n > 0 else { throw LayerError.archive("\(archivePath): reading '\(name)': \(errorString())") }
             contentBytes += Int64(n)
             if contentBytes > maxBytes {
                 throw LayerError.archiveTooLarge(archive: archivePath, entry: name, limit: maxBytes)
             }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: n))
+            try consume(UnsafeRawBufferPointer(start: buffer, count: n))
         }
-        return .bytes(bytes)
     }
 
     private func writeContent(_ name: String) throws -> String {
@@ -238,23 +244,9 @@ private final class Extraction {
         guard fd >= 0 else { throw LayerError.io("cannot create \(file): \(errnoMessage())") }
         scratchFiles.append(file)
         defer { Foundation.close(fd) }
-        while true {
-            let n = archive_read_data(reader, buffer, stagingSize)
-            if n == 0 { break }
-            guard n > 0 else { throw LayerError.archive("\(archivePath): reading '\(name)': \(errorString())") }
-            contentBytes += Int64(n)
-            if contentBytes > maxBytes {
-                throw LayerError.archiveTooLarge(archive: archivePath, entry: name, limit: maxBytes)
-            }
-            var offset = 0
-            while offset < n {
-                let w = Foundation.write(fd, buffer + offset, n - offset)
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    throw LayerError.io("cannot write \(file): \(errnoMessage())")
-                }
-                offset += w
-            }
+        try readData(of: name) { chunk in
+            guard let base = chunk.baseAddress else { return }
+            try writeAll(fd, base, count: chunk.count, path: file)
         }
         return file
     }

@@ -63,15 +63,7 @@ final class IngestFile: @unchecked Sendable {
     deinit { discard() }
 
     func write(_ base: UnsafeRawPointer, count: Int) throws {
-        var offset = 0
-        while offset < count {
-            let n = Foundation.write(fd, base + offset, count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LayerError.io("cannot write \(url.path): \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
+        try writeAll(fd, base, count: count, path: url.path)
     }
 
     func commit(into store: ContentStore, as digest: Digest) throws {
@@ -128,3 +120,16 @@ func bytewiseLess(_ a: [UInt8], _ b: [UInt8]) -> Bool {
 }
 
 func errnoMessage(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+/// Writes all `count` bytes to `fd`, resuming after short writes and EINTR.
+func writeAll(_ fd: Int32, _ base: UnsafeRawPointer, count: Int, path: String) throws {
+    var offset = 0
+    while offset < count {
+        let n = Foundation.write(fd, base + offset, count - offset)
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw LayerError.io("cannot write \(path): \(errnoMessage())")
+        }
+        offset += n
+    }
+}
