@@ -54,7 +54,7 @@ extension CopyPlanner {
             }
             if !literal.isEmpty && prefix.isEmpty { continue }
             let start = prefix.isEmpty ? rootNode : pending[prefix] ?? rootNode
-            var firstPathOfLink: [[UInt64]: String] = [:]
+            var links = SourceLinks()
             try source.forEachDescendant(of: start, excludes: request.excludes) { relative, child in
                 let path = ContextPath.join(prefix, String(relative))
                 guard try matcher.matchesOrParentMatches(path) else {
@@ -78,11 +78,7 @@ extension CopyPlanner {
                     try placement.placeDirectory(key, from: child, top: false)
                     return
                 }
-                var kind = child.kind
-                if let identity = child.linkIdentity {
-                    if let first = firstPathOfLink[identity] { kind = .hardlink(target: first) } else { firstPathOfLink[identity] = key }
-                }
-                try placement.placeFile(key, kind: kind, from: child)
+                try placement.placeFile(key, kind: links.kind(of: child, at: key), from: child)
             }
         }
     }

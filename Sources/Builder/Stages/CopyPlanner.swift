@@ -108,7 +108,7 @@ enum CopyPlanner {
             try ensureDestination()
             // Hard links are kept among the files of one source only, as BuildKit copies each
             // source with a copier of its own.
-            var firstPathOfLink: [[UInt64]: String] = [:]
+            var links = SourceLinks()
             func place(_ key: String, _ node: SourceNode, top: Bool) throws {
                 guard !key.isEmpty || node.kind == .directory else {
                     throw BuildError("cannot replace to directory / with file")
@@ -117,11 +117,7 @@ enum CopyPlanner {
                     try placement.placeDirectory(key, from: node, top: top)
                     return
                 }
-                var kind = node.kind
-                if let identity = node.linkIdentity {
-                    if let first = firstPathOfLink[identity] { kind = .hardlink(target: first) } else { firstPathOfLink[identity] = key }
-                }
-                try placement.placeFile(key, kind: kind, from: node)
+                try placement.placeFile(key, kind: links.kind(of: node, at: key), from: node)
             }
             let destinationIsDirectory = placement.existing(destinationKey) == .directory
             switch item.kind {

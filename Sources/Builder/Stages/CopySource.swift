@@ -16,6 +16,21 @@ struct SourceNode: Sendable {
     var location: String
 }
 
+/// One COPY source's hard links. BuildKit copies each source with a copier of its own, so a
+/// file becomes a hard link only to an earlier-placed file of the same source.
+struct SourceLinks {
+    private var firstPath: [[UInt64]: String] = [:]
+
+    /// What to place at `key` for `node`: a hard link to the first path this source placed the
+    /// same file at, else the node's own kind (and `key` becomes that first path).
+    mutating func kind(of node: SourceNode, at key: String) -> LayerEntry.Kind {
+        guard let identity = node.linkIdentity else { return node.kind }
+        if let first = firstPath[identity] { return .hardlink(target: first) }
+        firstPath[identity] = key
+        return node.kind
+    }
+}
+
 protocol CopySource {
     /// Names the source's content for the plan cache: equal identities list equal files.
     var identity: String { get }
