@@ -34,7 +34,9 @@ public struct ECRScanOptions: Sendable, Hashable {
 /// What the waiting reports: each poll that found the scan not finished.
 public enum ECRScanProgress: Sendable {
     case waiting(image: String, status: String, retryIn: TimeInterval)
-    case started(image: String)
+    /// StartImageScan was called; `alreadyScanned`: ECR refused a second manual scan today
+    /// (LimitExceededException), so the existing one is read.
+    case started(image: String, alreadyScanned: Bool)
 }
 
 /// Polls DescribeImageScanFindings until the scan of one image is finished: IN_PROGRESS and
@@ -57,8 +59,7 @@ struct ECRScanWaiter {
         var started = false
         var expected: Bool?
         if options.startScan {
-            try await start(repository, digest: digest)
-            onProgress(.started(image: image))
+            onProgress(.started(image: image, alreadyScanned: !(try await start(repository, digest: digest))))
             started = true
         }
         while true {
@@ -73,8 +74,8 @@ struct ECRScanWaiter {
             } catch let error as AWSError where error.code == "ScanNotFoundException" {
                 if expected == nil { expected = started ? true : await scanExpected(repository) }
                 guard options.wait, expected == true else {
-                    let why = started ? "ECR has no scan of it" :
-                        "ECR has no scan of it (scan on push is off for \(repository) and no enhanced-scanning rule covers it): use --start-scan, or turn scan on push on"
+                    let why = expected == true ? "ECR has no scan of it yet (one is expected: use --wait to wait for it)" :
+                        "ECR has no scan of it (scan on push is off for \(repository) and no scanning rule covers it): use --start-scan, or turn scan on push on"
                     return ECRScanReport.notFound(repository: repository, digest: digest, platform: platform, threshold: options.threshold, why: why)
                 }
                 status = "NOT_FOUND"
@@ -93,10 +94,12 @@ struct ECRScanWaiter {
 
     /// StartImageScan; LimitExceededException (ECR allows one manual scan a day) means a scan
     /// of the image exists already, which is read instead.
-    private func start(_ repository: String, digest: String) async throws {
+    private func start(_ repository: String, digest: String) async throws -> Bool {
         do {
             _ = try await client.startImageScan(repository, digest: digest, registryID: registryID, credentials: credentials)
+            return true
         } catch let error as AWSError where error.code == "LimitExceededException" {
+            return false
         }
     }
 

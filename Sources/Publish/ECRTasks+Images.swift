@@ -19,7 +19,7 @@ extension ECRTasks {
         public struct Kept: Sendable, Hashable, Encodable { public var imageDigest: String; public var reason: String }
         /// Tags removed (the image goes with its last tag).
         public var tags: [String] = []
-        /// Images removed with all their tags.
+        /// Images that go: deleted by digest, or with their last tag.
         public var digests: [String] = []
         public var kept: [Kept] = []
         /// Asked for, but not in the repository (already gone: nothing to do).
@@ -58,7 +58,12 @@ extension ECRTasks {
             tagsToRemove.append(tag)
             removedTags[digest, default: []].insert(tag)
         }
-        for (digest, gone) in removedTags where Set(byDigest[digest]?.imageTags ?? []).isSubset(of: gone) { removed.insert(digest) }
+        // An image whose every tag is removed goes with its last tag: no digest delete for it.
+        var goneWithTags = Set<String>()
+        for (digest, gone) in removedTags where Set(byDigest[digest]?.imageTags ?? []).isSubset(of: gone) {
+            removed.insert(digest)
+            goneWithTags.insert(digest)
+        }
 
         // Children of every index that stays are kept, transitively.
         let indexes = images.filter { Self.isIndex($0.imageManifestMediaType) }.map(\.imageDigest)
@@ -92,8 +97,9 @@ extension ECRTasks {
         plan.kept.sort { $0.imageDigest < $1.imageDigest }
         if dryRun { return plan }
 
-        let first = plan.digests.filter { Self.isIndex(byDigest[$0]?.imageManifestMediaType) }
-        let rest = plan.digests.filter { !Self.isIndex(byDigest[$0]?.imageManifestMediaType) }
+        let send = plan.digests.filter { !goneWithTags.contains($0) }
+        let first = send.filter { Self.isIndex(byDigest[$0]?.imageManifestMediaType) }
+        let rest = send.filter { !Self.isIndex(byDigest[$0]?.imageManifestMediaType) }
         for batch in [tagsToRemove.map(ECRClient.ImageSelector.tag) + first.map(ECRClient.ImageSelector.digest), rest.map(ECRClient.ImageSelector.digest)] where !batch.isEmpty {
             let result = try await client.batchDeleteImage(name, ids: batch, registryID: registryID, credentials: credentials)
             plan.failures += result.failures

@@ -31,7 +31,9 @@ struct ScanReportRenderer {
     /// Progress of waiting, on stderr.
     func progress(_ event: ECRScanProgress) {
         switch event {
-        case .started(let image): console.step("started an image scan of \(image) (StartImageScan)")
+        case .started(let image, let already):
+            console.step(already ? "\(image) was scanned today already (StartImageScan: LimitExceededException): reading that scan"
+                                 : "started an image scan of \(image) (StartImageScan)")
         case .waiting(let image, let status, let delay):
             console.step("scan of \(image): \(status == "NOT_FOUND" ? "not there yet" : status); asking again in \(Int(delay.rounded()))s")
         }
