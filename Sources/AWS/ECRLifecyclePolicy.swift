@@ -101,7 +101,7 @@ public struct ECRLifecyclePolicy: Sendable, Hashable, Codable {
 }
 
 /// The presets of `put-lifecycle-policy`, in the order given on the command line, each
-/// group of adjacent flags one rule: `--keep-last N --tag-prefix release-`,
+/// group of adjacent flags (a prefix and one count, either order) one rule: `--keep-last N --tag-prefix release-`,
 /// `--expire-tag-prefix feature- --after-days D`, `--expire-untagged-after-days D`,
 /// `--expire-tag-prefix cache- --keep-last N`.
 public enum ECRLifecyclePresets {
@@ -142,10 +142,14 @@ public enum ECRLifecyclePresets {
             guard !group.isEmpty else { return }
             rules.append(try rule(group))
         }
-        for (flag, value) in tokens {
+        for (position, (flag, value)) in tokens.enumerated() {
             switch flag {
             case "--tag-prefix", "--expire-tag-prefix":
-                if group.selector != nil { try close() }
+                // A prefix joins the count before it (`--keep-last 30 --tag-prefix release-`)
+                // unless a count of its own follows (`--keep-last 100 --expire-tag-prefix x --after-days 7`).
+                let next = position + 1 < tokens.count ? tokens[position + 1].flag : nil
+                let countFollows = next == "--keep-last" || next == "--after-days"
+                if group.selector != nil || (countFollows && (group.keepLast != nil || group.afterDays != nil)) { try close() }
                 guard !value.isEmpty else { throw AWSError.invalidRequest("\(flag) needs a tag prefix (or a pattern with '*')") }
                 group.selector = value
             case "--keep-last":
