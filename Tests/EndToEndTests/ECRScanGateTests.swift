@@ -140,6 +140,16 @@ final class ECRScanGateTests: XCTestCase {
         XCTAssertEqual(out.status, 0, out.stderr)
         XCTAssertTrue(out.stdout.contains("\(moto.host)/\(repo):1.0@sha256:"), out.stdout)
 
+        // Right after a push with scan on push, ECR may not know the scan yet: ScanNotFound is
+        // waited for too when a scan is expected (the repository has scan on push).
+        try moto.scriptECRAPI("DescribeImageScanFindings", repository: repo, digest: amd, responses: [
+            (400, ["__type": "ScanNotFoundException", "message": "Image scan does not exist for the image"]),
+            (200, ["repositoryName": repo, "imageScanStatus": ["status": "COMPLETE"], "imageScanFindings": ["findingSeverityCounts": ["INFORMATIONAL": 1]]])])
+        out = try slipway(["ecr", "scan-findings", repo, "--digest", amd, "--wait", "--fail-on", "LOW"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stderr.contains("scan of \(repo)@\(amd): not there yet; asking again in 1s"), out.stderr)
+        XCTAssertTrue(out.stdout.contains("COMPLETE  0         0     0       0    1"), out.stdout)
+
         // A scan that cannot finish fails the gate closed.
         try moto.scriptECRAPI("DescribeImageScanFindings", repository: repo, digest: arm, responses: [(200, [
             "repositoryName": repo, "imageScanStatus": ["status": "UNSUPPORTED_IMAGE", "description": "The operating system and/or package manager are not supported."]])])
