@@ -31,6 +31,8 @@ enum ECRScanGate {
         let images = try platformManifests(root, store: store)
         var seen = Set<String>()
         var failures: [String] = []
+        // One deadline for the whole gate, whatever the number of repositories and platforms.
+        let deadline = Date().addingTimeInterval(policy.options.timeout)
         for reference in references where seen.insert(reference.name).inserted {
             guard let host = ECRHost(reference.registry) else {
                 onEvent(.scanGate(.skipped("\(reference.name) is not an ECR repository: --scan-gate does not apply")))
@@ -38,7 +40,7 @@ enum ECRScanGate {
             }
             let client = try ECRClient(environment: credentials.environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
             let waiter = ECRScanWaiter(client: client, credentials: try await credentials.awsCredentials.credentials(), registryID: host.account,
-                                       options: policy.options) { onEvent(.scanGate(.progress($0))) }
+                                       options: policy.options, deadline: deadline) { onEvent(.scanGate(.progress($0))) }
             for (digest, platform) in images {
                 let report = try await waiter.report(reference.repository, digest: digest.description, platform: platform)
                 onEvent(.scanGate(.report(report)))

@@ -49,12 +49,23 @@ struct ECRScanWaiter {
     let registryID: String?
     let options: ECRScanOptions
     let onProgress: @Sendable (ECRScanProgress) -> Void
+    /// One deadline for every image this waiter reports on: `--timeout` bounds the whole wait.
+    let deadline: Date
+
+    init(client: ECRClient, credentials: AWSCredentials, registryID: String?, options: ECRScanOptions,
+         deadline: Date? = nil, onProgress: @escaping @Sendable (ECRScanProgress) -> Void) {
+        self.client = client
+        self.credentials = credentials
+        self.registryID = registryID
+        self.options = options
+        self.onProgress = onProgress
+        self.deadline = deadline ?? Date().addingTimeInterval(options.timeout)
+    }
 
     static let pending: Set<String> = ["IN_PROGRESS", "PENDING"]
 
     func report(_ repository: String, digest: String, platform: String?) async throws -> ECRScanReport {
         let image = "\(repository)@\(digest)"
-        let deadline = Date().addingTimeInterval(options.timeout)
         var delay: TimeInterval = 1
         var started = false
         var expected: Bool?

@@ -150,6 +150,15 @@ final class ECRScanGateTests: XCTestCase {
         XCTAssertTrue(out.stderr.contains("scan of \(repo)@\(amd): not there yet; asking again in 1s"), out.stderr)
         XCTAssertTrue(out.stdout.contains("COMPLETE  0         0     0       0    1"), out.stdout)
 
+        // A scan that stays IN_PROGRESS: the wait ends at --timeout with the status named.
+        try moto.scriptECRAPI("DescribeImageScanFindings", repository: repo, digest: amd, responses: [
+            (200, ["repositoryName": repo, "imageScanStatus": ["status": "IN_PROGRESS"]])])
+        let started = Date()
+        out = try slipway(["ecr", "scan-findings", repo, "--digest", amd, "--wait", "--timeout", "2s", "--fail-on", "HIGH"])
+        XCTAssertEqual(out.status, 1, out.stderr)
+        XCTAssertTrue(out.stderr.contains("the scan of \(repo)@\(amd) is still IN_PROGRESS after 2s; wait longer with --timeout"), out.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30, "bounded by --timeout")
+
         // A scan that cannot finish fails the gate closed.
         try moto.scriptECRAPI("DescribeImageScanFindings", repository: repo, digest: arm, responses: [(200, [
             "repositoryName": repo, "imageScanStatus": ["status": "UNSUPPORTED_IMAGE", "description": "The operating system and/or package manager are not supported."]])])
