@@ -35,7 +35,7 @@ struct ECRScanFindings: AsyncParsableCommand {
     @Flag(help: "Wait until the scan is finished.")
     var wait = false
 
-    @Option(help: "How long --wait waits (90s, 10m, 1h; default 10m).")
+    @Option(help: "How long --wait waits (90s, 10m, 1h).")
     var timeout: String = "10m"
 
     @Option(name: .customLong("fail-on"), help: "Exit 1 at or above this severity: CRITICAL, HIGH, MEDIUM, LOW or INFORMATIONAL.")

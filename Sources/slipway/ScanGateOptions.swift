@@ -8,7 +8,7 @@ struct ScanGateOptions: ParsableArguments {
     @Option(name: .customLong("scan-gate"), help: ArgumentHelp("After pushing to ECR, wait for each platform manifest's scan and fail at or above this severity (CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL).", valueName: "severity"))
     var scanGate: String?
 
-    @Option(name: .customLong("scan-timeout"), help: "How long --scan-gate waits for the scans (default 10m).")
+    @Option(name: .customLong("scan-timeout"), help: "How long --scan-gate waits for the scans.")
     var scanTimeout: String = "10m"
 
     @Flag(name: .customLong("scan-start"), help: "With --scan-gate: start each scan with StartImageScan (for repositories without scan on push).")
