@@ -50,6 +50,16 @@ struct ECRCommand: AsyncParsableCommand {
           slipway ecr describe-images app --tag 1.0
           slipway ecr get-login-password | skopeo login -u AWS \\
               --password-stdin $ECR_REGISTRY
+
+        Repository controls (each idempotent, each with --format json):
+          slipway ecr create-repository app --image-tag-mutability IMMUTABLE \\
+              --mutable-tag latest --if-not-exists
+          slipway ecr put-lifecycle-policy app --keep-last 30 --tag-prefix release- \\
+              --expire-untagged-after-days 1 --dry-run
+          slipway build -t $ECR_REGISTRY/app:1.0 --push --scan-gate HIGH .
+          slipway ecr scan-findings app --tag 1.0 --wait --fail-on HIGH
+          slipway ecr delete-images app --untagged-older-than 7d
+          slipway ecr describe-repositories app
         """,
         subcommands: [ECRGetLoginPassword.self, ECRRegistryCommand.self, ECRCreateRepository.self, ECRDescribeImages.self] + ECRCommand.controls
     )
