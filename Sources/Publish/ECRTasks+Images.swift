@@ -30,7 +30,8 @@ extension ECRTasks {
 
     /// Deletes by tag, by digest and untagged images pushed before `untaggedBefore`, but never
     /// an image that an index staying in the repository references (directly or through
-    /// another index it keeps): those are listed as kept. Indexes go first, in their own
+    /// another index it keeps), nor, in the `untaggedBefore` sweep, a referrer (`subject`) of an
+    /// image that stays: those are listed as kept. Indexes go first, in their own
     /// BatchDeleteImage calls, so ECR never sees a child deleted before its index.
     public func deleteImages(_ name: String, tags: [String], digests: [String], untaggedBefore: Date?, dryRun: Bool,
                              registryID: String?) async throws -> ImageDeletion {
@@ -42,6 +43,7 @@ extension ECRTasks {
         for image in images { for tag in image.imageTags ?? [] { byTag[tag] = image.imageDigest } }
 
         var removed = Set<String>()          // digests whose image goes
+        let explicit = Set(digests)
         var tagsToRemove: [String] = []
         for digest in digests {
             if byDigest[digest] == nil { plan.notFound.append(digest) } else { removed.insert(digest) }
@@ -65,14 +67,20 @@ extension ECRTasks {
             goneWithTags.insert(digest)
         }
 
-        // Children of every index that stays are kept, transitively.
-        let indexes = images.filter { Self.isIndex($0.imageManifestMediaType) }.map(\.imageDigest)
+        // Children of every index that stays are kept, and so are referrers (signatures,
+        // SBOMs: manifests whose `subject` is an image that stays), transitively.
+        let indexes = Set(images.filter { Self.isIndex($0.imageManifestMediaType) }.map(\.imageDigest))
         var children: [String: [String]] = [:]
-        if !indexes.isEmpty {
-            for manifest in try await client.batchGetImageManifests(name, digests: indexes, registryID: registryID, credentials: credentials) {
-                if let index = try? JSONDecoder().decode(Index.self, from: Data(manifest.manifest.utf8)) {
+        var subjects: [String: String] = [:]
+        let wanted = indexes.union(removed).sorted()
+        if !wanted.isEmpty && !removed.isEmpty {
+            struct Referrer: Decodable { struct Subject: Decodable { var digest: String }; var subject: Subject? }
+            for manifest in try await client.batchGetImageManifests(name, digests: wanted, registryID: registryID, credentials: credentials) {
+                let data = Data(manifest.manifest.utf8)
+                if indexes.contains(manifest.digest), let index = try? JSONDecoder().decode(Index.self, from: data) {
                     children[manifest.digest] = index.manifests.map(\.digest.description)
                 }
+                if let subject = (try? JSONDecoder().decode(Referrer.self, from: data))?.subject?.digest { subjects[manifest.digest] = subject }
             }
         }
         var changed = true
@@ -84,6 +92,13 @@ extension ECRTasks {
                     plan.kept.append(.init(imageDigest: child, reason: "referenced by index \(index), which stays"))
                     changed = true
                 }
+            }
+            // A referrer named by --digest goes as asked; only the age sweep spares them.
+            for (referrer, subject) in subjects where removed.contains(referrer) && !explicit.contains(referrer)
+                && byDigest[subject] != nil && !removed.contains(subject) {
+                removed.remove(referrer)
+                plan.kept.append(.init(imageDigest: referrer, reason: "a referrer of \(subject) (its subject), which stays"))
+                changed = true
             }
         }
         let keptDigests = Set(plan.kept.map(\.imageDigest))

@@ -11,7 +11,8 @@ struct ECRDeleteImages: AsyncParsableCommand {
         --tag removes that tag (the image goes with its last tag); --digest removes the
         image with all its tags; --untagged-older-than removes untagged images pushed
         before then. A platform manifest that an index staying in the repository
-        references is never deleted (listed as kept, with the index). Tags and digests that
+        references is never deleted, and --untagged-older-than spares referrers (signatures,
+        SBOMs) of images that stay: each is listed as kept, with the reason. Tags and digests that
         are already gone are reported, not an error: a re-run succeeds.
 
         Examples:

@@ -162,14 +162,20 @@ final class ECRControlsTests: XCTestCase {
         out = try slipway(["ecr", "list-images", repo, "--tag-prefix", "feature-"])
         XCTAssertEqual(out.stdout.split(separator: "\n").map { String($0.split(separator: "\t")[0]) }, [gone])
 
-        // Every untagged image is a child of a tagged index: nothing goes.
+        // A signature of the kept image, stored untagged as an OCI referrer (subject: the index).
+        let signature = #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.dev.cosign.artifact.sig.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}],"subject":{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"\#(kept)","size":1}}"#
+        let put = try moto.ecrAPI("PutImage", ["repositoryName": repo, "imageManifest": signature, "imageManifestMediaType": "application/vnd.oci.image.manifest.v1+json"])
+        let referrer = try XCTUnwrap(((put["image"] as? [String: Any])?["imageId"] as? [String: Any])?["imageDigest"] as? String, "\(put)")
+
+        // Every untagged image is a child or a referrer of a tagged index: nothing goes.
         sleep(1)
         out = try slipway(["ecr", "delete-images", repo, "--untagged-older-than", "1s", "--format", "json"])
         XCTAssertEqual(out.status, 0, out.stderr)
         var result = try Run.json(out.stdout)
         XCTAssertEqual((result["digests"] as? [String])?.count, 0)
-        XCTAssertEqual((result["kept"] as? [[String: Any]])?.count, 4)
-        XCTAssertEqual(try images(repo).count, 6)
+        XCTAssertEqual((result["kept"] as? [[String: Any]])?.count, 5)
+        XCTAssertTrue((result["kept"] as? [[String: Any]] ?? []).contains { $0["imageDigest"] as? String == referrer && ($0["reason"] as? String)?.contains("a referrer of \(kept)") == true })
+        XCTAssertEqual(try images(repo).count, 7)
 
         // The feature image loses its only tag; then its children are untagged orphans and go.
         out = try slipway(["ecr", "delete-images", repo, "--tag", "feature-x"])
@@ -178,13 +184,18 @@ final class ECRControlsTests: XCTestCase {
         out = try slipway(["ecr", "delete-images", repo, "--untagged-older-than", "1s", "--dry-run", "--format", "json"])
         result = try Run.json(out.stdout)
         XCTAssertEqual((result["digests"] as? [String])?.count, 2)
-        XCTAssertEqual(try images(repo).count, 5, "a dry run deletes nothing")
+        XCTAssertEqual(try images(repo).count, 6, "a dry run deletes nothing")
         out = try slipway(["ecr", "delete-images", repo, "--untagged-older-than", "1s"])
         XCTAssertEqual(out.status, 0, out.stderr)
-        let left = try images(repo)
-        XCTAssertEqual(left.count, 3, "the kept index and its two platform manifests")
+        var left = try images(repo)
+        XCTAssertEqual(left.count, 4, "the kept index, its two platform manifests and its signature")
         XCTAssertEqual(left[kept], ["release-1"])
-        // A platform manifest of the kept index, asked for by digest: kept, with the reason.
+        // The signature asked for by digest goes; a platform manifest of the kept index asked
+        // for by digest is kept, with the reason.
+        out = try slipway(["ecr", "delete-images", repo, "--digest", referrer])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        left = try images(repo)
+        XCTAssertNil(left[referrer])
         let child = try XCTUnwrap(left.keys.first { $0 != kept })
         out = try slipway(["ecr", "delete-images", repo, "--digest", child])
         XCTAssertEqual(out.status, 0, out.stderr)
