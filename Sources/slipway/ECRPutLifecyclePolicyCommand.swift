@@ -9,20 +9,24 @@ struct ECRPutLifecyclePolicy: AsyncParsableCommand {
         commandName: "put-lifecycle-policy",
         abstract: "Set a repository's lifecycle policy, from a JSON file or from presets.",
         discussion: """
-        Presets combine; adjacent flags form one rule, in the order given (priority 1
-        first; a --keep-last without a prefix, for all images, comes last as ECR requires):
-          --keep-last N --tag-prefix release-          keep the newest N release-* images
-          --expire-tag-prefix feature- --after-days D  expire feature-* D days after push
-          --expire-untagged-after-days D               expire untagged images after D days
-          --expire-tag-prefix cache- --keep-last N     keep the newest N cache-* images
-        A plain prefix becomes tagPrefixList; a value with * (e.g. 'v*-rc') a
-        tagPatternList pattern. The policy is checked before it is sent (unique
-        priorities, one of tagPrefixList/tagPatternList per tagged rule, count types and
-        units), and sent only when it differs from the repository's.
+        Presets combine: adjacent flags form one rule, in the order given
+        (priority 1 first; --keep-last without a prefix, for all images, goes
+        last as ECR requires):
+          --keep-last N --tag-prefix release-    keep the newest N release-*
+          --expire-tag-prefix feature- --after-days D
+                                                 expire feature-* after D days
+          --expire-untagged-after-days D         expire untagged after D days
+          --expire-tag-prefix cache- --keep-last N
+                                                 keep the newest N cache-*
+        A plain prefix becomes tagPrefixList; a value with * ('v*-rc') a
+        tagPatternList pattern. The policy is checked before it is sent
+        (unique priorities, one tag list per tagged rule, count types and
+        units) and sent only when it differs from the repository's.
 
         Examples:
-          slipway ecr put-lifecycle-policy app --keep-last 30 --tag-prefix release- \\
-              --expire-tag-prefix feature- --after-days 14 --expire-untagged-after-days 1 \\
+          slipway ecr put-lifecycle-policy app --keep-last 30 \\
+              --tag-prefix release- --expire-tag-prefix feature- \\
+              --after-days 14 --expire-untagged-after-days 1 \\
               --expire-tag-prefix cache- --keep-last 5 --dry-run
           slipway ecr put-lifecycle-policy app --policy-file lifecycle.json
         """
