@@ -51,6 +51,8 @@ public struct BuildRequest: Sendable {
     public var keepFileTrees = false
     /// Receives progress events (from several threads while layers are written).
     public var progress: (@Sendable (BuildEvent) -> Void)?
+    /// `--allow` and `--network` for RUN.
+    public var runSettings = RunSettings()
 
     public init(contextDirectory: String, dockerfileText: String, dockerfileName: String = "Dockerfile",
                 ignorePatterns: [String] = [], platforms: [Platform], buildArgs: [String: String] = [:],
@@ -84,6 +86,8 @@ public enum BuildEvent: Sendable {
     /// A layer is being written (`index` of `count` distinct layers).
     case layerStarted(index: Int, count: Int, entries: Int)
     case layerFinished(index: Int, count: Int, digest: Digest, size: Int64, seconds: Double)
+    /// A line a RUN command printed (stdout and stderr merged).
+    case runOutput(platform: Platform, stage: String, line: Int, text: String)
 }
 
 /// What a build produced: the root descriptor (index for several platforms, manifest for

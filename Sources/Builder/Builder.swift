@@ -97,18 +97,22 @@ public enum Builder {
                          file: request.dockerfileName)
     }
 
-    /// RUN cannot be executed without a container runtime: find it in any stage the target
-    /// needs, for any platform, before any work starts, so the user learns it at once.
+    /// RUN runs natively for the host's platform and, for another one, only through an
+    /// emulator the kernel starts by itself (binfmt_misc with the F flag): checked for every
+    /// stage the target needs, before any work, so the user learns it at once.
     static func refuseRun(_ plan: DockerfilePlan, graphs: [StageGraph], request: BuildRequest) throws {
-        let needed = graphs.reduce(into: Set<Int>()) { $0.formUnion($1.needed) }
-        let triggers = graphs.flatMap { graph in graph.needed.flatMap { graph.nodes[$0]?.triggers ?? [] } }
-        let runs = (needed.flatMap { plan.stages[$0].instructions } + triggers).filter {
-            if case .run = $0.kind { return true }
-            return false
-        }
-        if let first = runs.min(by: { $0.line < $1.line }) {
-            throw BuildError("RUN needs a container runtime; slipway builds without one — produce those files before the build (e.g. cross-compile) and COPY them",
-                             file: request.dockerfileName, line: first.line)
+        for graph in graphs {
+            for index in graph.needed.sorted() {
+                guard let node = graph.nodes[index] else { continue }
+                let runs = (plan.stages[index].instructions + node.triggers).filter {
+                    if case .run = $0.kind { return true }
+                    return false
+                }
+                guard let first = runs.min(by: { $0.line < $1.line }) else { continue }
+                if let problem = RunPlatform.problem(node.platform) {
+                    throw BuildError(problem, file: request.dockerfileName, line: first.line)
+                }
+            }
         }
     }
 

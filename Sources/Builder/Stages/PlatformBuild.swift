@@ -99,6 +99,8 @@ final class PlatformBuild {
                 copySource: { [unowned self] from, line in try self.source(from, line: line, stage: index) },
                 prepareAdd: { [unowned self] url, checksum, _ in try self.contexts.download(url, checksum: checksum) },
                 extractArchive: { [unowned self] path in try self.contexts.extract(path) })
+            frame.dispatcher?.runContext = RunContext(scratch: request.scratchDirectory, settings: request.runSettings, progress: request.progress)
+            frame.dispatcher?.stageName = stage.name ?? String(index)
             frame.lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1
             // ONBUILD triggers of the base run first, and the new stage's config has none.
             frame.state?.config.config?.onBuild = nil
@@ -160,6 +162,8 @@ final class PlatformBuild {
             // `--platform` says.
             stagePlatform = state.platform
             state.cmdSet = false
+            // The other stage's RUN root stays its own.
+            state.runRoot = nil
             state.variables = Variables(escapeToken: plan.escapeToken)
             state.variables.loadEnv(state.containerConfig.env)
         case .scratch:
