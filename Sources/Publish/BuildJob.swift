@@ -32,6 +32,8 @@ public struct BuildJob: Sendable {
     public var pull: Bool
     public var push: Bool
     public var environment = ProcessInfo.processInfo.environment
+    /// buildx's `--allow` and `--network`, for RUN.
+    public var runSettings = RunSettings()
 
     public init(contextDirectory: String = ".", dockerfile: String? = nil, platforms: [String] = [], buildArgs: [String] = [],
                 labels: [String] = [], annotations: [String] = [], target: String? = nil, tags: [String] = [],

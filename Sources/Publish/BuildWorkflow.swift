@@ -48,6 +48,7 @@ public enum BuildWorkflow {
             jobs: job.jobs ?? ProcessInfo.processInfo.activeProcessorCount, namedContexts: named,
             storeDirectory: registry.cache.storeDirectory.path, scratchDirectory: scratch)
         request.progress = { onEvent(.build($0)) }
+        request.runSettings = job.runSettings
         request.keepFileTrees = outputs.contains { if case .local = $0 { return true } else { return false } }
         // A push alone mounts or streams base layers from their registry; files need them here.
         request.fetchBaseLayers = !outputs.isEmpty

@@ -110,10 +110,11 @@ struct BuildCommand: AsyncParsableCommand {
     func run() async throws {
         try await Console.run(mode: quiet ? "quiet" : progress) { console in
             buildx.notes().forEach { console.note($0) }
-            let job = BuildJob(contextDirectory: context, dockerfile: file, platforms: platforms, buildArgs: buildArgs, labels: labels,
+            var job = BuildJob(contextDirectory: context, dockerfile: file, platforms: platforms, buildArgs: buildArgs, labels: labels,
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
+            job.runSettings = try buildx.runSettings()
             var settings = try scanGate.apply(to: registry.settings(console: console, cacheDir: cacheDir))
             settings.cacheBound = try cacheBound.bound()
             try await BuildWorkflow.run(job, registry: settings,

@@ -11,13 +11,13 @@ struct BuildxFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Accepted for buildx compatibility: slipway is its own builder.", visibility: .hidden))
     var builder: String?
 
-    @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN uses a network.", visibility: .hidden))
+    @Option(help: ArgumentHelp("The network of RUN commands without their own --network: default (the host's), none, or host (needs --allow network.host)."))
     var network: String?
 
     @Option(name: .customLong("add-host"), help: ArgumentHelp("Accepted for buildx compatibility: only RUN resolves hosts.", visibility: .hidden))
     var addHosts: [String] = []
 
-    @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN needs entitlements.", visibility: .hidden))
+    @Option(help: ArgumentHelp("Grant an entitlement to RUN, as buildx: network.host (security.insecure is refused: the sandbox has no privileged mode)."))
     var allow: [String] = []
 
     @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN --mount=type=secret reads secrets.", visibility: .hidden))
@@ -90,10 +90,9 @@ struct BuildxFlags: ParsableArguments {
             notes.append("--load: slipway has no daemon to load into; use --output type=docker,dest=image.tar then 'docker load -i image.tar' (ignored)")
         }
         if builder != nil { notes.append("--builder: slipway builds in-process without a builder instance (ignored)") }
-        let runOnly = [("--network", network != nil), ("--add-host", !addHosts.isEmpty), ("--allow", !allow.isEmpty),
-                       ("--secret", !secret.isEmpty), ("--ssh", !ssh.isEmpty)].filter(\.1).map(\.0)
+        let runOnly = [("--add-host", !addHosts.isEmpty), ("--secret", !secret.isEmpty), ("--ssh", !ssh.isEmpty)].filter(\.1).map(\.0)
         if !runOnly.isEmpty {
-            notes.append("\(runOnly.joined(separator: ", ")): only RUN can use \(runOnly.count == 1 ? "it" : "them"), and slipway has no RUN (ignored)")
+            notes.append("\(runOnly.joined(separator: ", ")): slipway's RUN does not use \(runOnly.count == 1 ? "it" : "them") yet (ignored)")
         }
         if noCache || !noCacheFilter.isEmpty {
             notes.append("\(noCache ? "--no-cache" : "--no-cache-filter"): slipway caches no build steps; there is nothing to skip (ignored)")

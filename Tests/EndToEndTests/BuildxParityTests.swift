@@ -149,7 +149,7 @@ final class BuildxParityTests: XCTestCase {
         XCTAssertEqual(notes.count, 4, result.stderr)
         XCTAssertTrue(result.stderr.contains("--load") && result.stderr.contains("type=docker,dest=") && result.stderr.contains("docker load"), result.stderr)
         XCTAssertTrue(result.stderr.contains("--builder"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("--network, --add-host, --allow, --secret, --ssh: only RUN can use them"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("--add-host, --secret, --ssh: slipway's RUN does not use them yet (ignored)"), result.stderr)
         XCTAssertTrue(result.stderr.contains("--no-cache"), result.stderr)
         for refused in [["--cache-to", "type=local,dest=\(work)/cache"], ["--provenance", "mode=max"], ["--call", "outline"], ["--check"], ["--shm-size", "1g"]] {
             let output = try build(refused + ["-o", "type=oci,dest=\(work)/r.tar", context])

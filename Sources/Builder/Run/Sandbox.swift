@@ -131,7 +131,8 @@ struct Sandbox {
         let step = parts.dropLast().joined(separator: " ")
         let reason = String(cString: strerror(code))
         if code == ENOENT || code == EACCES || code == ENOEXEC, !step.contains(" ") && !step.hasPrefix("mount") && step != "unshare" {
-            if code == ENOENT { return BuildError("executable file not found in $PATH: \"\(step)\"") }
+            if code == ENOENT && !step.contains("/") { return BuildError("executable file not found in $PATH: \"\(step)\"") }
+            if code == ENOENT { return BuildError("cannot execute \"\(step)\": the stage has no such file") }
             return BuildError("cannot execute \"\(step)\": \(reason)")
         }
         if step == "unshare" || step.hasPrefix("/proc/self/") {

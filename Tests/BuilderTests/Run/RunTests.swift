@@ -132,6 +132,27 @@ final class RunTests: XCTestCase {
         XCTAssertEqual(insecure?.description.hasPrefix("Dockerfile:2: RUN --security=insecure needs the security.insecure entitlement"), true)
     }
 
+    /// BuildKit's testRunBasicHeredoc and the shell-heredoc half of testRunComplexHeredoc.
+    func testRunHeredocs() async throws {
+        let (base, layout) = try await BusyboxBase.layout()
+        _ = base
+        let fixture = try BuildFixture()
+        let image = try await fixture.build("""
+            FROM base
+            RUN <<EOF
+            echo "i am" >> /dest
+            echo "a heredoc" >> /dest
+            EOF
+            RUN cat <<A > /second && cat <<B >> /second
+            first
+            A
+            second
+            B
+            """, configure: BusyboxBase.configure(layout))
+        XCTAssertEqual(try image.text("dest"), "i am\na heredoc\n")
+        XCTAssertEqual(try image.text("second"), "first\nsecond\n")
+    }
+
     func testTheSameRunInTwoDirectoriesGivesTheSameLayerDigest() async throws {
         let (base, layout) = try await BusyboxBase.layout()
         _ = base
