@@ -34,7 +34,8 @@ enum Assembler {
     }
 
     static func assemble(states: [(Platform, StageState)], blobs: [Int: LayerBlob], labels: [String: String],
-                         annotations: Annotations, store: ContentStore) throws -> (root: Descriptor, images: [BuildResult.PlatformImage]) {
+                         annotations: Annotations, layerAnnotations: [Int: [String: String]] = [:],
+                         store: ContentStore) throws -> (root: Descriptor, images: [BuildResult.PlatformImage]) {
         var images: [BuildResult.PlatformImage] = []
         for (platform, state) in states {
             var config = state.config
@@ -53,7 +54,8 @@ enum Assembler {
                     diffIDs.append(diffID)
                 case .planned(let job):
                     guard let blob = blobs[job] else { throw BuildError("internal error: layer \(job) was not written") }
-                    layers.append(Descriptor(mediaType: blob.mediaType, digest: blob.digest, size: blob.size))
+                    layers.append(Descriptor(mediaType: blob.mediaType, digest: blob.digest, size: blob.size,
+                                             annotations: layerAnnotations[job]))
                     diffIDs.append(blob.diffID)
                 }
             }

@@ -1,0 +1,42 @@
+import Foundation
+import OCI
+
+/// The local cache's map from layer key to blob: one small JSON file per key in
+/// `CACHE/layers/keys/`, each written to a temporary name and renamed into place, so
+/// concurrent slipways never read half an entry. The blobs themselves live in the content
+/// store (`CACHE/store`) and are verified before use; an entry whose blob is gone or damaged
+/// is simply a miss.
+struct LocalLayerIndex: Sendable {
+    let directory: URL
+
+    init(layersDirectory: URL) {
+        directory = layersDirectory.appendingPathComponent("keys")
+    }
+
+    private func url(_ key: Digest) -> URL { directory.appendingPathComponent(key.hex) }
+
+    /// Whether any entry exists (a build with none skips hashing inputs before writing).
+    var isEmpty: Bool {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return true }
+        return !names.contains { $0.count == 64 }
+    }
+
+    func entry(_ key: Digest) -> LayerCacheEntry? {
+        guard let data = FileManager.default.contents(atPath: url(key).path),
+              let entry = try? JSONDecoder().decode(LayerCacheEntry.self, from: data), entry.key == key else { return nil }
+        return entry
+    }
+
+    func record(_ entry: LayerCacheEntry) {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let temporary = directory.appendingPathComponent(".\(getpid())-\(UUID().uuidString)")
+            try CanonicalJSON.encode(entry).write(to: temporary)
+            if rename(temporary.path, url(entry.key).path) != 0 { unlink(temporary.path) }
+        } catch {
+            // Best effort: a cache that cannot be written only means a rebuild next time.
+        }
+    }
+
+    func forget(_ key: Digest) { unlink(url(key).path) }
+}
