@@ -85,6 +85,7 @@ final class LayerCache: Sendable {
             case .inStore:
                 store.markUsed(entry.digest)
                 index.record(entry)
+                if let mount = source.mountSource { state.withLock { $0.remoteSources[entry.digest] = mount } }
             case .remote(let reference):
                 state.withLock { $0.remoteSources[entry.digest] = reference }
             case .missing:

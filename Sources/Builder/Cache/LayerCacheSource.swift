@@ -7,6 +7,9 @@ import OCI
 public protocol LayerCacheSource: Sendable {
     /// How messages name it (`registry.example.com/app:buildcache`, `cache directory ci-cache`).
     var description: String { get }
+    /// The repository a push to another repository of the same registry can mount reused blobs
+    /// from (`registry/repository`); nil for a directory.
+    var mountSource: String? { get }
     /// Reads the entries (once per build, before any layer is written).
     func loadEntries() async throws -> [LayerCacheEntry]
     /// Makes a hit usable: with `needBytes` the blob must end up in `store` (verified); without,

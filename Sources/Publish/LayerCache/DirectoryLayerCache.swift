@@ -10,6 +10,7 @@ struct DirectoryLayerCacheSource: LayerCacheSource {
     let directory: URL
 
     var description: String { "cache directory \(directory.path)" }
+    var mountSource: String? { nil }
 
     private var layout: ContentStore { ContentStore(readingLayoutAt: directory) }
 

@@ -13,6 +13,7 @@ struct RegistryLayerCacheSource: LayerCacheSource {
     let puller: ImagePuller
 
     var description: String { reference.description }
+    var mountSource: String? { reference.with(tag: nil, digest: nil).description }
 
     func loadEntries() async throws -> [LayerCacheEntry] {
         let root = try await puller.resolveRoot(reference)
@@ -47,7 +48,8 @@ struct RegistryLayerCacheSource: LayerCacheSource {
             return .inStore
         }
         let size = try await puller.client(for: reference.registry).blobExists(entry.digest, in: reference.repository)
-        return size == entry.size ? .remote(reference.with(tag: nil, digest: nil).description) : .missing
+        guard let mountSource, size == entry.size else { return .missing }
+        return .remote(mountSource)
     }
 }
 
