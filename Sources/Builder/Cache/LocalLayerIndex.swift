@@ -40,3 +40,21 @@ struct LocalLayerIndex: Sendable {
 
     func forget(_ key: Digest) { unlink(url(key).path) }
 }
+
+/// Upkeep of the local layer cache, run with `cache prune` and after the store is pruned.
+public enum LayerCacheMaintenance {
+    /// Drops index entries whose blob is no longer in `store` (pruned), so the index does not
+    /// outgrow the store; `everything` removes the index and the memo of file digests too.
+    public static func prune(layersDirectory: URL, store: ContentStore, everything: Bool = false) {
+        if everything {
+            try? FileManager.default.removeItem(at: layersDirectory)
+            return
+        }
+        let index = LocalLayerIndex(layersDirectory: layersDirectory)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: index.directory.path)) ?? [] {
+            guard let key = try? Digest(hex: name) else { continue }
+            if let entry = index.entry(key), store.contains(entry.digest) { continue }
+            index.forget(key)
+        }
+    }
+}

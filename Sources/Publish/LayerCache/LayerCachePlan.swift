@@ -32,7 +32,7 @@ struct LayerCachePlan {
             }
         }
         let needBytes = exports.contains { if case .local = $0 { return true } else { return false } }
-        return LayerCacheSettings(directory: cache.directory.appendingPathComponent("layers"), reuse: !noCache, sources: sources,
+        return LayerCacheSettings(directory: cache.layersDirectory, reuse: !noCache, sources: sources,
                                   inlineKeys: exports.contains(.inline), needBytes: needBytes)
     }
 
