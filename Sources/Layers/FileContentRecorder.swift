@@ -31,31 +31,19 @@ public struct FileIdentity: Sendable, Hashable {
     }
 }
 
-/// Collects the SHA-256 of every host file a layer writer streams (`.path` entries), so a
-/// layer cache can key the layer by its content without reading the files a second time.
+/// Sees each entry as the layer writer puts it into the tar stream (canonical order, one
+/// thread), with the SHA-256 of a streamed host file's content and the file's identity as it
+/// was opened: what a layer cache needs to key the layer without reading the files twice, and
+/// without holding anything per file.
 public final class FileContentRecorder: @unchecked Sendable {
-    public struct Record: Sendable {
-        public var identity: FileIdentity
-        public var digest: Digest
+    private let onEntry: (LayerEntry, FileIdentity?, Digest?) -> Void
+
+    public init(_ onEntry: @escaping (LayerEntry, FileIdentity?, Digest?) -> Void) {
+        self.onEntry = onEntry
     }
 
-    private let lock = NSLock()
-    private var records: [String: Record] = [:]
-
-    public init() {}
-
-    func record(source: String, identity: FileIdentity, digest: Digest) {
-        lock.lock()
-        records[source] = Record(identity: identity, digest: digest)
-        lock.unlock()
-    }
-
-    /// The content digest of a source path streamed into a layer, with the file's identity
-    /// as it was opened.
-    public func record(for source: String) -> Record? {
-        lock.lock()
-        defer { lock.unlock() }
-        return records[source]
+    func written(_ entry: LayerEntry, identity: FileIdentity?, digest: Digest?) {
+        onEntry(entry, identity, digest)
     }
 }
 

@@ -8,8 +8,9 @@ public enum LayerWriter {
     /// Produces the layer in a single streaming pass (tar → diffID hash → compressor → digest
     /// hash → ingest file) and commits it to `store` under its digest. Entries are validated
     /// and put in canonical order first, so any permutation of the same entries gives the same
-    /// blob; nothing is left in the store's `ingest/` if this throws. With `recorder`, the
-    /// SHA-256 of every streamed host file is recorded on the way (for the layer cache's key).
+    /// blob; nothing is left in the store's `ingest/` if this throws. With `recorder`, every
+    /// entry is reported in tar order, a streamed host file with its SHA-256 (for the layer
+    /// cache's key).
     public static func write(_ entries: [LayerEntry], options: LayerOptions, into store: ContentStore,
                              recorder: FileContentRecorder? = nil) throws -> LayerBlob {
         let planned = try LayerPlan.canonicalize(entries)
@@ -259,6 +260,7 @@ final class TarStreamWriter {
             try addFile(layerEntry, source: source)
         }
         try check(archive_write_finish_entry(archive), "finishing", entry: layerEntry.path)
+        if case .regularFile(.path) = layerEntry.kind {} else { recorder?.written(layerEntry, identity: nil, digest: nil) }
     }
 
     private func writeHeader(_ layerEntry: LayerEntry) throws {
@@ -319,7 +321,7 @@ final class TarStreamWriter {
             throw LayerError.fileChanged(entry: layerEntry.path, source: source, expected: size, actual: total)
         }
         if let recorder, let contentHasher {
-            recorder.record(source: source, identity: FileIdentity(info), digest: contentHasher.finalize())
+            recorder.written(layerEntry, identity: FileIdentity(info), digest: contentHasher.finalize())
         }
     }
 

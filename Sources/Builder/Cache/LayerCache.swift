@@ -124,18 +124,21 @@ final class LayerCache: Sendable {
         return found.withLock { $0 }
     }
 
-    /// Records a layer just written: its key from the content digests the writer took while
-    /// streaming the files (so they are read once), into the memo and the local index.
-    func record(job: Int, entries: [LayerEntry], blob: LayerBlob, recorder: FileContentRecorder) {
-        let key = try? key(of: entries) { source in
-            if let record = recorder.record(for: source) {
-                memo.remember(record.identity, record.digest)
-                return record.digest
-            }
-            return try memo.digest(ofFile: source)
+    /// A recorder for a layer about to be written: it keys the layer from the entries as the
+    /// writer streams them (content digests taken on the way, so files are read once) and
+    /// remembers each file's digest in the memo.
+    func recorder() -> (recorder: FileContentRecorder, key: LayerCacheKey.Incremental) {
+        let key = LayerCacheKey.Incremental(options: options)
+        let recorder = FileContentRecorder { [memo] entry, identity, digest in
+            key.add(entry, contentDigest: digest)
+            if let identity, let digest { memo.remember(identity, digest) }
         }
-        guard let key else { return }
-        let entry = LayerCacheEntry(key: key, blob: blob)
+        return (recorder, key)
+    }
+
+    /// Records a layer just written under the key its recorder computed.
+    func record(job: Int, blob: LayerBlob, key: LayerCacheKey.Incremental) {
+        let entry = LayerCacheEntry(key: key.finalize(), blob: blob)
         index.record(entry)
         state.withLock { $0.entries[job] = entry }
     }

@@ -131,10 +131,10 @@ final class LayerJobs: Sendable {
             queue.addOperation {
                 let started = Date()
                 progress?(.layerStarted(index: index + 1, count: all.count, entries: entries.count))
-                let recorder = cache.map { _ in FileContentRecorder() }
-                let result = Result { try LayerWriter.write(entries, options: options, into: store, recorder: recorder) }
-                if case .success(let blob) = result, let cache, let recorder {
-                    cache.record(job: job, entries: entries, blob: blob, recorder: recorder)
+                let recording = cache?.recorder()
+                let result = Result { try LayerWriter.write(entries, options: options, into: store, recorder: recording?.recorder) }
+                if case .success(let blob) = result, let cache, let recording {
+                    cache.record(job: job, blob: blob, key: recording.key)
                 }
                 if case .success(let blob) = result {
                     progress?(.layerFinished(index: index + 1, count: all.count, digest: blob.digest, size: blob.size,
