@@ -73,15 +73,33 @@ final class LayerCache: Sendable {
 
         let found = localHits(jobs, store: store, concurrency: concurrency)
         var hits: [Int: Hit] = [:]
+        var candidates: [(job: Int, entry: LayerCacheEntry, source: any LayerCacheSource)] = []
         for (job, result) in found.sorted(by: { $0.key < $1.key }) {
             if let hit = result.hit { hits[job] = hit; continue }
-            guard let (entry, source) = imported[result.key] else { continue }
-            let provision: LayerCacheProvision
-            do { provision = try await source.obtain(entry, into: store, needBytes: needBytes) } catch {
-                state.withLock { $0.warnings.append("--cache-from \(source.description): layer \(entry.digest.short): \(error); writing it instead") }
-                continue
+            if let (entry, source) = imported[result.key] { candidates.append((job, entry, source)) }
+        }
+        // Imported hits: a fetch or a HEAD each, several at a time (registries are latency-bound).
+        let provisions = await withTaskGroup(of: (Int, LayerCacheProvision).self) { group in
+            var pending = candidates[...]
+            var results: [Int: LayerCacheProvision] = [:]
+            func startNext() {
+                guard let (job, entry, source) = pending.popFirst() else { return }
+                group.addTask { [state] in
+                    do { return (job, try await source.obtain(entry, into: store, needBytes: needBytes)) } catch {
+                        state.withLock { $0.warnings.append("--cache-from \(source.description): layer \(entry.digest.short): \(error); writing it instead") }
+                        return (job, .missing)
+                    }
+                }
             }
-            switch provision {
+            for _ in 0..<8 { startNext() }
+            while let (job, provision) = await group.next() {
+                results[job] = provision
+                startNext()
+            }
+            return results
+        }
+        for (job, entry, source) in candidates {
+            switch provisions[job] ?? .missing {
             case .inStore:
                 store.markUsed(entry.digest)
                 index.record(entry)
