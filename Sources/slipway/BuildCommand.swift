@@ -97,6 +97,8 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @OptionGroup var scanGate: ScanGateOptions
+
     @OptionGroup var buildx: BuildxFlags
 
     @OptionGroup var layerCache: LayerCacheOptions
@@ -117,7 +119,7 @@ struct BuildCommand: AsyncParsableCommand {
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
             layerCache.apply(to: &job)
-            var settings = try registry.settings(console: console, cacheDir: cacheDir)
+            var settings = try scanGate.apply(to: registry.settings(console: console, cacheDir: cacheDir))
             settings.cacheBound = try cacheBound.bound()
             try await BuildWorkflow.run(job, registry: settings,
                                         onEvent: EventRenderer(console: console, digestOnly: quiet,
