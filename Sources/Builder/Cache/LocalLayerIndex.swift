@@ -51,6 +51,17 @@ public enum LayerCacheMaintenance {
             return
         }
         let index = LocalLayerIndex(layersDirectory: layersDirectory)
+        // Temporary files of killed runs (`keys/.PID-UUID`, `file-hashes.PID-UUID`), once an hour old.
+        let debris = [(index.directory.path, { (name: String) in name.hasPrefix(".") }),
+                      (layersDirectory.path, { (name: String) in name.hasPrefix("file-hashes.") && name != "file-hashes.lock" })]
+        for (directory, isTemporary) in debris {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where isTemporary(name) {
+                var info = stat()
+                if lstat(directory + "/" + name, &info) == 0, Date().timeIntervalSince1970 - Double(info.st_mtim.tv_sec) > 3600 {
+                    unlink(directory + "/" + name)
+                }
+            }
+        }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: index.directory.path)) ?? [] {
             guard let key = try? Digest(hex: name) else { continue }
             if let entry = index.entry(key), store.contains(entry.digest) { continue }
