@@ -1,0 +1,47 @@
+import Builder
+import Foundation
+import TestSupport
+import XCTest
+
+/// A `--build-context` named like a stage replaces the stage, as in BuildKit (convert.go: a
+/// stage whose name has a named context is that context): wherever the stage is used — FROM,
+/// `COPY --from` by name or by number, `--target`, the last stage — the context is, and the
+/// stage's own instructions (even RUN) never run.
+final class ReplacedStageTests: XCTestCase {
+    private let dockerfile = """
+        FROM scratch AS app
+        RUN make
+        COPY local.txt /local.txt
+        FROM scratch
+        COPY --from=0 /release.txt /by-number.txt
+        COPY --from=app /release.txt /by-name.txt
+        """
+
+    func testEveryReferenceToAReplacedStageGetsTheContext() async throws {
+        let (layoutFixture, layout) = try await BuildFixture.layout("FROM scratch\nCOPY release.txt /release.txt\n", files: ["release.txt": "from the context"])
+        defer { _ = layoutFixture }
+        let fixture = try BuildFixture(files: ["local.txt": "local"])
+        let image = try await fixture.build(dockerfile) { $0.namedContexts = ["app": .ociLayout(path: layout, reference: nil)] }
+        XCTAssertEqual(try image.text("by-number.txt"), "from the context")
+        XCTAssertEqual(try image.text("by-name.txt"), "from the context")
+
+        let target = try await fixture.build(dockerfile) {
+            $0.namedContexts = ["app": .ociLayout(path: layout, reference: nil)]
+            $0.target = "app"
+        }
+        XCTAssertEqual(try target.files().keys.sorted(), ["release.txt"], "--target of a replaced stage is the context's image, not the stage")
+    }
+
+    func testWithoutTheContextTheStageIsBuiltAndItsRunRefused() async throws {
+        let fixture = try BuildFixture(files: ["local.txt": "local"])
+        let error = await fixture.failure(dockerfile)
+        XCTAssertEqual(error?.description.hasPrefix("Dockerfile:2: RUN needs a container runtime"), true, error?.description ?? "built")
+    }
+
+    func testADirectoryContextCannotReplaceTheTargetStage() async throws {
+        let fixture = try BuildFixture(files: ["local.txt": "local"])
+        let directory = try fixture.directory.makeSubdirectory("dir")
+        let error = await fixture.failure("FROM scratch AS app\nCOPY local.txt /\n") { $0.namedContexts = ["app": .directory(directory)] }
+        XCTAssertEqual(error?.description.hasPrefix("Dockerfile:1: FROM app: the build context 'app' is a directory, not an image"), true, error?.description ?? "built")
+    }
+}
