@@ -23,6 +23,8 @@ public enum Builder {
         request.sourceDateEpoch = try SourceDateEpoch.resolve(plan, globalArgs: graphs.first?.globalArgs ?? [:], request: request)
         let epoch = request.sourceDateEpoch ?? 0
         try refuseRun(plan, graphs: graphs, request: request)
+        let annotations = try Assembler.Annotations(request.annotations)
+        if request.mediaTypes == .docker { try Assembler.checkDockerAnnotations(annotations) }
 
         let store = try ContentStore(root: URL(fileURLWithPath: request.storeDirectory))
         let contexts = try Contexts(request: request)
@@ -58,9 +60,11 @@ public enum Builder {
         } }
         let blobs = try jobs.materialize(wanted, options: options, store: store, concurrency: max(1, min(request.jobs, 4)),
                                          progress: request.progress)
-        let annotations = try Assembler.Annotations(request.annotations)
+        if request.forceCompression {
+            try await ForcedCompression.apply(to: &states, baseImages: baseImages, bases: bases, request: request, store: store)
+        }
         let (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels,
-                                                    annotations: annotations, store: store)
+                                                    annotations: annotations, mediaTypes: request.mediaTypes, store: store)
         if request.fetchBaseLayers {
             for image in baseImages { try await bases.fetchLayers(of: image) }
         }

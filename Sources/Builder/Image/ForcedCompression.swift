@@ -1,0 +1,37 @@
+import Layers
+import OCI
+
+/// `force-compression=true`: every base layer whose compression is not the build's is
+/// recompressed (`LayerRecompressor`), as BuildKit's exporter converts them; layers already
+/// in the build's compression are kept byte for byte (BuildKit converts only on a different
+/// compression type, not for another level). The diffIDs do not change, so the config only
+/// changes through them not at all; the manifests then name the new blobs.
+enum ForcedCompression {
+    static func apply(to states: inout [(Platform, StageState)], baseImages: [BaseImage], bases: BaseImages,
+                      request: BuildRequest, store: ContentStore) async throws {
+        let wanted = MediaType.layerCompression(request.compression.mediaType)
+        func needsRecompression(_ descriptor: Descriptor) -> Bool { MediaType.layerCompression(descriptor.mediaType) != wanted }
+        // The blobs must be here to be read: a push alone would otherwise only mount them.
+        for image in baseImages where image.layers.contains(where: needsRecompression) {
+            try await bases.fetchLayers(of: image)
+        }
+        var converted: [Digest: Descriptor] = [:]
+        for index in states.indices {
+            for (position, layer) in states[index].1.layers.enumerated() {
+                guard case .base(let descriptor, let diffID) = layer, needsRecompression(descriptor) else { continue }
+                if converted[descriptor.digest] == nil {
+                    let blob: LayerBlob
+                    do {
+                        blob = try LayerRecompressor.recompress(descriptor, diffID: diffID, to: request.compression, jobs: request.jobs, store: store)
+                    } catch {
+                        throw BuildError("force-compression: \(error)")
+                    }
+                    converted[descriptor.digest] = Descriptor(mediaType: blob.mediaType, digest: blob.digest, size: blob.size)
+                }
+                if let replacement = converted[descriptor.digest] {
+                    states[index].1.layers[position] = .base(replacement, diffID: diffID)
+                }
+            }
+        }
+    }
+}
