@@ -111,6 +111,24 @@ final class LayerFormatTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/annotated.tar"))
     }
 
+    func testDockerTypedBaseLayersGetOCITypesInAnOCIImage() throws {
+        let ociBase = try publishBase()
+        let base = "\(registry.basic)/bases/\(uniqueName("v2s2")):1"
+        _ = try registry.skopeo(["copy", "-q", "--format", "v2s2"] + registry.skopeoAuth(registry.basic, prefix: "src-")
+                                + registry.skopeoAuth(registry.basic, prefix: "dest-") + ["docker://\(ociBase)", "docker://\(base)"])
+        let baseManifest = try Run.json(String(decoding: try registry.skopeo(["inspect", "--raw"] + creds + ["docker://\(base)"]), as: UTF8.self))
+        XCTAssertEqual(Set(layers(baseManifest).map(\.mediaType)), ["application/vnd.docker.image.rootfs.diff.tar.gzip"])
+        try Run.write(["Dockerfile": "FROM \(base)\nCOPY app.txt /app.txt\n"], under: context)
+        let target = "\(registry.basic)/e2e/\(uniqueName("from-v2s2")):1"
+        let build = try slipway(["build", "--progress", "quiet", "--platform", "linux/amd64", "-t", target, "--push", context])
+        XCTAssertEqual(build.status, 0, build.stderr)
+        let manifest = try Run.json(String(decoding: try registry.skopeo(["inspect", "--raw"] + creds + ["docker://\(target)"]), as: UTF8.self))
+        XCTAssertEqual(manifest["mediaType"] as? String, "application/vnd.oci.image.manifest.v1+json")
+        XCTAssertEqual(Set(layers(manifest).map(\.mediaType)), ["application/vnd.oci.image.layer.v1.tar+gzip"], "as BuildKit converts every layer's type")
+        XCTAssertEqual(Array(layers(manifest).map(\.digest).prefix(2)), layers(baseManifest).map(\.digest), "the same blobs, mounted")
+        _ = try registry.skopeo(["copy", "-q"] + registry.skopeoAuth(registry.basic, prefix: "src-") + ["docker://\(target)", "oci:\(work)/copied:x"])
+    }
+
     func testForceCompressionRecompressesAGzipBaseToZstd() throws {
         let base = try publishBase()
         let baseManifest = try Run.json(String(decoding: try registry.skopeo(["inspect", "--raw"] + creds + ["docker://\(base)"]), as: UTF8.self))
