@@ -23,7 +23,8 @@ struct BuildCommand: AsyncParsableCommand {
         buildx flags that need a daemon or RUN are accepted with a note (--load, --builder,
         --network, --add-host, --allow, --secret, --ssh, --no-cache) or refused with the reason
         (--cache-from, --cache-to, --attest, --provenance, --sbom other than false, --call, --check,
-        --cgroup-parent, --shm-size, --ulimit); see the README's "buildx compatibility" table.
+        --cgroup-parent, --shm-size, --ulimit, --resource, --policy); docker build's hidden flags
+        that buildx ignores are ignored with a note; see the README's "buildx compatibility" table.
         """
     )
 
@@ -96,18 +97,19 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     @OptionGroup var buildx: BuildxFlags
+    @OptionGroup var buildxLater: BuildxLaterFlags
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if !["auto", "plain", "tty", "quiet"].contains(progress) {
             throw ValidationError("--progress must be auto, plain, tty or quiet")
         }
-        if let refused = buildx.refusals().first { throw ValidationError(refused) }
+        if let refused = (buildx.refusals() + buildxLater.refusals()).first { throw ValidationError(refused) }
     }
 
     func run() async throws {
         try await Console.run(mode: quiet ? "quiet" : progress) { console in
-            buildx.notes().forEach { console.note($0) }
+            (buildx.notes() + buildxLater.notes()).forEach { console.note($0) }
             let job = BuildJob(contextDirectory: context, dockerfile: file, platforms: platforms, buildArgs: buildArgs, labels: labels,
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,

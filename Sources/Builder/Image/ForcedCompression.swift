@@ -4,8 +4,8 @@ import OCI
 /// `force-compression=true`: every base layer whose compression is not the build's is
 /// recompressed (`LayerRecompressor`), as BuildKit's exporter converts them; layers already
 /// in the build's compression are kept byte for byte (BuildKit converts only on a different
-/// compression type, not for another level). The diffIDs do not change, so the config only
-/// changes through them not at all; the manifests then name the new blobs.
+/// compression type, not for another level). The tar streams, and so the diffIDs and the
+/// config, stay the same; only the manifests name new blobs.
 enum ForcedCompression {
     static func apply(to states: inout [(Platform, StageState)], baseImages: [BaseImage], bases: BaseImages,
                       request: BuildRequest, store: ContentStore) async throws {
