@@ -175,9 +175,9 @@ struct StageGraph: Sendable {
         case .directory?:
             return .context(from)
         case .ociLayout(let path, let reference)?:
-            return .image(ImageRequest(location: .layout(name: from, path: path, reference: reference), platform: platform))
+            return .image(ImageRequest(location: .layout(name: from, path: path, reference: reference), platform: replacedStagePlatform(from) ?? platform))
         case .dockerImage(let reference)?:
-            return imageContext(from, reference: reference, platform: platform, line: line)
+            return imageContext(from, reference: reference, platform: replacedStagePlatform(from) ?? platform, line: line)
         case nil:
             guard request.baseResolver != nil else {
                 return .unusable(BuildError("COPY --from=\(from): no stage or build context by that name, and this build has no registry access (pass it as --build-context \(from)=oci-layout://PATH)",
@@ -185,6 +185,17 @@ struct StageGraph: Sendable {
             }
             return .image(ImageRequest(location: .registry(from), platform: platform))
         }
+    }
+
+    /// The platform a context that replaces a stage is loaded for: that stage's `--platform`,
+    /// else the build's, as BuildKit loads it for the stage it replaces (nil: `name` is no
+    /// replaced stage). A `--platform` that does not expand or parse is left to planning.
+    func replacedStagePlatform(_ name: String) -> Platform? {
+        guard let index = stageNames[name.lowercased()],
+              request.namedContexts[name] != nil || request.namedContexts[name.lowercased()] != nil else { return nil }
+        guard let raw = plan.stages[index].platform else { return platform }
+        guard let expanded = try? ShellLexer(escapeToken: plan.escapeToken).processWord(raw, env: globalArgs) else { return nil }
+        return try? Platform(parsing: expanded)
     }
 
     /// A `docker-image://` named context: the registry image it names, through the same
@@ -226,6 +237,10 @@ struct StageGraph: Sendable {
             }
         }
         let baseName = try expandGlobal(stage.baseImage)
+        // A stage on a replaced earlier stage takes that stage's platform, as on any stage.
+        if let replaced = stageNames[baseName.lowercased()], replaced < index, let replacedPlatform = replacedStagePlatform(baseName) {
+            stagePlatform = replacedPlatform
+        }
         let base: StageInput
         // Only an earlier stage is a base (BuildKit); a later stage's name is an image name.
         if let parent = stageIndex(baseName), parent < index {
