@@ -89,6 +89,8 @@ public enum BuildEvent: Sendable {
     /// A layer is being written (`index` of `count` distinct layers).
     case layerStarted(index: Int, count: Int, entries: Int)
     case layerFinished(index: Int, count: Int, digest: Digest, size: Int64, seconds: Double)
+    /// `force-compression`: a base layer was recompressed into a new blob.
+    case baseLayerRecompressed(from: Digest, to: Digest, mediaType: String, size: Int64, seconds: Double)
 }
 
 /// What a build produced: the root descriptor (index for several platforms, manifest for

@@ -163,9 +163,10 @@ final class LayerFormatTests: XCTestCase {
         var fresh = env
         fresh["XDG_CACHE_HOME"] = work + "/fresh-cache"
         let again = "\(registry.basic)/e2e/\(uniqueName("forced-push")):1"
-        let pushOnly = try Run.command(Run.slipway, ["build", "--progress", "quiet", "--platform", "linux/amd64", "-t", again,
+        let pushOnly = try Run.command(Run.slipway, ["build", "--progress", "plain", "--platform", "linux/amd64", "-t", again,
                                                      "-o", "type=registry,compression=zstd,force-compression=true", context], environment: fresh)
         XCTAssertEqual(pushOnly.status, 0, pushOnly.stderr)
+        XCTAssertEqual(pushOnly.stderr.components(separatedBy: "recompressed (force-compression)").count - 1, 2, "one progress line per base layer: \(pushOnly.stderr)")
         XCTAssertEqual(try registry.servedDigest(again, host: registry.basic), digestLine(build))
 
         // Without force-compression the base layers are kept as they are, as buildx keeps them.

@@ -1,3 +1,4 @@
+import Foundation
 import Layers
 import OCI
 
@@ -25,11 +26,14 @@ enum ForcedCompression {
                 guard case .base(let descriptor, let diffID) = layer, needsRecompression(descriptor) else { continue }
                 if converted[descriptor.digest] == nil {
                     let blob: LayerBlob
+                    let started = Date()
                     do {
                         blob = try LayerRecompressor.recompress(descriptor, diffID: diffID, to: request.compression, jobs: request.jobs, store: store)
                     } catch {
                         throw BuildError("force-compression: \(error)")
                     }
+                    request.progress?(.baseLayerRecompressed(from: descriptor.digest, to: blob.digest, mediaType: blob.mediaType, size: blob.size,
+                                                            seconds: Date().timeIntervalSince(started)))
                     converted[descriptor.digest] = Descriptor(mediaType: blob.mediaType, digest: blob.digest, size: blob.size)
                 }
                 if let replacement = converted[descriptor.digest] {
