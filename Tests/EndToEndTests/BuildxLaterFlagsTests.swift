@@ -46,4 +46,14 @@ final class BuildxLaterFlagsTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/r.tar"))
         }
     }
+
+    func testProgressNoneIsBuildxsNameForNoProgress() throws {
+        let quiet = try build(["--progress", "quiet", "-o", "type=oci,dest=\(work)/q.tar", context])
+        let none = try build(["--progress", "none", "-o", "type=oci,dest=\(work)/n.tar", context])
+        XCTAssertEqual(none.status, 0, none.stderr)
+        XCTAssertEqual(none.stdout, quiet.stdout)
+        XCTAssertEqual(none.stderr, "", "no progress display")
+        let bogus = try build(["--progress", "fancy", "-o", "type=oci,dest=\(work)/b.tar", context])
+        XCTAssertTrue(bogus.stderr.contains("auto, plain, tty, quiet or none"), bogus.stderr)
+    }
 }
