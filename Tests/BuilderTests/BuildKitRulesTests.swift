@@ -245,6 +245,16 @@ final class CopyFromWordRulesTests: XCTestCase {
         }
     }
 
+    func testAnImagesTriggerWithAVariableInCopyFromIsRefusedAtTheFromLine() async throws {
+        let (baseFixture, layout) = try await BuildFixture.layout("FROM scratch\nONBUILD COPY --from=$X /a /b\n")
+        defer { _ = baseFixture }
+        let fixture = try BuildFixture(files: ["a": "a"])
+        let error = await fixture.failure("FROM scratch AS x\nCOPY a /a\nFROM base\n") {
+            $0.namedContexts = ["base": .ociLayout(path: layout, reference: nil)]
+        }
+        XCTAssertEqual(error?.description, "Dockerfile:3: " + refusal)
+    }
+
     func testALiteralCopyFromIsAcceptedAlsoQuotedOrEscaped() async throws {
         let fixture = try BuildFixture(files: ["a": "a"])
         // BuildKit's flag parsing takes quotes and escapes off before the check: "one" and o\ne are `one`.
