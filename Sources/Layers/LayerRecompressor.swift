@@ -10,11 +10,11 @@ public enum LayerRecompressor {
     public static func recompress(_ layer: Descriptor, diffID: Digest, to compression: LayerCompression, jobs: Int,
                                   store: ContentStore) throws -> LayerBlob {
         let decoder: LayerDecoder
-        switch MediaType.layerCompression(layer.mediaType) {
-        case "gzip"?: decoder = try GzipDecoder()
-        case "zstd"?: decoder = try ZstdDecoder()
-        case "uncompressed"?: decoder = PlainDecoder()
-        default: throw LayerError.io("base layer \(layer.digest) has media type '\(layer.mediaType)', which slipway cannot decompress")
+        switch MediaType.layerEncoding(layer.mediaType) {
+        case .gzip?: decoder = try GzipDecoder()
+        case .zstd?: decoder = try ZstdDecoder()
+        case .uncompressed?: decoder = PlainDecoder()
+        case nil: throw LayerError.io("base layer \(layer.digest) has media type '\(layer.mediaType)', which slipway cannot decompress")
         }
         try LayerWriter.validate(compression)
         let path = store.blobURL(layer.digest).path

@@ -42,14 +42,19 @@ extension MediaType {
     public static let dockerForeignLayerGzip = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
     public static let layerNonDistributableGzip = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
 
-    /// The compression a layer type says its blob has (either family), nil for a type that
-    /// is not a layer slipway can read.
-    public static func layerCompression(_ type: String) -> String? {
+    /// The encoding a layer type says its blob has (either family), nil for a type that is
+    /// not a layer slipway can read.
+    public static func layerEncoding(_ type: String) -> LayerEncoding? {
         switch type {
-        case layerGzip, dockerLayerGzip, dockerForeignLayerGzip, layerNonDistributableGzip: return "gzip"
-        case layerZstd, dockerLayerZstd: return "zstd"
-        case layerTar, dockerLayerTar: return "uncompressed"
+        case layerGzip, dockerLayerGzip, dockerForeignLayerGzip, layerNonDistributableGzip: return .gzip
+        case layerZstd, dockerLayerZstd: return .zstd
+        case layerTar, dockerLayerTar: return .uncompressed
         default: return nil
         }
     }
+}
+
+/// How a layer blob is compressed, whatever its media type's family.
+public enum LayerEncoding: String, Sendable, Equatable {
+    case gzip, zstd, uncompressed
 }

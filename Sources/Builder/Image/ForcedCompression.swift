@@ -10,11 +10,11 @@ import OCI
 enum ForcedCompression {
     static func apply(to states: inout [(Platform, StageState)], baseImages: [BaseImage], bases: BaseImages,
                       request: BuildRequest, store: ContentStore) async throws {
-        let wanted = MediaType.layerCompression(request.compression.mediaType)
+        let wanted = MediaType.layerEncoding(request.compression.mediaType)
         // A type that is not a known layer type is left alone, as BuildKit leaves it.
         func needsRecompression(_ descriptor: Descriptor) -> Bool {
-            guard let compression = MediaType.layerCompression(descriptor.mediaType) else { return false }
-            return compression != wanted
+            guard let encoding = MediaType.layerEncoding(descriptor.mediaType) else { return false }
+            return encoding != wanted
         }
         // The blobs must be here to be read: a push alone would otherwise only mount them.
         for image in baseImages where image.layers.contains(where: needsRecompression) {
