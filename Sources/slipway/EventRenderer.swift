@@ -83,6 +83,8 @@ final class EventRenderer: Sendable {
             console.step("layer \(index)/\(count): \(digest.short) \(Console.bytes(size)) in \(String(format: "%.2f", seconds))s")
         case .layerReused(let index, let count, let digest, let size, let source):
             console.step("layer \(index)/\(count): \(digest.short) \(Console.bytes(size)) reused from \(source)")
+        case .baseLayerRecompressed(let from, let to, let mediaType, let size, let seconds):
+            console.step("base layer \(from.short) recompressed (force-compression): \(to.short) \(mediaType) \(Console.bytes(size)) in \(String(format: "%.2f", seconds))s")
         }
     }
 
