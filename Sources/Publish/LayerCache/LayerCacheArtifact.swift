@@ -53,7 +53,8 @@ public enum LayerCacheArtifact {
         guard config.rootfs.diffIDs.count == manifest.layers.count else { return [] }
         return zip(manifest.layers, config.rootfs.diffIDs).compactMap { layer, diffID in
             guard let text = layer.annotations?[LayerCacheAnnotation.key], let key = try? Digest(parsing: text) else { return nil }
-            return LayerCacheEntry(key: key, digest: layer.digest, size: layer.size, mediaType: layer.mediaType,
+            // An image pushed with oci-mediatypes=false names the same blobs with Docker's types.
+            return LayerCacheEntry(key: key, digest: layer.digest, size: layer.size, mediaType: MediaTypeFamily.oci.layer(layer.mediaType),
                                    diffID: diffID, uncompressedSize: 0)
         }
     }
