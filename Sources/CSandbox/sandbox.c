@@ -201,3 +201,10 @@ int slipway_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 long slipway_copy_file_range(int in, int out, long length) {
     return (long)copy_file_range(in, 0, out, 0, (size_t)length, 0);
 }
+
+long long slipway_birth_time(const char *path) {
+    struct statx info;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &info) != 0) return 0;
+    if (!(info.stx_mask & STATX_BTIME)) return 0;
+    return (long long)info.stx_btime.tv_sec * 1000000000LL + info.stx_btime.tv_nsec;
+}

@@ -34,7 +34,7 @@ struct RunDiff {
                 continue
             }
             guard let was = before.items[key] else { changed.append(key); continue }
-            if was.isDirectory && now.isDirectory && was.inode != now.inode {
+            if was.isDirectory && now.isDirectory && !was.sameDirectory(as: now) {
                 changed.append(key)
                 opaque.append(key)
                 opaqueSet.insert(key)
@@ -48,7 +48,7 @@ struct RunDiff {
             let parent = ContextPath.dirname(key)
             // Only the topmost deleted path: below a removed or replaced directory nothing
             // needs a whiteout of its own.
-            guard parent.isEmpty || (after.items[parent]?.isDirectory == true && before.items[parent].map { after.items[parent]?.inode == $0.inode } == true) else { continue }
+            guard parent.isEmpty || (after.items[parent]?.isDirectory == true && before.items[parent].map { after.items[parent]?.sameDirectory(as: $0) == true } == true) else { continue }
             if opaqueSet.contains(parent) { continue }
             deleted.append(key)
         }

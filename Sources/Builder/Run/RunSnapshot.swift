@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSandbox
 import Foundation
 import Layers
 
@@ -18,21 +19,26 @@ struct RunSnapshot {
         var device: dev_t
         var mtime: timespec
         var ctime: timespec
+        /// Directories only (0 when unknown): with the inode, a directory's identity.
+        var birth: Int64 = 0
 
         static func == (a: Item, b: Item) -> Bool {
             a.type == b.type && a.mode == b.mode && a.uid == b.uid && a.gid == b.gid && a.size == b.size
                 && a.inode == b.inode && a.device == b.device
                 && a.mtime.tv_sec == b.mtime.tv_sec && a.mtime.tv_nsec == b.mtime.tv_nsec
-                && a.ctime.tv_sec == b.ctime.tv_sec && a.ctime.tv_nsec == b.ctime.tv_nsec
+                && a.ctime.tv_sec == b.ctime.tv_sec && a.ctime.tv_nsec == b.ctime.tv_nsec && a.birth == b.birth
         }
 
         var isDirectory: Bool { type == S_IFDIR }
+
+        /// The same directory, not one made again at the same path (inode numbers are reused).
+        func sameDirectory(as other: Item) -> Bool { inode == other.inode && birth == other.birth }
 
         /// A directory counts as changed only by its own metadata or identity: its times move
         /// whenever an entry below it changes, and those entries carry the change.
         func same(as other: Item) -> Bool {
             if isDirectory && other.isDirectory {
-                return mode == other.mode && uid == other.uid && gid == other.gid && inode == other.inode
+                return mode == other.mode && uid == other.uid && gid == other.gid && sameDirectory(as: other)
             }
             return self == other
         }
@@ -63,7 +69,9 @@ struct RunSnapshot {
             let child = key.isEmpty ? name : key + "/" + name
             var info = stat()
             guard lstat(path, &info) == 0 else { throw RunRoot.failure("stat", path) }
-            items[child] = Item(info)
+            var item = Item(info)
+            if item.isDirectory { item.birth = slipway_birth_time(path) }
+            items[child] = item
             if info.st_mode & S_IFMT == S_IFDIR && info.st_dev == device { subdirectories.append((path, child)) }
         }
         for (path, child) in subdirectories { try walk(path, key: child, device: device, into: &items) }

@@ -34,4 +34,9 @@ int slipway_pipe_cloexec(int fds[2]);
 /// systems cannot (the caller falls back to read/write).
 long slipway_copy_file_range(int in, int out, long length);
 
+/// A path's birth time in nanoseconds (statx STATX_BTIME, not following a symlink); 0 when
+/// the file system does not record it. Tells a directory removed and made again from the old
+/// one when the inode number was reused.
+long long slipway_birth_time(const char *path);
+
 #endif
