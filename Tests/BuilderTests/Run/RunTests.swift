@@ -128,6 +128,12 @@ final class RunTests: XCTestCase {
             $0.runSettings.allow = ["network.host"]
         }
         XCTAssertNotNil(try allowed.files()["ok"])
+        // BuildKit's testRunGlobalNetwork: the command line's --network applies to every RUN.
+        let global = try await fixture.build("FROM base\nRUN if nc -w 3 127.0.0.1 \(listener.port) </dev/null; then echo connected; else echo refused; fi > /global.txt\n") {
+            BusyboxBase.configure(layout)(&$0)
+            $0.runSettings.network = "none"
+        }
+        XCTAssertEqual(try global.text("global.txt"), "refused\n")
         let insecure = await fixture.failure("FROM base\nRUN --security=insecure true\n", configure: BusyboxBase.configure(layout))
         XCTAssertEqual(insecure?.description.hasPrefix("Dockerfile:2: RUN --security=insecure needs the security.insecure entitlement"), true)
     }
