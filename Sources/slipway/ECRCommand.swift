@@ -8,7 +8,7 @@ struct AWSOptions: ParsableArguments {
     @Option(help: "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region).")
     var region: String?
 
-    @Option(help: "Named profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then 'default').")
+    @Option(help: "Named profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, else the 'default' profile).")
     var profile: String?
 
     @Flag(help: "Log every HTTP request and response (secrets, tokens and signatures are redacted).")
@@ -58,7 +58,8 @@ struct ECRCommand: AsyncParsableCommand {
 struct ECRGetLoginPassword: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get-login-password",
-        abstract: "Print a registry password for the AWS user (12 hours), for other tools.",
+        abstract: "Print a registry password (valid 12 hours) for other tools.",
+        usage: "slipway ecr get-login-password [<options>]",
         discussion: """
         Examples:
           slipway ecr get-login-password --region us-east-1 | skopeo login \\
@@ -82,7 +83,7 @@ struct ECRGetLoginPassword: AsyncParsableCommand {
 struct ECRRegistryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registry",
-        abstract: "Print the caller's private registry host, ACCOUNT.dkr.ecr.REGION.amazonaws.com.",
+        abstract: "Print the caller's registry, ACCOUNT.dkr.ecr.REGION.amazonaws.com.",
         discussion: """
         The account comes from STS GetCallerIdentity. AWS_USE_FIPS_ENDPOINT
         and AWS_USE_DUALSTACK_ENDPOINT select the FIPS and dual-stack names.
@@ -106,6 +107,7 @@ struct ECRCreateRepository: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create-repository",
         abstract: "Create an ECR repository and print its URI.",
+        usage: "slipway ecr create-repository [<options>] <name>",
         discussion: """
         Examples:
           slipway ecr create-repository team/app \\
@@ -177,7 +179,8 @@ struct ECRCreateRepository: AsyncParsableCommand {
 struct ECRDescribeImages: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "describe-images",
-        abstract: "Show the images of an ECR repository; with --tag or --digest, print that image's digest.",
+        abstract: "List an ECR repository's images, or print one image's digest.",
+        usage: "slipway ecr describe-images [<options>] <name>",
         discussion: """
         Without --format json: with --tag/--digest one line, the digest (for
         pull-by-digest); otherwise one line per image: DIGEST TAGS SIZE PUSHED-AT.
@@ -198,7 +201,7 @@ struct ECRDescribeImages: AsyncParsableCommand {
     @Option(help: "Only the image with this digest (sha256:…).")
     var digest: String?
 
-    @Option(help: "Output: text (default) or json (the API's imageDetails).")
+    @Option(help: "Output: text or json (the API's imageDetails).")
     var format: String = "text"
 
     @Option(name: .customLong("registry-id"), help: "The account that owns the registry (default: the caller's).")
