@@ -5,8 +5,17 @@ extension Slipway {
     /// Parses and runs like swift-argument-parser's own `main`, but every failure reaches the
     /// user with the one prefix `error: ` — usage errors too, which the parser would start
     /// with `Error: ` — so scripts and people grep for one word. Help, `--version` and
-    /// completion scripts go to stdout unchanged.
+    /// completion scripts go to stdout unchanged; `--generate-completion-script
+    /// powershell` is answered here (`PowerShellCompletion`), as the parser knows no PowerShell.
     static func run(arguments: [String]) async -> Never {
+        if arguments == ["--generate-completion-script", "powershell"] || arguments == ["--generate-completion-script=powershell"] {
+            guard let script = PowerShellCompletion.script() else {
+                FileHandle.standardError.write(Data("error: cannot describe the commands for a PowerShell completion script\n".utf8))
+                Foundation.exit(ExitCode.failure.rawValue)
+            }
+            print(script, terminator: "")
+            Foundation.exit(0)
+        }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
