@@ -22,13 +22,14 @@ struct RunLine: Hashable {
         return message
     }
 
-    /// The instruction's text on one line, at most 120 characters.
+    /// The instruction's text on one line (blanks collapsed), at most 120 characters.
     var shown: String {
         let physical = text.split(separator: "\n", omittingEmptySubsequences: false)
         var first = physical.first.map(String.init) ?? text
         first = first.trimmingCharacters(in: .whitespaces)
         if first.hasSuffix("\\") { first = String(first.dropLast()).trimmingCharacters(in: .whitespaces) + " …" }
         else if physical.count > 1 { first += " …" }
+        first = first.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
         if first.count > 120 { first = String(first.prefix(119)) + "…" }
         return first
     }
