@@ -52,6 +52,14 @@ final class ReadmeTests: XCTestCase {
         XCTAssertTrue(marked.stdout.contains("X=1\necho $X"), "the hidden set-up runs before its block: \(marked.stdout)")
         XCTAssertFalse(marked.stdout.contains("aws sts"), marked.stdout)
 
+        // The migration table may only name commands and flags that exist.
+        let migration = try check("## Coming from crane\n\n| you run | with slipway |\n|---|---|\n| `crane tag IMG T` | `slipway tag IMG T` |\n"
+                                  + "| `crane copy --all A B` | `slipway copy --all A B` |\n| `crane copy A B` | `slipway copy --platform linux/arm64 A B` |\n")
+        XCTAssertEqual(migration.status, 1)
+        XCTAssertTrue(migration.stderr.contains("doc.md:5: `slipway tag IMG T` is not a slipway command"), migration.stderr)
+        XCTAssertTrue(migration.stderr.contains("doc.md:6: `slipway copy --all A B`: no --all in `slipway copy --help`"), migration.stderr)
+        XCTAssertFalse(migration.stderr.contains("doc.md:7"), migration.stderr)
+
         // A failing block fails the run and names its line.
         let env = try environment()
         try Run.write(["bad.md": "```sh\ntrue\n```\n\n```sh\nslipway build --no-such-flag .\n```\n"], under: work)
