@@ -25,7 +25,7 @@ struct AWSOptions: ParsableArguments {
 struct ECRCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecr",
-        abstract: "Amazon ECR: login passwords, registry names, repositories, images and their controls.",
+        abstract: "Amazon ECR: logins, repositories, images and their controls.",
         discussion: """
         Credentials come from the AWS chain, in the SDKs' order:
           1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [, AWS_SESSION_TOKEN]
@@ -127,7 +127,8 @@ struct ECRCreateRepository: AsyncParsableCommand {
               --tag team=core --if-not-exists
           slipway ecr create-repository app --image-tag-mutability IMMUTABLE \\
               --scan-on-push --if-not-exists --update   # fix an existing one
-          slipway ecr create-repository app --image-tag-mutability IMMUTABLE_WITH_EXCLUSION \\
+          slipway ecr create-repository app \\
+              --image-tag-mutability IMMUTABLE_WITH_EXCLUSION \\
               --mutable-tag latest --mutable-tag 'dev-*' --if-not-exists
 
         With --if-not-exists, an existing repository must have the requested
