@@ -31,7 +31,9 @@ extension Slipway {
                 if !text.isEmpty { print(text) }
                 Foundation.exit(code.rawValue)
             }
-            if !text.isEmpty { FileHandle.standardError.write(Data((prefixed(text) + "\n").utf8)) }
+            // The parser lists the shells it knows; PowerShell is answered above.
+            let shells = text.replacingOccurrences(of: "\n    zsh bash fish\n", with: "\n    zsh bash fish powershell\n")
+            if !shells.isEmpty { FileHandle.standardError.write(Data((prefixed(shells) + "\n").utf8)) }
             Foundation.exit(code.rawValue)
         }
     }
