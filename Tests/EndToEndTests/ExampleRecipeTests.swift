@@ -14,12 +14,19 @@ final class ExampleRecipeTests: XCTestCase {
 
     static let platforms = ["amd64", "arm64"]
 
+    override class func tearDown() {
+        try? FileManager.default.removeItem(atPath: prebuiltDirectory)
+        super.tearDown()
+    }
+
     /// Where the toolchain of a recipe is not on this machine (cargo's musl targets, the Swift
     /// static SDK, goreleaser, native npm modules), its build.sh takes `PREBUILT`: one static
     /// binary per platform, cross-compiled here from examples/go with Go.
+    static let prebuiltDirectory = NSTemporaryDirectory() + "slipway-recipes-prebuilt-\(getpid())"
+
     static let prebuilt: Result<String, TestError> = {
         guard Run.isInstalled("go") else { return .failure(TestError("go is not installed (apt-get install golang-go; scripts/setup does)")) }
-        let directory = NSTemporaryDirectory() + "slipway-recipes-prebuilt-\(getpid())"
+        let directory = prebuiltDirectory
         for arch in platforms {
             let source = Run.quoted(Run.repositoryRoot.path + "/examples/go")
             let output = try? Run.shell("cd \(source) && GOOS=linux GOARCH=\(arch) CGO_ENABLED=0 GOFLAGS=-mod=mod "
