@@ -118,17 +118,25 @@ public enum Builder {
     /// emulator the kernel starts by itself (binfmt_misc with the F flag): checked for every
     /// stage the target needs, before any work, so the user learns it at once.
     static func refuseRun(_ plan: DockerfilePlan, graphs: [StageGraph], request: BuildRequest) throws {
+        let isRun: (Instruction) -> Bool = {
+            if case .run = $0.kind { return true }
+            return false
+        }
         for graph in graphs {
+            var problem: String?
+            var lines: Set<RunLine> = []
             for index in graph.needed.sorted() {
-                guard let node = graph.nodes[index] else { continue }
-                let runs = (plan.stages[index].instructions + node.triggers).filter {
-                    if case .run = $0.kind { return true }
-                    return false
-                }
-                guard let first = runs.min(by: { $0.line < $1.line }) else { continue }
-                if let problem = RunPlatform.problem(node.platform) {
-                    throw BuildError(problem, file: request.dockerfileName, line: first.line)
-                }
+                guard let node = graph.nodes[index], let found = RunPlatform.problem(node.platform) else { continue }
+                let runs = plan.stages[index].instructions.filter(isRun).map { RunLine(line: $0.line, text: $0.original, trigger: false) }
+                    + node.triggers.filter(isRun).map { RunLine(line: $0.line, text: $0.original, trigger: true) }
+                guard !runs.isEmpty else { continue }
+                problem = problem ?? found
+                lines.formUnion(runs)
+            }
+            let sorted = lines.sorted { ($0.line, $0.text) < ($1.line, $1.text) }
+            if let problem, let first = sorted.first {
+                throw BuildError(RunLine.emulatorRefusal(problem, lines: sorted, file: request.dockerfileName),
+                                 file: request.dockerfileName, line: first.line)
             }
         }
     }

@@ -45,3 +45,17 @@ enum RunPlatform {
         return false
     }
 }
+
+extension RunLine {
+    /// The emulator is missing: what to install, then every RUN line of that platform (as the
+    /// old refusal listed them) and the way to do without RUN.
+    static func emulatorRefusal(_ problem: String, lines: [RunLine], file: String) -> String {
+        let count = lines.count == 1 ? "1 RUN instruction" : "\(lines.count) RUN instructions"
+        var message = problem + ". The target needs \(count) for it:"
+        for run in lines {
+            message += "\n  \(file):\(run.line): \(run.shown)" + (run.trigger ? " (ONBUILD trigger)" : "")
+        }
+        message += "\nOr produce those files before the build (e.g. cross-compile per TARGETARCH) and COPY them; recipes: \(guide)"
+        return message
+    }
+}
