@@ -49,6 +49,8 @@ public struct BuildRequest: Sendable {
     public var fetchBaseLayers = true
     /// Keep each platform's final file tree in the result (needed for `--output type=local`).
     public var keepFileTrees = false
+    /// Provenance and SBOM attestations to attach (nil or empty: none).
+    public var attestations: AttestationRequest?
     /// Receives progress events (from several threads while layers are written).
     public var progress: (@Sendable (BuildEvent) -> Void)?
 
@@ -107,4 +109,7 @@ public struct BuildResult: Sendable {
     public var warnings: [String]
     /// The epoch files and `created` were written with; exporters use it for their own times.
     public var sourceDateEpoch: Int64
+    /// One per platform when attestations were asked for: in `root` (storage `.index`) or
+    /// to be pushed as referrers of their subject (`.referrers`).
+    public var attestations: [AttestationManifest] = []
 }

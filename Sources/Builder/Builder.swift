@@ -31,6 +31,7 @@ public enum Builder {
         var states: [(Platform, StageState)] = []
         var blobSources: [Digest: String] = [:]
         var baseImages: [BaseImage] = []
+        var materials: [BuildMaterials] = []
         for graph in graphs {
             let build = PlatformBuild(graph: graph, request: request, contexts: contexts, jobs: jobs, bases: bases)
             var state = try build.build(graph.target)
@@ -38,6 +39,7 @@ public enum Builder {
             states.append((graph.platform, state))
             blobSources.merge(build.blobSources) { first, _ in first }
             baseImages += build.baseImages
+            materials.append(build.materials)
         }
         let options = LayerOptions(mtime: epoch, compression: request.compression, jobs: request.jobs)
         // Planning metadata is not needed while layers are written; free it first so peak
@@ -56,13 +58,31 @@ public enum Builder {
         let blobs = try jobs.materialize(wanted, options: options, store: store, concurrency: max(1, min(request.jobs, 4)),
                                          progress: request.progress)
         let annotations = try Assembler.Annotations(request.annotations)
-        let (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels,
+        var (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels,
                                                     annotations: annotations, store: store)
-        if request.fetchBaseLayers {
+        let attestation = request.attestations.flatMap { $0.isEmpty ? nil : $0 }
+        // The SBOM reads every base layer, so it needs them here even for a push alone.
+        if request.fetchBaseLayers || attestation?.sbom == true {
             for image in baseImages { try await bases.fetchLayers(of: image) }
         }
+        var attestations: [AttestationManifest] = []
+        if let attestation {
+            let inputs = zip(images, zip(states, materials)).map { image, built in
+                Attestor.PlatformInput(image: image, layers: built.0.1.layers, materials: built.1)
+            }
+            attestations = try Attestor.attest(attestation, inputs: inputs, request: request, jobs: jobs, store: store,
+                                               explicitEpoch: request.sourceDateEpoch, epoch: epoch)
+            if attestation.storage == .index {
+                // As buildx: the image becomes an index (also for one platform), attestation
+                // manifests after the images.
+                let index = Index(manifests: images.map(\.manifest) + attestations.map(\.indexEntry),
+                                  annotations: annotations.index.isEmpty ? nil : annotations.index)
+                root = try store.putJSON(index, mediaType: MediaType.imageIndex)
+            }
+        }
         return BuildResult(root: root, images: images, blobSources: blobSources, store: store,
-                           warnings: unusedArgWarnings(plan, request: request) + layerCountWarnings(images), sourceDateEpoch: epoch)
+                           warnings: unusedArgWarnings(plan, request: request) + layerCountWarnings(images), sourceDateEpoch: epoch,
+                           attestations: attestations)
     }
 
     /// Docker refuses to run an image of more than 125 layers ("max depth exceeded": overlayfs

@@ -1,0 +1,146 @@
+import Foundation
+
+/// The build information the Go linker embeds in every binary since Go 1.18 (what
+/// `go version -m` prints): the Go version, the main module and every dependency with its
+/// version, replacements, and build settings. Found by streaming the file once: the
+/// `.go.buildinfo` section starts with a 16-byte-aligned magic followed, when the strings are
+/// inline (flag 2, Go ≥ 1.18), by the version and the module info as varint-prefixed
+/// strings, so no ELF section table (which comes last in the file) is needed. Binaries of
+/// older Go keep these strings behind pointers and are not read.
+struct GoBuildInfo: Equatable, Sendable {
+    struct Module: Equatable, Sendable {
+        var path: String
+        var version: String
+        var sum: String?
+    }
+
+    var goVersion: String
+    var path: String?
+    var main: Module?
+    var dependencies: [Module] = []
+    var settings: [(key: String, value: String)] = []
+
+    static func == (a: GoBuildInfo, b: GoBuildInfo) -> Bool {
+        a.goVersion == b.goVersion && a.path == b.path && a.main == b.main && a.dependencies == b.dependencies
+            && a.settings.map(\.key) == b.settings.map(\.key) && a.settings.map(\.value) == b.settings.map(\.value)
+    }
+
+    /// Parses the bytes from the magic on; nil when they are not a complete, valid header.
+    static func parse(_ bytes: [UInt8]) -> GoBuildInfo? {
+        guard bytes.count > 32, Array(bytes[0..<14]) == magicBytes else { return nil }
+        let pointerSize = bytes[14], flags = bytes[15]
+        guard pointerSize == 4 || pointerSize == 8, flags & 2 != 0 else { return nil }
+        var position = 32
+        guard let version = readString(bytes, &position), version.hasPrefix("go"),
+              let rawModules = readString(bytes, &position) else { return nil }
+        var info = GoBuildInfo(goVersion: version)
+        var modules = Array(rawModules.utf8)
+        // The module info is wrapped in 16-byte sentinels (runtime/debug.modinfo).
+        if modules.count >= 33, modules[modules.count - 17] == UInt8(ascii: "\n") {
+            modules = Array(modules[16..<(modules.count - 16)])
+        } else {
+            modules = []
+        }
+        for line in String(decoding: modules, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard let kind = fields.first else { continue }
+            func module() -> Module? {
+                guard fields.count >= 3 else { return fields.count == 2 ? Module(path: fields[1], version: "", sum: nil) : nil }
+                return Module(path: fields[1], version: fields[2], sum: fields.count > 3 && !fields[3].isEmpty ? fields[3] : nil)
+            }
+            switch kind {
+            case "path": if fields.count >= 2 { info.path = fields[1] }
+            case "mod": info.main = module()
+            case "dep": if let dep = module() { info.dependencies.append(dep) }
+            case "=>":
+                // A replacement of the line before it: the module that is really linked in.
+                if let replacement = module() {
+                    if !info.dependencies.isEmpty { info.dependencies[info.dependencies.count - 1] = replacement } else { info.main = replacement }
+                }
+            case "build":
+                if fields.count >= 2, let eq = fields[1].firstIndex(of: "=") {
+                    info.settings.append((String(fields[1][..<eq]), String(fields[1][fields[1].index(after: eq)...])))
+                }
+            default: break
+            }
+        }
+        return info
+    }
+
+    static let magicBytes: [UInt8] = [0xff] + Array(" Go buildinf:".utf8)
+
+    private static func readString(_ bytes: [UInt8], _ position: inout Int) -> String? {
+        var length: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard position < bytes.count, shift < 64 else { return nil }
+            let byte = bytes[position]
+            position += 1
+            length |= UInt64(byte & 0x7f) << shift
+            if byte & 0x80 == 0 { break }
+            shift += 7
+        }
+        guard length <= UInt64(bytes.count - position) else { return nil }
+        let end = position + Int(length)
+        defer { position = end }
+        return String(decoding: bytes[position..<end], as: UTF8.self)
+    }
+}
+
+/// Finds Go build info in a file fed chunk by chunk (any chunk sizes): only ELF files are
+/// searched, for the magic at 16-byte-aligned offsets; a candidate is captured (at most
+/// `captureLimit` bytes) and kept when it parses. A false candidate (the magic as a string
+/// constant in a program that reads build info) fails the header checks and the search goes on.
+final class GoBuildInfoScanner {
+    static let captureLimit = 1 << 20
+    private var offset = 0
+    private var prefix: [UInt8] = []
+    private var isELF: Bool?
+    private var tail: [UInt8] = []
+    private var captures: [[UInt8]] = []
+    private(set) var found: GoBuildInfo?
+
+    func feed(_ chunk: UnsafeRawBufferPointer) {
+        guard found == nil, isELF != false, chunk.count > 0 else { offset += chunk.count; return }
+        if isELF == nil {
+            prefix += chunk.prefix(4 - prefix.count)
+            if prefix.count == 4 { isELF = prefix == [0x7f, 0x45, 0x4c, 0x46] }
+            if isELF != true { offset += chunk.count; return }
+        }
+        // Continue the open captures, trying each once it has grown.
+        var still: [[UInt8]] = []
+        for var capture in captures {
+            capture += chunk.prefix(Self.captureLimit - capture.count)
+            if let info = GoBuildInfo.parse(capture) { found = info; captures = []; return }
+            if capture.count < Self.captureLimit, capture.count < 32 || Self.headerLooksValid(capture) { still.append(capture) }
+        }
+        captures = still
+        // Search (the previous chunk's last 13 bytes + this chunk) for new candidates.
+        let magic = GoBuildInfo.magicBytes
+        var window = tail
+        window += chunk
+        let windowStart = offset - tail.count
+        window.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var from = 0
+            while from + magic.count <= raw.count, captures.count < 4 {
+                // memchr for the magic's first byte (0xff), then the rest compared.
+                guard let hit = memchr(base + from, 0xff, raw.count - from - magic.count + 1) else { break }
+                let position = base.distance(to: UnsafeRawPointer(hit))
+                from = position + 1
+                guard memcmp(base + position, magic, magic.count) == 0 else { continue }
+                guard (windowStart + position) % 16 == 0 else { continue }
+                let capture = Array(raw[position..<min(raw.count, position + Self.captureLimit)])
+                if let info = GoBuildInfo.parse(capture) { found = info; return }
+                if capture.count < 32 || Self.headerLooksValid(capture) { captures.append(capture) }
+            }
+        }
+        if found != nil { captures = []; return }
+        tail = Array(window.suffix(magic.count - 1))
+        offset += chunk.count
+    }
+
+    private static func headerLooksValid(_ capture: [UInt8]) -> Bool {
+        (capture[14] == 4 || capture[14] == 8) && capture[15] & 2 != 0
+    }
+}
