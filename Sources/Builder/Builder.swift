@@ -17,6 +17,9 @@ public enum Builder {
         var graphs = try platforms.map { try StageGraph(plan: plan, platform: $0, target: target, request: request) }
         // The Dockerfile may set the epoch (a global ARG); later phases read the resolved one.
         var request = request
+        // Provenance records times only when an epoch was given (else it omits them).
+        let epochGiven = request.sourceDateEpoch != nil || request.buildArgs["SOURCE_DATE_EPOCH"]?.isEmpty == false
+            || graphs.first?.globalArgs["SOURCE_DATE_EPOCH"]?.isEmpty == false
         request.sourceDateEpoch = try SourceDateEpoch.resolve(plan, globalArgs: graphs.first?.globalArgs ?? [:], request: request)
         let epoch = request.sourceDateEpoch ?? 0
         try refuseRun(plan, graphs: graphs, request: request)
@@ -71,7 +74,7 @@ public enum Builder {
                 Attestor.PlatformInput(image: image, layers: built.0.1.layers, materials: built.1)
             }
             attestations = try Attestor.attest(attestation, inputs: inputs, request: request, jobs: jobs, store: store,
-                                               explicitEpoch: request.sourceDateEpoch, epoch: epoch)
+                                               explicitEpoch: epochGiven ? epoch : nil, epoch: epoch)
             if attestation.storage == .index {
                 // As buildx: the image becomes an index (also for one platform), attestation
                 // manifests after the images.

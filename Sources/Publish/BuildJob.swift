@@ -31,6 +31,8 @@ public struct BuildJob: Sendable {
     /// Re-resolve base image tags (false: `--pull=false`/`--no-pull`, use the cached resolution).
     public var pull: Bool
     public var push: Bool
+    /// `--provenance`, `--sbom`, `--attest`, `--attest-mode` as typed.
+    public var attestations = AttestationFlags()
     public var environment = ProcessInfo.processInfo.environment
 
     public init(contextDirectory: String = ".", dockerfile: String? = nil, platforms: [String] = [], buildArgs: [String] = [],

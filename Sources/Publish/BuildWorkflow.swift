@@ -48,6 +48,8 @@ public enum BuildWorkflow {
             jobs: job.jobs ?? ProcessInfo.processInfo.activeProcessorCount, namedContexts: named,
             storeDirectory: registry.cache.storeDirectory.path, scratchDirectory: scratch)
         request.progress = { onEvent(.build($0)) }
+        request.attestations = try AttestationPlan.request(job.attestations, outputs: outputs, pushing: pushing,
+                                                           environment: job.environment, onEvent: onEvent)
         request.keepFileTrees = outputs.contains { if case .local = $0 { return true } else { return false } }
         // A push alone mounts or streams base layers from their registry; files need them here.
         request.fetchBaseLayers = !outputs.isEmpty
@@ -80,6 +82,8 @@ public enum BuildWorkflow {
             let pushed = try await Publisher(session: session, onEvent: onEvent)
                 .publish(result.root, from: result.store, to: targets, options: options)
             pushedNames = pushed.map { $0.reference.description }
+            try await Publisher(session: session, onEvent: onEvent)
+                .publishReferrers(result.attestations, from: result.store, to: targets, options: options)
         }
         if let metadataFile = job.metadataFile {
             try writeAtomically(metadataFile, try BuildMetadata.json(result, tags: pushing ? pushedNames : tags))

@@ -22,8 +22,9 @@ struct BuildCommand: AsyncParsableCommand {
 
         buildx flags that need a daemon or RUN are accepted with a note (--load, --builder,
         --network, --add-host, --allow, --secret, --ssh, --no-cache) or refused with the reason
-        (--cache-from, --cache-to, --attest, --provenance, --sbom other than false, --call, --check,
-        --cgroup-parent, --shm-size, --ulimit); see the README's "buildx compatibility" table.
+        (--cache-from, --cache-to, --call, --check, --cgroup-parent, --shm-size, --ulimit); see the
+        README's "buildx compatibility" table. --provenance, --sbom and --attest work as in buildx
+        (see the README's "Attestations").
         """
     )
 
@@ -97,6 +98,8 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var buildx: BuildxFlags
 
+    @OptionGroup var attestation: AttestationOptions
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if !["auto", "plain", "tty", "quiet"].contains(progress) {
@@ -108,10 +111,11 @@ struct BuildCommand: AsyncParsableCommand {
     func run() async throws {
         try await Console.run(mode: quiet ? "quiet" : progress) { console in
             buildx.notes().forEach { console.note($0) }
-            let job = BuildJob(contextDirectory: context, dockerfile: file, platforms: platforms, buildArgs: buildArgs, labels: labels,
+            var job = BuildJob(contextDirectory: context, dockerfile: file, platforms: platforms, buildArgs: buildArgs, labels: labels,
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
+            job.attestations = attestation.flags
             var settings = try registry.settings(console: console, cacheDir: cacheDir)
             settings.cacheBound = try cacheBound.bound()
             try await BuildWorkflow.run(job, registry: settings,

@@ -32,15 +32,6 @@ struct BuildxFlags: ParsableArguments {
     @Option(name: .customLong("no-cache-filter"), help: ArgumentHelp("Accepted for buildx compatibility: slipway caches no build steps.", visibility: .hidden))
     var noCacheFilter: [String] = []
 
-    @Option(help: ArgumentHelp("Refused unless false: slipway writes no provenance attestation.", visibility: .hidden))
-    var provenance: String?
-
-    @Option(help: ArgumentHelp("Refused unless false: slipway writes no SBOM attestation.", visibility: .hidden))
-    var sbom: String?
-
-    @Option(help: ArgumentHelp("Refused: slipway writes no attestations.", visibility: .hidden))
-    var attest: [String] = []
-
     @Option(name: .customLong("cache-from"), help: ArgumentHelp("Refused: slipway has no build-step cache to import.", visibility: .hidden))
     var cacheFrom: [String] = []
 
@@ -65,13 +56,6 @@ struct BuildxFlags: ParsableArguments {
     /// Flags that would change what buildx produces, and slipway cannot honour.
     func refusals() -> [String] {
         var refused: [String] = []
-        if let provenance, provenance != "false", provenance != "0" {
-            refused.append("--provenance: slipway writes no provenance attestation; use --provenance=false (or leave it out)")
-        }
-        if let sbom, sbom != "false", sbom != "0" {
-            refused.append("--sbom: slipway writes no SBOM attestation; use --sbom=false (or leave it out)")
-        }
-        if !attest.isEmpty { refused.append("--attest: slipway writes no attestations") }
         if !cacheFrom.isEmpty || !cacheTo.isEmpty {
             refused.append("--cache-from/--cache-to: slipway has no build-step cache; blobs are reused through --cache-dir, and base layers by mounting from their registry")
         }
