@@ -151,7 +151,7 @@ final class BuildxParityTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("--builder"), result.stderr)
         XCTAssertTrue(result.stderr.contains("--network, --add-host, --allow, --secret, --ssh: only RUN can use them"), result.stderr)
         XCTAssertTrue(result.stderr.contains("--no-cache"), result.stderr)
-        for refused in [["--cache-to", "type=local,dest=\(work)/cache"], ["--provenance", "mode=max"], ["--call", "outline"], ["--check"], ["--shm-size", "1g"]] {
+        for refused in [["--cache-to", "type=local,dest=\(work)/cache"], ["--attest", "type=sbom,generator=docker/scout-sbom-indexer:1"], ["--call", "outline"], ["--check"], ["--shm-size", "1g"]] {
             let output = try build(refused + ["-o", "type=oci,dest=\(work)/r.tar", context])
             XCTAssertNotEqual(output.status, 0, refused.joined(separator: " "))
             XCTAssertTrue(output.stderr.contains(refused[0]), output.stderr)

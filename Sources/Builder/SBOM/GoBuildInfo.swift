@@ -53,8 +53,10 @@ struct GoBuildInfo: Equatable, Sendable {
             case "mod": info.main = module()
             case "dep": if let dep = module() { info.dependencies.append(dep) }
             case "=>":
-                // A replacement of the line before it: the module that is really linked in.
-                if let replacement = module() {
+                // A replacement of the line before it: the module that is really linked in. A
+                // local directory (`=> ../dep`) has no version of its own: the entry keeps the
+                // required module's path and version, as `go version -m` lists it on the dep line.
+                if let replacement = module(), !replacement.path.hasPrefix("."), !replacement.path.hasPrefix("/") {
                     if !info.dependencies.isEmpty { info.dependencies[info.dependencies.count - 1] = replacement } else { info.main = replacement }
                 }
             case "build":
