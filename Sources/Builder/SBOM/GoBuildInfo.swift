@@ -31,10 +31,12 @@ struct GoBuildInfo: Equatable, Sendable {
         let pointerSize = bytes[14], flags = bytes[15]
         guard pointerSize == 4 || pointerSize == 8, flags & 2 != 0 else { return nil }
         var position = 32
-        guard let version = readString(bytes, &position), version.hasPrefix("go"),
-              let rawModules = readString(bytes, &position) else { return nil }
+        guard let versionBytes = readBytes(bytes, &position), let rawModules = readBytes(bytes, &position) else { return nil }
+        let version = String(decoding: versionBytes, as: UTF8.self)
+        guard version.hasPrefix("go") else { return nil }
         var info = GoBuildInfo(goVersion: version)
-        var modules = Array(rawModules.utf8)
+        // Bytes, not a String: the sentinels are not UTF-8.
+        var modules = rawModules
         // The module info is wrapped in 16-byte sentinels (runtime/debug.modinfo).
         if modules.count >= 33, modules[modules.count - 17] == UInt8(ascii: "\n") {
             modules = Array(modules[16..<(modules.count - 16)])
@@ -71,7 +73,7 @@ struct GoBuildInfo: Equatable, Sendable {
 
     static let magicBytes: [UInt8] = [0xff] + Array(" Go buildinf:".utf8)
 
-    private static func readString(_ bytes: [UInt8], _ position: inout Int) -> String? {
+    private static func readBytes(_ bytes: [UInt8], _ position: inout Int) -> [UInt8]? {
         var length: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -85,7 +87,7 @@ struct GoBuildInfo: Equatable, Sendable {
         guard length <= UInt64(bytes.count - position) else { return nil }
         let end = position + Int(length)
         defer { position = end }
-        return String(decoding: bytes[position..<end], as: UTF8.self)
+        return Array(bytes[position..<end])
     }
 }
 
