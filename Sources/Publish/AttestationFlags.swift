@@ -42,7 +42,7 @@ public struct AttestationFlags: Sendable, Equatable {
             }
         }
         let storage: AttestationRequest.Storage
-        switch mode ?? environment["SLIPWAY_ATTEST_MODE"] {
+        switch mode {
         case nil, "index": storage = .index
         case "referrers": storage = .referrers
         case let other?: throw PublishError.invalidArgument("--attest-mode=\(other): use index (BuildKit's attestation manifests in the image index) or referrers (OCI 1.1 referrers beside the image)")
