@@ -115,4 +115,61 @@ final class AttestationRegistryTests: XCTestCase {
         let text = try slipway(["inspect", "--provenance", tag]).stdout
         XCTAssertTrue(text.contains("(OCI referrer)") && text.contains("linux/arm64: https://slsa.dev/provenance/v0.2"), text)
     }
+
+    /// Materials: the FROM image and a `COPY --from` image by the manifest digest the registry
+    /// serves for each platform, and an `ADD` URL with the SHA-256 of what was downloaded.
+    func testProvenanceMaterialsNameEveryImageByDigestAndADDURLsByChecksum() throws {
+        let base = "\(registry.basic)/\(uniqueName("attest/base")):1"
+        let tool = "\(registry.basic)/\(uniqueName("attest/tool")):2"
+        for (tag, file) in [(base, "base.txt"), (tool, "tool.txt")] {
+            let dir = work + "/" + file
+            try Run.write(["Dockerfile": "FROM scratch\nCOPY \(file) /\(file)\n", file: file], under: dir)
+            try slipway(["build", "--progress", "quiet", "--platform", "linux/amd64,linux/arm64", "--provenance=false", "-t", tag, "--push", dir])
+        }
+        let server = try TestHTTPServer.start("""
+            def do_GET(self):
+                self.send(200, b"payload") if self.path == "/p.bin" else self.send(404, b"")
+            """)
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)/p.bin"
+        let dir = work + "/app"
+        try Run.write(["Dockerfile": "FROM \(base)\nCOPY --from=\(tool) /tool.txt /tool.txt\nADD \(url) /p.bin\n"], under: dir)
+        let layout = work + "/materials"
+        try slipway(["build", "--progress", "quiet", "--platform", "linux/amd64,linux/arm64", "-o", "type=oci,dest=\(layout),tar=false", dir])
+        let index = try Run.json(Run.tool("skopeo", ["inspect", "--raw", "oci:\(layout)"]))
+        let entries = (index["manifests"] as? [[String: Any]] ?? []).filter { ($0["annotations"] as? [String: String])?["vnd.docker.reference.type"] == "attestation-manifest" }
+        XCTAssertEqual(entries.count, 2)
+        for entry in entries {
+            let manifest = try Run.json(String(contentsOfFile: layout + "/blobs/sha256/" + (entry["digest"] as? String ?? "").dropFirst(7), encoding: .utf8))
+            let layer = (manifest["layers"] as? [[String: Any]])?.first?["digest"] as? String ?? ""
+            let statement = try Run.json(String(contentsOfFile: layout + "/blobs/sha256/" + layer.dropFirst(7), encoding: .utf8))
+            let subject = ((statement["subject"] as? [[String: Any]])?.first?["digest"] as? [String: String])?["sha256"] ?? ""
+            let arch = (index["manifests"] as? [[String: Any]] ?? []).first { ($0["digest"] as? String) == "sha256:" + subject }
+                .flatMap { ($0["platform"] as? [String: String])?["architecture"] } ?? "?"
+            let materials = (statement["predicate"] as? [String: Any])?["materials"] as? [[String: Any]] ?? []
+            var found: [String: String] = [:]
+            for material in materials { found[material["uri"] as? String ?? ""] = (material["digest"] as? [String: String])?["sha256"] }
+            func served(_ tag: String) throws -> String {
+                let raw = try registry.skopeo(["inspect", "--raw", "--override-arch", arch] + registry.skopeoAuth(registry.basic) + ["docker://\(tag)"])
+                let children = try Run.json(String(decoding: raw, as: UTF8.self))["manifests"] as? [[String: Any]] ?? []
+                let child = children.first { ($0["platform"] as? [String: String])?["architecture"] == arch }?["digest"] as? String ?? ""
+                return String(child.dropFirst(7))
+            }
+            for tag in [base, tool] {
+                let path = tag.split(separator: "/", maxSplits: 1).last.map(String.init) ?? ""
+                let (name, version) = (path.split(separator: ":").first.map(String.init) ?? "", path.split(separator: ":").last.map(String.init) ?? "")
+                let host = PackageURLText.encode(registry.basic)
+                let uri = "pkg:docker/\(host)/\(name)@\(version)?platform=linux%2F\(arch)"
+                XCTAssertEqual(found[uri], try served(tag), "\(uri) in \(found)")
+            }
+            XCTAssertEqual(found[url], sha256(Data("payload".utf8)))
+        }
+    }
+}
+
+/// purl percent-encoding of a host:port (`127.0.0.1%3A5000`), as the purl spec writes it.
+enum PackageURLText {
+    static func encode(_ text: String) -> String {
+        text.replacingOccurrences(of: ":", with: "%3A")
+    }
 }
