@@ -145,7 +145,7 @@ final class AttestationTests: XCTestCase {
 
     /// A base (an OCI layout) with a Debian status file, an Alpine database, os-release, a
     /// Python dist-info and a Node package; the build COPYs a Go binary onto it.
-    func testSBOMIsValidSPDXListingOSPythonNodeAndGoPackagesAndOwnFiles() throws {
+    func testSBOMIsValidSPDXListingOSPythonNodeGoAndRustPackagesAndOwnFiles() throws {
         let status = """
         Package: libc6
         Status: install ok installed
@@ -173,10 +173,12 @@ final class AttestationTests: XCTestCase {
             "app/node_modules/left-pad/package.json": "{\"name\":\"left-pad\",\"version\":\"1.3.0\",\"license\":\"WTFPL\"}",
             "app/node_modules/@scope/util/package.json": "{\"name\":\"@scope/util\",\"version\":\"2.0.0\"}",
         ])
+        try rustBinary(at: base + "/opt/rusty-base", root: "base-tool")
         try Run.slipway(["build", "--progress", "quiet", "--platform", "linux/amd64", "-o", "type=oci,dest=\(work)/base,tar=false", base])
         let (binary, goListing) = try goBinary()
-        let app = try context("FROM base\nCOPY hello /usr/local/bin/hello\nCOPY notes.txt /srv/notes.txt\n", files: ["notes.txt": "notes\n"])
+        let app = try context("FROM base\nCOPY hello /usr/local/bin/hello\nCOPY rusty /usr/local/bin/rusty\nCOPY notes.txt /srv/notes.txt\n", files: ["notes.txt": "notes\n"])
         _ = try Run.mustShell("cp \(Run.quoted(binary)) \(Run.quoted(app + "/hello"))")
+        try rustBinary(at: app + "/rusty", root: "rusty-app")
         let layout = work + "/sbom"
         try Run.slipway(["build", "--progress", "quiet", "--platform", "linux/amd64", "--sbom=true", "--provenance=false",
                          "--build-context", "base=oci-layout://\(work)/base", "-t", "example.com/app:1.0", "-o", "type=oci,dest=\(layout),tar=false", app])
@@ -199,6 +201,8 @@ final class AttestationTests: XCTestCase {
                                             "pkg:apk/debian/busybox@1.36.1-r5?arch=x86_64&distro=debian-12"])
         XCTAssertEqual(purls("pkg:pypi/"), ["pkg:pypi/requests@2.31.0"])
         XCTAssertEqual(purls("pkg:npm/"), ["pkg:npm/left-pad@1.3.0", "pkg:npm/%40scope/util@2.0.0"])
+        XCTAssertEqual(purls("pkg:cargo/"), ["pkg:cargo/rusty-app@0.1.0", "pkg:cargo/base-tool@0.1.0", "pkg:cargo/serde@1.0.197"],
+                       "cargo auditable's .dep-v0, in slipway's layer and in the base")
 
         // Go build info, compared with `go version -m` (an independent reader).
         let golang = packages.filter { ($0["sourceInfo"] as? String) == "found in /usr/local/bin/hello" }
@@ -216,10 +220,21 @@ final class AttestationTests: XCTestCase {
 
         // Every file slipway's own layers add, with the SHA-256 sha256sum gives; no base files.
         let files = document["files"] as? [[String: Any]] ?? []
-        XCTAssertEqual(Set(files.compactMap { $0["fileName"] as? String }), ["./usr/local/bin/hello", "./srv/notes.txt"])
+        XCTAssertEqual(Set(files.compactMap { $0["fileName"] as? String }), ["./usr/local/bin/hello", "./usr/local/bin/rusty", "./srv/notes.txt"])
         let hello = files.first { $0["fileName"] as? String == "./usr/local/bin/hello" }
         let sha = (hello?["checksums"] as? [[String: String]])?.first { $0["algorithm"] == "SHA256" }?["checksumValue"]
         XCTAssertEqual(sha, sha256(try Data(contentsOf: URL(fileURLWithPath: binary))))
+    }
+
+    /// An ELF binary with the `.dep-v0` section `cargo auditable` writes (zlib-compressed
+    /// JSON), added by binutils' objcopy to a copy of /bin/true.
+    private func rustBinary(at path: String, root: String) throws {
+        let json = #"{"packages":[{"name":"\#(root)","version":"0.1.0","source":"local","root":true,"dependencies":[1]},{"name":"serde","version":"1.0.197","source":"crates.io"}]}"#
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let compress = "import sys, zlib; open(sys.argv[1], 'wb').write(zlib.compress(sys.argv[2].encode()))"
+        _ = try Run.mustShell("python3 -c \(Run.quoted(compress)) \(Run.quoted(path + ".dep")) \(Run.quoted(json)) && "
+            + "objcopy --add-section .dep-v0=\(Run.quoted(path + ".dep")) --set-section-flags .dep-v0=noload,readonly /bin/true \(Run.quoted(path)) && "
+            + "rm \(Run.quoted(path + ".dep"))")
     }
 
     /// A Go binary with a dependency (built offline with a local replace when Go is here, else

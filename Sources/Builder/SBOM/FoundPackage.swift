@@ -3,7 +3,7 @@ import Foundation
 /// A package the SBOM scanner found in an image, with where it was found.
 struct FoundPackage: Sendable, Equatable {
     enum Ecosystem: String, Sendable {
-        case deb, apk, golang, pypi, npm
+        case deb, apk, golang, pypi, npm, cargo
     }
 
     var ecosystem: Ecosystem
@@ -17,9 +17,9 @@ struct FoundPackage: Sendable, Equatable {
     var sourcePackage: String?
     /// The file it was read from (`var/lib/dpkg/status`, a Go binary, a `package.json`).
     var location: String
-    /// A Go binary's main module (`APPLICATION`), else a library or OS package.
+    /// A Go binary's main module or a Rust binary's root crate (`APPLICATION`), else a library or OS package.
     var isApplication = false
-    /// For a Go binary's dependencies: they belong to the main module found at `location`.
+    /// For a binary's dependencies: they belong to the application found at `location`.
     var isDependency = false
 }
 

@@ -89,9 +89,13 @@ final class LayerScanner {
         for entry in entries {
             switch entry.kind {
             case .regularFile(.bytes(let bytes)):
-                try scanner.file(entry.path, size: Int64(bytes.count)) { consume in try bytes.withUnsafeBytes { try consume($0) } }
+                try scanner.file(entry.path, size: Int64(bytes.count), randomAccess: { offset, count in
+                    offset >= 0 && count >= 0 && offset + count <= bytes.count ? Array(bytes[offset..<(offset + count)]) : nil
+                }) { consume in try bytes.withUnsafeBytes { try consume($0) } }
             case .regularFile(.path(let source)):
-                try scanner.file(entry.path, size: -1) { consume in try Self.stream(source, into: consume) }
+                try scanner.file(entry.path, size: -1, randomAccess: { offset, count in Self.pread(source, offset: offset, count: count) }) { consume in
+                    try Self.stream(source, into: consume)
+                }
             case .hardlink(let target):
                 scanner.hardlink(entry.path, target: target)
             case .directory, .symlink:
@@ -119,6 +123,22 @@ final class LayerScanner {
         }
     }
 
+    /// `count` bytes at `offset` of a host file, or nil.
+    private static func pread(_ path: String, offset: Int, count: Int) -> [UInt8]? {
+        let fd = RawName.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { Foundation.pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            done += n
+        }
+        return bytes
+    }
+
     private func other(_ path: String) {
         let name = ContextPath.basename(path)
         guard name.hasPrefix(".wh.") else { return }
@@ -135,7 +155,10 @@ final class LayerScanner {
         if recordFiles { hardlinks.append((path, target)) }
     }
 
-    private func file(_ path: String, size: Int64, read: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+    /// `randomAccess` reads the file at an offset (own layers' sources); without it, ELF files
+    /// up to `CargoAuditable.bufferLimit` are kept in memory while streamed, for the section table.
+    private func file(_ path: String, size: Int64, randomAccess: ((Int, Int) -> [UInt8]?)? = nil,
+                      read: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         if ContextPath.basename(path).hasPrefix(".wh.") { other(path); return }
         let kind = PackageFileKind.of(path)
         if kind != nil, size > PackageFileKind.captureLimit { findings.oversized.append(path) }
@@ -147,11 +170,31 @@ final class LayerScanner {
         let go = searching ? GoBuildInfoScanner() : nil
         var captured: [UInt8] = []
         var total: Int64 = 0
+        var head: [UInt8] = []
+        var elf: [UInt8]?
+        let buffering = randomAccess == nil && size >= 64 && size <= Int64(CargoAuditable.bufferLimit)
         try read { chunk in
+            if head.count < 4 {
+                head += chunk.prefix(4 - head.count)
+                if head.count == 4, head == [0x7f, 0x45, 0x4c, 0x46], buffering { elf = []; elf?.reserveCapacity(Int(size)) }
+            }
             total += Int64(chunk.count)
             digests?.update(chunk)
             go?.feed(chunk)
+            if elf != nil { elf? += chunk }
             if capturing, Int64(captured.count) + Int64(chunk.count) <= PackageFileKind.captureLimit { captured += chunk }
+        }
+        if head == [0x7f, 0x45, 0x4c, 0x46], go?.found == nil {
+            // Rust binaries built with `cargo auditable` (Go binaries have no such section).
+            var rust: [FoundPackage] = []
+            if let randomAccess {
+                rust = CargoAuditable.packages(size: Int(total), location: path, read: randomAccess)
+            } else if let elf {
+                rust = CargoAuditable.packages(size: elf.count, location: path) { offset, count in
+                    offset >= 0 && count >= 0 && offset + count <= elf.count ? Array(elf[offset..<(offset + count)]) : nil
+                }
+            }
+            if !rust.isEmpty { findings.packages[path] = rust }
         }
         if let digests {
             let (sha1, sha256) = digests.finish()

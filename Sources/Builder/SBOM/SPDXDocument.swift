@@ -134,6 +134,8 @@ enum SPDXDocument {
             let parts = found.name.split(separator: "/").map(String.init)
             let version = found.version == "(devel)" ? nil : found.version
             return PackageURL.make(type: "golang", namespace: parts.dropLast().joined(separator: "/"), name: parts.last ?? found.name, version: version)
+        case .cargo:
+            return PackageURL.make(type: "cargo", name: found.name, version: found.version)
         case .pypi:
             let name = found.name.lowercased().replacingOccurrences(of: "_", with: "-")
             return PackageURL.make(type: "pypi", name: name, version: found.version)
