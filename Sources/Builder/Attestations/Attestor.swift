@@ -156,7 +156,8 @@ enum Attestor {
                             throw BuildError("SBOM: cannot read base layer \(descriptor.digest): \(error)")
                         }
                     case .planned(let job):
-                        return try LayerScanner.scan(entries: entries[job])
+                        // Own layers spread their files over the cores left by the other workers.
+                        return try LayerScanner.scan(entries: entries[job], workers: max(1, concurrency / workers))
                     }
                 }
                 results.withLock { $0[index] = result }

@@ -92,59 +92,52 @@ struct GoBuildInfo: Equatable, Sendable {
 }
 
 /// Finds Go build info in a file fed chunk by chunk (any chunk sizes): only ELF files are
-/// searched, for the magic at 16-byte-aligned offsets; a candidate is captured (at most
-/// `captureLimit` bytes) and kept when it parses. A false candidate (the magic as a string
-/// constant in a program that reads build info) fails the header checks and the search goes on.
+/// searched, and only at 16-byte-aligned offsets (where the linker puts the section), which
+/// is one byte compare per 16 bytes. A candidate is captured (at most `captureLimit` bytes,
+/// across chunks) and kept when it parses; a false one (the magic as a string constant in a
+/// program that reads build info, a bad header) is dropped and the search goes on.
 final class GoBuildInfoScanner {
     static let captureLimit = 1 << 20
     private var offset = 0
     private var prefix: [UInt8] = []
     private var isELF: Bool?
-    private var tail: [UInt8] = []
     private var captures: [[UInt8]] = []
     private(set) var found: GoBuildInfo?
 
     func feed(_ chunk: UnsafeRawBufferPointer) {
-        guard found == nil, isELF != false, chunk.count > 0 else { offset += chunk.count; return }
+        defer { offset += chunk.count }
+        guard found == nil, isELF != false, let base = chunk.baseAddress, chunk.count > 0 else { return }
         if isELF == nil {
             prefix += chunk.prefix(4 - prefix.count)
             if prefix.count == 4 { isELF = prefix == [0x7f, 0x45, 0x4c, 0x46] }
-            if isELF != true { offset += chunk.count; return }
+            if isELF != true { return }
         }
         // Continue the open captures, trying each once it has grown.
         var still: [[UInt8]] = []
         for var capture in captures {
             capture += chunk.prefix(Self.captureLimit - capture.count)
             if let info = GoBuildInfo.parse(capture) { found = info; captures = []; return }
-            if capture.count < Self.captureLimit, capture.count < 32 || Self.headerLooksValid(capture) { still.append(capture) }
+            if capture.count < Self.captureLimit, Self.mayBeBuildInfo(capture) { still.append(capture) }
         }
         captures = still
-        // Search (the previous chunk's last 13 bytes + this chunk) for new candidates.
         let magic = GoBuildInfo.magicBytes
-        var window = tail
-        window += chunk
-        let windowStart = offset - tail.count
-        window.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            var from = 0
-            while from + magic.count <= raw.count, captures.count < 4 {
-                // memchr for the magic's first byte (0xff), then the rest compared.
-                guard let hit = memchr(base + from, 0xff, raw.count - from - magic.count + 1) else { break }
-                let position = base.distance(to: UnsafeRawPointer(hit))
-                from = position + 1
-                guard memcmp(base + position, magic, magic.count) == 0 else { continue }
-                guard (windowStart + position) % 16 == 0 else { continue }
-                let capture = Array(raw[position..<min(raw.count, position + Self.captureLimit)])
-                if let info = GoBuildInfo.parse(capture) { found = info; return }
-                if capture.count < 32 || Self.headerLooksValid(capture) { captures.append(capture) }
-            }
+        var position = (16 - offset % 16) % 16
+        while position < chunk.count, captures.count < 4 {
+            defer { position += 16 }
+            guard base.load(fromByteOffset: position, as: UInt8.self) == 0xff else { continue }
+            let available = min(magic.count, chunk.count - position)
+            guard memcmp(base + position, magic, available) == 0 else { continue }
+            let capture = Array(chunk[position..<min(chunk.count, position + Self.captureLimit)])
+            if let info = GoBuildInfo.parse(capture) { found = info; captures = []; return }
+            if Self.mayBeBuildInfo(capture) { captures.append(capture) }
         }
-        if found != nil { captures = []; return }
-        tail = Array(window.suffix(magic.count - 1))
-        offset += chunk.count
     }
 
-    private static func headerLooksValid(_ capture: [UInt8]) -> Bool {
-        (capture[14] == 4 || capture[14] == 8) && capture[15] & 2 != 0
+    /// Still possibly the start of build info: the magic (as far as it goes) and a valid header.
+    private static func mayBeBuildInfo(_ capture: [UInt8]) -> Bool {
+        let magic = GoBuildInfo.magicBytes
+        guard capture.prefix(magic.count).elementsEqual(magic.prefix(min(magic.count, capture.count))) else { return false }
+        guard capture.count >= 16 else { return true }
+        return (capture[14] == 4 || capture[14] == 8) && capture[15] & 2 != 0
     }
 }

@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import HTTP
 import Layers
 
 /// What the SBOM scanner found in one layer: its package records by the file they came
@@ -58,8 +60,13 @@ enum PackageFileKind: Equatable {
 /// Scans one layer, entry by entry, reading each file's content once in a stream: package
 /// database files are kept (bounded) and parsed, ELF files are searched for Go build info,
 /// and with `recordFiles` every regular file is hashed (SHA-1 and SHA-256).
-final class LayerScanner {
+///
+/// A scanner is used by one thread at a time (`@unchecked Sendable`: a worker hands its scanner
+/// over only when it has finished with it).
+final class LayerScanner: @unchecked Sendable {
     private let recordFiles: Bool
+    /// One read buffer per scanner, reused for every file.
+    private let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: LayerScanner.readSize, alignment: 64)
     private var findings = LayerFindings()
     private var digestsByPath: [String: LayerFindings.File] = [:]
     private var hardlinks: [(path: String, target: String)] = []
@@ -67,6 +74,8 @@ final class LayerScanner {
     init(recordFiles: Bool) {
         self.recordFiles = recordFiles
     }
+
+    deinit { readBuffer.deallocate() }
 
     /// A base layer, read from its blob.
     static func scan(blob path: String) throws -> LayerFindings {
@@ -84,9 +93,44 @@ final class LayerScanner {
     /// One of slipway's own layers, read from the files it was written from (the layer was
     /// written from exactly these sources a moment ago; reading them back costs no
     /// decompression, which would be most of the scan).
-    static func scan(entries: [LayerEntry]) throws -> LayerFindings {
-        let scanner = LayerScanner(recordFiles: true)
-        for entry in entries {
+    ///
+    /// The files are spread over `workers` threads (hashing is most of the cost, and this runs
+    /// after the layers are written, when the cores are free), then the findings are merged.
+    static func scan(entries: [LayerEntry], workers: Int = 1) throws -> LayerFindings {
+        let count = max(1, min(workers, entries.count / 64 + 1))
+        let next = Locked(0)
+        let parts = Locked<[Result<LayerScanner, any Error>]>([])
+        DispatchQueue.concurrentPerform(iterations: count) { _ in
+            let scanner = LayerScanner(recordFiles: true)
+            let result = Result<LayerScanner, any Error> {
+                while true {
+                    let index = next.withLock { value -> Int in defer { value += 1 }; return value }
+                    guard index < entries.count else { return scanner }
+                    try scanner.entry(entries[index])
+                }
+            }
+            parts.withLock { $0.append(result) }
+        }
+        let scanners = try parts.withLock { $0 }.map { try $0.get() }
+        guard let first = scanners.first else { return LayerFindings() }
+        for other in scanners.dropFirst() { first.absorb(other) }
+        return first.finish()
+    }
+
+    private func absorb(_ other: LayerScanner) {
+        findings.files += other.findings.files
+        findings.packages.merge(other.findings.packages) { mine, _ in mine }
+        findings.osReleases.merge(other.findings.osReleases) { mine, _ in mine }
+        findings.removed += other.findings.removed
+        findings.opaqueDirectories += other.findings.opaqueDirectories
+        findings.oversized += other.findings.oversized
+        digestsByPath.merge(other.digestsByPath) { mine, _ in mine }
+        hardlinks += other.hardlinks
+    }
+
+    private func entry(_ entry: LayerEntry) throws {
+        let scanner = self
+        do {
             switch entry.kind {
             case .regularFile(.bytes(let bytes)):
                 try scanner.file(entry.path, size: Int64(bytes.count), randomAccess: { offset, count in
@@ -94,7 +138,7 @@ final class LayerScanner {
                 }) { consume in try bytes.withUnsafeBytes { try consume($0) } }
             case .regularFile(.path(let source)):
                 try scanner.file(entry.path, size: -1, randomAccess: { offset, count in Self.pread(source, offset: offset, count: count) }) { consume in
-                    try Self.stream(source, into: consume)
+                    try self.stream(source, into: consume)
                 }
             case .hardlink(let target):
                 scanner.hardlink(entry.path, target: target)
@@ -102,16 +146,16 @@ final class LayerScanner {
                 scanner.other(entry.path)
             }
         }
-        return scanner.finish()
     }
 
-    private static func stream(_ path: String, into consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+    private static let readSize = 1 << 20
+
+    private func stream(_ path: String, into consume: (UnsafeRawBufferPointer) throws -> Void) throws {
         let fd = RawName.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw BuildError("SBOM: cannot read \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let size = 1 << 20
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-        defer { buffer.deallocate() }
+        let size = Self.readSize
+        let buffer = readBuffer
         while true {
             let n = read(fd, buffer, size)
             if n < 0 {
