@@ -34,6 +34,13 @@ struct ProvenanceInputs {
     static let metadataKey = "https://mobyproject.org/buildkit@v1#metadata"
     static let hermeticKey = "https://mobyproject.org/buildkit@v1#hermetic"
 
+    /// BuildKit's `filename`: the Dockerfile's base name (buildx sends its directory as the
+    /// `dockerfile` local), so no path of the build machine reaches the attestation.
+    var dockerfileBaseName: String {
+        let name = ContextPath.basename(dockerfileName)
+        return name.isEmpty || dockerfileName == "-" ? "Dockerfile" : name
+    }
+
     var builderID: String { settings.builderID ?? "pkg:generic/slipway@\(SlipwayVersion.current)" }
     var isMax: Bool { settings.mode == .max }
 
@@ -68,7 +75,7 @@ struct ProvenanceInputs {
         }
         if isMax {
             members["source"] = .object(["infos": .array([.object([
-                "filename": .string(dockerfileName), "language": .string("Dockerfile"),
+                "filename": .string(dockerfileBaseName), "language": .string("Dockerfile"),
                 "data": .string(Data(dockerfileText.utf8).base64EncodedString()),
             ])])])
         }
@@ -101,7 +108,7 @@ struct ProvenanceInputs {
             "builder": .object(["id": .string(builderID)]),
             "buildType": .string(Self.buildTypeV02),
             "invocation": .object([
-                "configSource": .object(["entryPoint": .string(dockerfileName), "digest": dockerfileDigest]),
+                "configSource": .object(["entryPoint": .string(dockerfileBaseName), "digest": dockerfileDigest]),
                 "parameters": .object(["frontend": .string("dockerfile.v0"), "args": .strings(frontendArgs), "locals": locals]),
             ]),
             "materials": .array(allMaterials),
@@ -121,7 +128,7 @@ struct ProvenanceInputs {
             "buildDefinition": .object([
                 "buildType": .string(Self.buildTypeV1),
                 "externalParameters": .object([
-                    "configSource": .object(["path": .string(dockerfileName), "digest": dockerfileDigest]),
+                    "configSource": .object(["path": .string(dockerfileBaseName), "digest": dockerfileDigest]),
                     "request": .object(["frontend": .string("dockerfile.v0"), "args": .strings(frontendArgs), "locals": locals]),
                 ]),
                 "resolvedDependencies": .array(allMaterials),
