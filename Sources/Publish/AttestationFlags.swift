@@ -60,7 +60,8 @@ public struct AttestationFlags: Sendable, Equatable {
         return ["1", "t", "T", "TRUE", "true", "True"].contains(value)
     }
 
-    static func bool(_ value: String) -> Bool? {
+    /// Go's strconv.ParseBool spellings (buildx parses flag values with it).
+    public static func bool(_ value: String) -> Bool? {
         if ["1", "t", "T", "TRUE", "true", "True"].contains(value) { return true }
         if ["0", "f", "F", "FALSE", "false", "False"].contains(value) { return false }
         return nil

@@ -19,3 +19,28 @@ struct AttestationOptions: ParsableArguments {
         AttestationFlags(provenance: provenance, sbom: sbom, attest: attest, mode: attestMode)
     }
 }
+
+extension AttestationOptions {
+    /// buildx takes a bare `--sbom` / `--provenance` as `=true` (cobra's NoOptDefVal), which
+    /// swift-argument-parser cannot express: for `build`, a bare one is rewritten to `=true`
+    /// unless the next argument is its value (a bool or `key=value,…`), so `build --sbom .`
+    /// means what it means in buildx. (`inspect --sbom` is a flag and stays untouched.)
+    static func normalizing(_ arguments: [String]) -> [String] {
+        guard arguments.first == "build" else { return arguments }
+        var out: [String] = []
+        var index = 0
+        var afterSeparator = false
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--" { afterSeparator = true }
+            if !afterSeparator, argument == "--sbom" || argument == "--provenance" {
+                let next = index + 1 < arguments.count ? arguments[index + 1] : nil
+                let isValue = next.map { AttestationFlags.bool($0) != nil || $0.contains("=") } ?? false
+                if !isValue { out.append(argument + "=true"); index += 1; continue }
+            }
+            out.append(argument)
+            index += 1
+        }
+        return out
+    }
+}

@@ -98,6 +98,16 @@ final class AttestationTests: XCTestCase {
         XCTAssertEqual((raw["manifests"] as? [[String: Any]])?.count, 2, "asked for explicitly, type=docker carries it")
     }
 
+    /// buildx takes a bare `--sbom` / `--provenance` as `=true`, also right before the context.
+    func testBareSBOMAndProvenanceMeanTrue() throws {
+        let dir = try context("FROM scratch\nCOPY a.txt /a.txt\n")
+        let layout = work + "/bare"
+        try Run.slipway(["build", "--progress", "quiet", "--platform", "linux/amd64", "-o", "type=oci,dest=\(layout),tar=false", "--provenance", "--sbom", dir])
+        let entry = try XCTUnwrap(attestations(layout).entries.first)
+        _ = try statement(layout, entry: entry, predicateType: "https://spdx.dev/Document")
+        _ = try statement(layout, entry: entry, predicateType: "https://slsa.dev/provenance/v0.2")
+    }
+
     func testMaxProvenanceV1IsAValidInTotoStatementWithTheDockerfileAndBuildArgs() throws {
         let dockerfile = "FROM scratch\nARG VERSION\nCOPY a.txt /a-$VERSION.txt\n"
         let dir = try context(dockerfile)
