@@ -56,6 +56,8 @@ final class EventRenderer: Sendable {
             pushes.handle(event)
         case .pushFinished(let seconds):
             pushes.finish(seconds: seconds)
+        case .scanGate(let event):
+            ScanReportRenderer(console: console).gate(event)
         case .published(let reference):
             if reference.alreadyPublished {
                 console.step("\(reference.reference) already published at \(reference.digest) (immutable tag): nothing to do")
@@ -77,6 +79,8 @@ final class EventRenderer: Sendable {
             if console.mode == "plain" { console.step("layer \(index)/\(count): writing \(entries) entries") }
         case .layerFinished(let index, let count, let digest, let size, let seconds):
             console.step("layer \(index)/\(count): \(digest.short) \(Console.bytes(size)) in \(String(format: "%.2f", seconds))s")
+        case .baseLayerRecompressed(let from, let to, let mediaType, let size, let seconds):
+            console.step("base layer \(from.short) recompressed (force-compression): \(to.short) \(mediaType) \(Console.bytes(size)) in \(String(format: "%.2f", seconds))s")
         }
     }
 

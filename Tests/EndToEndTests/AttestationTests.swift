@@ -98,6 +98,22 @@ final class AttestationTests: XCTestCase {
         XCTAssertEqual((raw["manifests"] as? [[String: Any]])?.count, 2, "asked for explicitly, type=docker carries it")
     }
 
+    /// BuildKit turns OCI media types on for attestations; without them Docker types stay.
+    func testAttestationsTurnOnOCIMediaTypesAsBuildKitDoes() throws {
+        let dir = try context("FROM scratch\nCOPY a.txt /a.txt\n")
+        let forced = try Run.command(Run.slipway, ["build", "--progress", "quiet", "--platform", "linux/amd64,linux/arm64",
+                                                   "-o", "type=oci,dest=\(work)/forced.tar,oci-mediatypes=false", dir], environment: defaults)
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertTrue(forced.stderr.contains("attestations need OCI media types"), forced.stderr)
+        let index = try Run.json(Run.tool("skopeo", ["inspect", "--raw", "oci-archive:\(work)/forced.tar"]))
+        XCTAssertEqual(index["mediaType"] as? String, "application/vnd.oci.image.index.v1+json")
+        let plain = try Run.command(Run.slipway, ["build", "--progress", "quiet", "--platform", "linux/amd64,linux/arm64", "--provenance=false",
+                                                  "-o", "type=oci,dest=\(work)/docker.tar,oci-mediatypes=false", dir], environment: defaults)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let list = try Run.json(Run.tool("skopeo", ["inspect", "--raw", "oci-archive:\(work)/docker.tar"]))
+        XCTAssertEqual(list["mediaType"] as? String, "application/vnd.docker.distribution.manifest.list.v2+json")
+    }
+
     /// buildx takes a bare `--sbom` / `--provenance` as `=true`, also right before the context.
     func testBareSBOMAndProvenanceMeanTrue() throws {
         let dir = try context("FROM scratch\nCOPY a.txt /a.txt\n")
