@@ -63,8 +63,16 @@ public enum Builder {
             if case .planned(let job) = layer { return job }
             return nil
         } }
-        let blobs = try jobs.materialize(wanted, options: options, store: store, concurrency: max(1, min(request.jobs, 4)),
-                                         progress: request.progress)
+        let concurrency = max(1, min(request.jobs, 4))
+        let layerCache = request.layerCache.map { LayerCache(settings: $0, options: options) }
+        let registered = jobs.jobs
+        let reused = await layerCache?.lookUp(Array(Set(wanted)).sorted().map { ($0, registered[$0]) }, store: store,
+                                              needBytes: request.fetchBaseLayers || request.layerCache?.needBytes == true,
+                                              concurrency: concurrency) ?? [:]
+        let blobs = try jobs.materialize(wanted, options: options, store: store, concurrency: concurrency,
+                                         cache: layerCache, reused: reused, progress: request.progress)
+        layerCache?.finish()
+        blobSources.merge(layerCache?.remoteSources ?? [:]) { first, _ in first }
         if request.forceCompression {
             try await ForcedCompression.apply(to: &states, baseImages: baseImages, bases: bases, request: request, store: store)
         }
@@ -76,8 +84,9 @@ public enum Builder {
             mediaTypes = .oci
             attestationWarnings.append("oci-mediatypes=false: attestations need OCI media types, so the image uses them (as BuildKit does); add --provenance=false to keep Docker media types")
         }
-        var (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels,
-                                                    annotations: annotations, mediaTypes: mediaTypes, store: store)
+        var (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels, annotations: annotations,
+                                                    mediaTypes: mediaTypes, layerAnnotations: layerCache?.inlineAnnotations() ?? [:],
+                                                    store: store)
         // The SBOM reads every base layer, so it needs them here even for a push alone.
         if request.fetchBaseLayers || attestation?.sbom == true {
             for image in baseImages { try await bases.fetchLayers(of: image) }
@@ -98,8 +107,9 @@ public enum Builder {
             }
         }
         return BuildResult(root: root, images: images, blobSources: blobSources, store: store,
-                           warnings: unusedArgWarnings(parsed, request: request) + layerCountWarnings(images) + attestationWarnings,
-                           sourceDateEpoch: epoch, attestations: attestations)
+                           warnings: unusedArgWarnings(parsed, request: request) + layerCountWarnings(images) + (layerCache?.warnings ?? [])
+                               + attestationWarnings,
+                           sourceDateEpoch: epoch, layerCacheEntries: layerCache?.entries(for: wanted) ?? [], attestations: attestations)
     }
 
     /// Docker refuses to run an image of more than 125 layers ("max depth exceeded": overlayfs

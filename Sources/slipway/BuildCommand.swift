@@ -20,12 +20,14 @@ struct BuildCommand: AsyncParsableCommand {
           slipway build --build-context base=oci-layout://./base-layout:1.0 .
           slipway build -o - . > image.tar        # the OCI tar on stdout, digests on stderr
 
+        Unchanged layers are reused from the layer cache (local, --cache-from); --cache-to exports it.
+
         buildx flags that need a daemon or RUN are accepted with a note (--load, --builder,
-        --network, --add-host, --allow, --secret, --ssh, --no-cache) or refused with the reason
-        (--cache-from, --cache-to, --call, --check, --cgroup-parent, --shm-size, --ulimit, --resource,
-        --policy); docker build's hidden flags that buildx ignores are ignored with a note; see the
-        README's "buildx compatibility" table. --provenance, --sbom and --attest work as in buildx
-        (see the README's "Attestations").
+        --network, --add-host, --allow, --secret, --ssh, --no-cache-filter) or refused with the reason
+        (--call, --check, --cgroup-parent, --shm-size, --ulimit, --resource, --policy); docker
+        build's hidden flags that buildx ignores are ignored with a note; see the README's "buildx
+        compatibility" table. --provenance, --sbom and --attest work as in buildx (see the README's
+        "Attestations").
         """
     )
 
@@ -102,6 +104,7 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var buildx: BuildxFlags
     @OptionGroup var buildxLater: BuildxLaterFlags
 
+    @OptionGroup var layerCache: LayerCacheOptions
     @OptionGroup var attestation: AttestationOptions
 
     func validate() throws {
@@ -120,6 +123,7 @@ struct BuildCommand: AsyncParsableCommand {
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
+            layerCache.apply(to: &job)
             job.attestations = attestation.flags
             var settings = try scanGate.apply(to: registry.settings(console: console, cacheDir: cacheDir))
             settings.cacheBound = try cacheBound.bound()
