@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Registry", dependencies: ["OCI", "HTTP"]),
         .target(name: "AWS", dependencies: ["HTTP", "OCI", "COpenSSL"]),
         .target(name: "CSandbox"),
-        .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "Registry", "HTTP", "CArchive", "COpenSSL", "CSandbox"]),
+        .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "Registry", "HTTP", "CArchive", "COpenSSL", "CZlib", "CSandbox"]),
         .target(name: "Publish", dependencies: ["Builder", "Dockerfile", "Registry", "AWS", "OCI", "Layers", "HTTP"]),
         .executableTarget(name: "slipway", dependencies: [
             "Publish", "Builder", "OCI", "HTTP", "Registry", "Layers", "AWS",

@@ -56,6 +56,8 @@ public struct BuildRequest: Sendable {
     public var keepFileTrees = false
     /// The layer cache (`--cache-from`, `--cache-to`, `--no-cache`); nil: none.
     public var layerCache: LayerCacheSettings?
+    /// Provenance and SBOM attestations to attach (nil or empty: none).
+    public var attestations: AttestationRequest?
     /// Receives progress events (from several threads while layers are written).
     public var progress: (@Sendable (BuildEvent) -> Void)?
     /// `--allow` and `--network` for RUN.
@@ -125,4 +127,7 @@ public struct BuildResult: Sendable {
     /// The layer cache's entry of every layer the build wrote or reused (what `--cache-to`
     /// exports); empty without a layer cache.
     public var layerCacheEntries: [LayerCacheEntry] = []
+    /// One per platform when attestations were asked for: in `root` (storage `.index`) or
+    /// to be pushed as referrers of their subject (`.referrers`).
+    public var attestations: [AttestationManifest] = []
 }

@@ -26,13 +26,13 @@ struct BuildCommand: AsyncParsableCommand {
         Unchanged layers are reused from the layer cache (local, --cache-from);
         --cache-to exports it.
 
-        buildx flags that need a daemon or RUN are accepted with a note (--load,
-        --builder, --network, --add-host, --allow, --secret, --ssh,
-        --no-cache-filter) or refused with the reason (--attest, --provenance and
-        --sbom other than false, --call, --check, --cgroup-parent, --shm-size,
-        --ulimit, --resource, --policy); docker build's hidden flags that buildx
-        ignores are ignored with a note; see the README's "buildx compatibility"
-        table.
+        buildx flags that need a daemon are accepted with a note (--load,
+        --builder, --add-host, --secret, --ssh, --no-cache-filter) or refused
+        with the reason (--call, --check, --cgroup-parent, --shm-size, --ulimit,
+        --resource, --policy); docker build's hidden flags that buildx ignores
+        are ignored with a note. --provenance, --sbom and --attest work as in
+        buildx (see the README's "Attestations"); see its "buildx
+        compatibility" table for every flag.
         """
     )
 
@@ -110,6 +110,7 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var buildxLater: BuildxLaterFlags
 
     @OptionGroup var layerCache: LayerCacheOptions
+    @OptionGroup var attestation: AttestationOptions
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
@@ -129,6 +130,7 @@ struct BuildCommand: AsyncParsableCommand {
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
             job.runSettings = try buildx.runSettings()
             layerCache.apply(to: &job)
+            job.attestations = attestation.flags
             var settings = try scanGate.apply(to: registry.settings(console: console, cacheDir: cacheDir))
             settings.cacheBound = try cacheBound.bound()
             try await BuildWorkflow.run(job, registry: settings,

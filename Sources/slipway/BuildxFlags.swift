@@ -29,14 +29,6 @@ struct BuildxFlags: ParsableArguments {
     @Option(name: .customLong("no-cache-filter"), help: ArgumentHelp("Accepted for buildx compatibility: a reused layer is byte-identical to a written one.", visibility: .hidden))
     var noCacheFilter: [String] = []
 
-    @Option(help: ArgumentHelp("Refused unless false: slipway writes no provenance attestation.", visibility: .hidden))
-    var provenance: String?
-
-    @Option(help: ArgumentHelp("Refused unless false: slipway writes no SBOM attestation.", visibility: .hidden))
-    var sbom: String?
-
-    @Option(help: ArgumentHelp("Refused: slipway writes no attestations.", visibility: .hidden))
-    var attest: [String] = []
 
     @Option(help: ArgumentHelp("Only 'build' (the default) is supported.", visibility: .hidden))
     var call: String?
@@ -56,13 +48,6 @@ struct BuildxFlags: ParsableArguments {
     /// Flags that would change what buildx produces, and slipway cannot honour.
     func refusals() -> [String] {
         var refused: [String] = []
-        if let provenance, provenance != "false", provenance != "0" {
-            refused.append("--provenance: slipway writes no provenance attestation; use --provenance=false (or leave it out)")
-        }
-        if let sbom, sbom != "false", sbom != "0" {
-            refused.append("--sbom: slipway writes no SBOM attestation; use --sbom=false (or leave it out)")
-        }
-        if !attest.isEmpty { refused.append("--attest: slipway writes no attestations") }
         if let call, call != "build" { refused.append("--call=\(call): slipway only builds (--call=build)") }
         if check { refused.append("--check: slipway has no Dockerfile lint checks") }
         if cgroupParent != nil || shmSize != nil || !ulimit.isEmpty {
