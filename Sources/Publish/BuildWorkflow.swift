@@ -53,7 +53,8 @@ public enum BuildWorkflow {
         request.fetchBaseLayers = !outputs.isEmpty
         // Bases on ECR log in through the AWS credential chain, others through the docker config.
         let session = try RegistrySession(registry)
-        request.baseResolver = RegistryBaseResolver(puller: try session.puller(resolveTags: job.pull, onEvent: { onEvent(.pull($0)) }))
+        request.baseResolver = RegistryBaseResolver(puller: try session.puller(resolveTags: job.pull, onEvent: { onEvent(.pull($0)) }),
+                                                    mirrors: registry.mirrors, onWarning: { onEvent(.warning($0)) })
         request.downloadTransport = RetryingTransport(session.transport, policy: registry.retryPolicy)
         if outputs.isEmpty && !pushing {
             onEvent(.warning("No output specified: the build result is only kept in slipway's cache. To write it use --output type=oci,dest=image.tar (or type=docker, type=local), or push it with --push"))

@@ -33,8 +33,9 @@ enum ImmutableTagCheck {
     /// forms exempt some tags, so the push decides); false when that cannot be known.
     private static func isImmutable(_ repository: String, host: ECRHost, credentials: ECRCredentialProvider) async -> Bool {
         do {
-            let aws = try await credentials.awsCredentials.credentials()
-            let client = try ECRClient(environment: credentials.environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
+            let login = try credentials.login(for: host.host)
+            let aws = try await login.awsCredentials.credentials()
+            let client = try ECRClient(environment: login.environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
             let found = try await client.describeRepositories([repository], registryID: host.account, credentials: aws)
             return found.first?.imageTagMutability?.uppercased() == "IMMUTABLE"
         } catch {

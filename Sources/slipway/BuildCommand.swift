@@ -95,6 +95,8 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @OptionGroup var mirrors: MirrorOptions
+
     @OptionGroup var buildx: BuildxFlags
 
     func validate() throws {
@@ -114,6 +116,7 @@ struct BuildCommand: AsyncParsableCommand {
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
             var settings = try registry.settings(console: console, cacheDir: cacheDir)
             settings.cacheBound = try cacheBound.bound()
+            try mirrors.apply(to: &settings)
             try await BuildWorkflow.run(job, registry: settings,
                                         onEvent: EventRenderer(console: console, digestOnly: quiet,
                                                                resultsToStandardError: job.writesToStandardOutput).handler)

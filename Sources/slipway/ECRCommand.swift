@@ -51,7 +51,8 @@ struct ECRCommand: AsyncParsableCommand {
           slipway ecr get-login-password | skopeo login -u AWS \\
               --password-stdin $ECR_REGISTRY
         """,
-        subcommands: [ECRGetLoginPassword.self, ECRRegistryCommand.self, ECRCreateRepository.self, ECRDescribeImages.self]
+        subcommands: [ECRGetLoginPassword.self, ECRRegistryCommand.self, ECRCreateRepository.self, ECRDescribeImages.self,
+                      ECRSetRepositoryPolicy.self]
     )
 }
 

@@ -23,6 +23,8 @@ struct RegistryOptions: ParsableArguments {
     @Option(help: "AWS profile whose credentials log in to ECR registries (default: AWS_PROFILE, then 'default').")
     var profile: String?
 
+    @OptionGroup var identities: RegistryIdentityOptions
+
     func validate() throws {
         guard retries >= 0 else { throw ValidationError("--retries must not be negative") }
         if let createRepository { _ = try validating { try RegistrySettings.parseRepositorySettings(createRepository) } }
@@ -39,6 +41,7 @@ struct RegistryOptions: ParsableArguments {
         settings.awsProfile = profile
         settings.createRepository = try createRepository.map(RegistrySettings.parseRepositorySettings)
         settings.cache = CacheLocation(cacheDir)
+        try identities.apply(to: &settings)
         return settings
     }
 }
