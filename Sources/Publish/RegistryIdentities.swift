@@ -4,7 +4,8 @@ import HTTP
 import Registry
 
 /// Which AWS identity logs in to which ECR registry: `copy --src-profile/--dest-profile` and
-/// `--registry-profile` first, then slipway's config file by host, then by account id; a
+/// `--registry-profile` first (by host, then account id), then slipway's config file (by host,
+/// then account id); a
 /// registry no rule names uses `--profile` / the default chain. So one copy can read from a dev
 /// account with the dev role and write to a prod account with the prod role.
 public struct RegistryIdentities: Sendable, Hashable {
@@ -23,9 +24,8 @@ public struct RegistryIdentities: Sendable, Hashable {
     /// The identity for `registry`, nil for the default.
     public func identity(for registry: String) -> AWSIdentity? {
         let host = registry.lowercased()
-        if let chosen = commandLine[host] ?? configured[host] { return chosen }
-        if let account = ECRHost(host)?.account { return commandLine[account] ?? configured[account] }
-        return nil
+        let account = ECRHost(host)?.account
+        return commandLine[host] ?? account.flatMap { commandLine[$0] } ?? configured[host] ?? account.flatMap { configured[$0] }
     }
 
     /// A rule's key as written (`HOST[:PORT]` or a 12-digit account id), lowercased; a URL or a
