@@ -23,9 +23,9 @@ struct RegistryBaseResolver: BaseImageResolver {
             } catch let error as RegistryError {
                 // A missing platform is the image's answer, not the mirror's failure.
                 if case .platformNotFound = error { throw error }
-                failures.append("\(candidate.registry): \(error)")
+                failures.append(Self.failure(error, at: candidate))
             } catch {
-                failures.append("\(candidate.registry): \(error)")
+                failures.append(Self.failure(error, at: candidate))
             }
         }
         if !failures.isEmpty {
@@ -38,6 +38,12 @@ struct RegistryBaseResolver: BaseImageResolver {
         let image = try await puller.resolve(parsed, platform: platform)
         return ResolvedBase(name: parsed.description, manifestDigest: image.manifestDescriptor.digest,
                             manifest: image.manifest, config: image.config)
+    }
+
+    /// The error, naming the mirror when it does not already.
+    static func failure(_ error: any Error, at mirror: ImageReference) -> String {
+        let text = "\(error)"
+        return text.contains(mirror.registry) ? text : "\(mirror.registry): \(text)"
     }
 
     func fetchLayers(_ layers: [Descriptor], of reference: String, into store: ContentStore) async throws {
