@@ -28,12 +28,14 @@ public struct RegistryIdentities: Sendable, Hashable {
         return commandLine[host] ?? account.flatMap { commandLine[$0] } ?? configured[host] ?? account.flatMap { configured[$0] }
     }
 
-    /// A rule's key as written (`HOST[:PORT]` or a 12-digit account id), lowercased; a URL or a
-    /// path is refused.
+    /// A rule's key as written (an ECR registry host or a 12-digit account id), lowercased;
+    /// anything else is refused: AWS identities log in to ECR only (other registries take the
+    /// docker config's credentials).
     public static func normalizedKey(_ key: String) throws -> String {
         let trimmed = key.trimmingCharacters(in: .whitespaces).lowercased()
-        guard !trimmed.isEmpty, !trimmed.contains("/"), !trimmed.contains(" ") else {
-            throw PublishError.invalidArgument("'\(key)' is neither a registry host[:port] nor a 12-digit AWS account id")
+        let isAccount = trimmed.count == 12 && trimmed.allSatisfy(\.isNumber)
+        guard isAccount || ECRHost(trimmed) != nil || ECRHost.isPublic(trimmed) else {
+            throw PublishError.invalidArgument("'\(key)' is neither an ECR registry host (ACCOUNT.dkr.ecr.REGION.amazonaws.com, public.ecr.aws) nor a 12-digit AWS account id")
         }
         return trimmed
     }
@@ -97,7 +99,12 @@ extension RegistryIdentities {
     public mutating func addCopyIdentities(source: String, destinations: [String], sourceIdentity: AWSIdentity?,
                                            destinationIdentity: AWSIdentity?) throws {
         func host(_ text: String) throws -> String {
-            do { return try ImageReference(parsing: text).registry.lowercased() } catch { throw PublishError.invalidArgument("\(error)") }
+            let registry: String
+            do { registry = try ImageReference(parsing: text).registry.lowercased() } catch { throw PublishError.invalidArgument("\(error)") }
+            guard ECRHost(registry) != nil || ECRHost.isPublic(registry) else {
+                throw PublishError.invalidArgument("--src-profile/--dest-profile choose AWS identities for ECR registries; \(registry) is not one (its credentials come from the docker config)")
+            }
+            return registry
         }
         if let sourceIdentity {
             guard !source.hasPrefix("oci:") else { throw PublishError.invalidArgument("--src-profile needs a registry source, not an OCI layout") }

@@ -37,7 +37,11 @@ final class RegistryConfigTests: XCTestCase {
         XCTAssertTrue(message(#"{"registries": {"111122223333": {"profil": "dev"}}}"#).contains("registries.111122223333: unknown key 'profil'"))
         XCTAssertTrue(message(#"{"registries": {"111122223333": {}}}"#).contains("name a 'profile', a 'roleArn' or both"))
         XCTAssertTrue(message(#"{"registries": {"111122223333": {"roleArn": "arn:aws:iam::1:role/x"}}}"#).contains("is not an IAM role ARN"))
-        XCTAssertTrue(message(#"{"registries": {"https://x/": {"profile": "a"}}}"#).contains("neither a registry host"))
+        XCTAssertTrue(message(#"{"registries": {"https://x/": {"profile": "a"}}}"#).contains("neither an ECR registry host"))
+        XCTAssertTrue(message(#"{"registries": {"ghcr.io": {"profile": "a"}}}"#).contains("'ghcr.io' is neither an ECR registry host"))
+        var identities = RegistryIdentities()
+        XCTAssertThrowsError(try identities.addCopyIdentities(source: "ghcr.io/o/a:1", destinations: ["111122223333.dkr.ecr.us-east-1.amazonaws.com/a:1"],
+                                                              sourceIdentity: AWSIdentity(profile: "dev"), destinationIdentity: nil))
         XCTAssertTrue(message(#"{"mirrorFallback": "yes"}"#).contains("'mirrorFallback' must be true or false"))
         XCTAssertTrue(message(#"{"registryMirrors": {"docker.io": [1]}}"#).contains("registryMirrors.docker.io must be a list"))
         XCTAssertThrowsError(try AWSIdentity(flag: "arn:aws:iam::111122223333:user/bob", name: "--dest-profile"))
