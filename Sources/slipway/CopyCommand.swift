@@ -21,6 +21,8 @@ struct CopyCommand: AsyncParsableCommand {
           slipway copy registry.example.com/dev/app:1.2 registry.example.com/prod/app:1.2
           slipway copy dev.example.com/app@sha256:… prod.example.com/app:1.2 prod.example.com/app:latest
           slipway copy --platform linux/arm64 docker.io/library/alpine:3.20 registry.example.com/alpine:3.20-arm64
+          slipway copy $DEV_REGISTRY/app@sha256:… $PROD_REGISTRY/app:1.4.0 \\
+              --src-profile dev --dest-profile arn:aws:iam::444455556666:role/promote
         """
     )
 

@@ -84,6 +84,11 @@ final class RegistryMirrorTests: XCTestCase {
         let layout = try Run.tool("skopeo", ["inspect", "--raw", "oci:\(work)/out"])
         XCTAssertEqual(try Run.json(layout)["mediaType"] as? String, "application/vnd.oci.image.index.v1+json")
 
+        // A push alone streams the base layers from the mirror (nothing is exported here).
+        out = try slipway(["build", "--registry-mirror", "docker.io=\(mirror)", "-t", target + "-push-only", "--push", "--progress", "plain", ctx],
+                          extra: ["XDG_CACHE_HOME": work + "/cache-push-only"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+
         // The same from the config file, no flag.
         try Run.write(["config/slipway/config.json": #"{"registryMirrors": {"docker.io": ["\#(mirror)"]}}"#], under: work)
         out = try slipway(["build", "--output", "type=oci,dest=\(work)/out2.tar", "--progress", "plain", ctx], extra: ["XDG_CACHE_HOME": work + "/cache-2"])
