@@ -102,4 +102,11 @@ extension ECRTasks {
         }
         return RepositoryPolicyOutcome(policyText: text, changed: changed, kept: kept)
     }
+
+    /// The repository's policy text; nil when it has none.
+    public func repositoryPolicy(_ name: String, registryID: String?) async throws -> String? {
+        let credentials = try await AWSCredentialChain(environment: environment).credentials()
+        return try await ECRClient(environment: environment, region: try environment.region())
+            .getRepositoryPolicy(name, registryID: registryID, credentials: credentials)
+    }
 }

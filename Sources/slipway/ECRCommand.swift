@@ -52,7 +52,7 @@ struct ECRCommand: AsyncParsableCommand {
               --password-stdin $ECR_REGISTRY
         """,
         subcommands: [ECRGetLoginPassword.self, ECRRegistryCommand.self, ECRCreateRepository.self, ECRDescribeImages.self,
-                      ECRSetRepositoryPolicy.self]
+                      ECRSetRepositoryPolicy.self, ECRGetRepositoryPolicy.self]
     )
 }
 

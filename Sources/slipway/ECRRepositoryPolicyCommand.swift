@@ -74,3 +74,43 @@ struct ECRSetRepositoryPolicy: AsyncParsableCommand {
         }
     }
 }
+
+/// `slipway ecr get-repository-policy`: the repository's policy as ECR stores it.
+struct ECRGetRepositoryPolicy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get-repository-policy",
+        abstract: "Print an ECR repository's policy (GetRepositoryPolicy); exit 1 when it has none.",
+        discussion: """
+        Examples:
+          slipway ecr get-repository-policy app
+          slipway ecr get-repository-policy app --format json   # {"repositoryName", "policy"}
+        """
+    )
+
+    @Argument(help: "The repository name.")
+    var name: String
+
+    @Option(help: "Output: text (default: the policy) or json.")
+    var format: String = "text"
+
+    @Option(name: .customLong("registry-id"), help: "The account that owns the registry (default: the caller's).")
+    var registryID: String?
+
+    @OptionGroup var aws: AWSOptions
+
+    func validate() throws {
+        guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
+    }
+
+    func run() async throws {
+        try await Console.run(mode: "plain") { console in
+            guard let text = try await aws.tasks(console: console).repositoryPolicy(name, registryID: registryID) else {
+                throw PublishError.failed("repository \(name) has no repository policy")
+            }
+            let policy = try JSONSerialization.jsonObject(with: Data(text.utf8))
+            let shown: Any = format == "json" ? ["repositoryName": name, "policy": policy] : policy
+            let data = try JSONSerialization.data(withJSONObject: shown, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            console.result(String(decoding: data, as: UTF8.self))
+        }
+    }
+}

@@ -180,11 +180,21 @@ final class IAMPolicyTests: XCTestCase {
         XCTAssertEqual(Set(pull["Action"] as? [String] ?? []), Set(deploy.statements.first { $0.sid == "PullFromRepository" }?.actions ?? ["missing"]))
         XCTAssertEqual(Set(push["Action"] as? [String] ?? []), Set(build.statements.first { $0.sid == "PushToRepository" }?.actions ?? ["missing"]))
 
+        // Read back as ECR stores it.
+        let shown = try Run.json(try slipway(["ecr", "get-repository-policy", repo, "--format", "json"]))
+        XCTAssertEqual((shown["policy"] as? [String: Any]).map { $0 as NSDictionary }, stored.map { $0 as NSDictionary })
+
         // Again: nothing to do, nothing written.
         try recorder.clear()
         let again = try Run.json(try slipway(grant))
         XCTAssertEqual(again["changed"] as? Bool, false)
         XCTAssertFalse(try recorder.calls().contains { $0.action == "SetRepositoryPolicy" })
+
+        let bare = uniqueName("iam/nopolicy")
+        try slipway(["ecr", "create-repository", bare])
+        let none = try Run.command(Run.slipway, ["ecr", "get-repository-policy", bare], environment: env)
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.contains("has no repository policy"), none.stderr)
 
         let bad = try Run.command(Run.slipway, ["ecr", "set-repository-policy", repo, "--pull-principal", "prod-account"], environment: env)
         XCTAssertEqual(bad.status, 64, bad.stderr)
