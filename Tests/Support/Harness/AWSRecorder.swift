@@ -80,7 +80,9 @@ public struct ECRProxyLog: Sendable {
         let text = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
         return text.split(separator: "\n").compactMap { line -> Request? in
             let words = line.split(separator: " ").map(String.init)
-            guard words.count >= 2, let components = URLComponents(string: "http://x" + words[1]) else { return nil }
+            // Only request lines: the proxy also logs its own moto calls and errors.
+            guard words.count >= 2, ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].contains(words[0]), words[1].hasPrefix("/"),
+                  let components = URLComponents(string: "http://x" + words[1]) else { return nil }
             var query: [String: String] = [:]
             for item in components.queryItems ?? [] { query[item.name] = item.value ?? "" }
             func field(_ name: String) -> String? { words.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) } }
