@@ -59,7 +59,8 @@ enum ECRPermissionMap {
 
     static func permissions(_ request: ECRProxyLog.Request) throws -> [Permission] {
         let path = request.path
-        if path == "/v2/" || path.hasPrefix("/_s3/") { return [] }
+        // `/`: the ECR API when routed through the proxy (its calls are the recorder's to map).
+        if path == "/v2/" || path == "/" || path.hasPrefix("/_s3/") || path.hasPrefix("/_script/") { return [] }
         let pattern = try NSRegularExpression(pattern: #"^/v2/(.+?)/(blobs/uploads|blobs|manifests|tags)(/.*)?$"#)
         guard let m = pattern.firstMatch(in: path, range: NSRange(path.startIndex..., in: path)),
               let nameRange = Range(m.range(at: 1), in: path), let kindRange = Range(m.range(at: 2), in: path) else {
