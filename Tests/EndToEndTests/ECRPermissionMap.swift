@@ -97,6 +97,13 @@ struct IAMPolicyDocument {
     let text: String
     let statements: [Statement]
 
+    /// Several documents attached to one role, as one.
+    init(merging documents: [IAMPolicyDocument]) {
+        file = documents.map(\.file).joined(separator: " + ")
+        text = ""
+        statements = documents.flatMap(\.statements)
+    }
+
     init(_ name: String, substitutions: [String: String]) throws {
         file = TestPaths.repositoryRoot.appendingPathComponent("docs/iam/\(name)").path
         var text = try String(contentsOfFile: file, encoding: .utf8)

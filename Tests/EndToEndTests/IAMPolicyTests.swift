@@ -50,7 +50,15 @@ final class IAMPolicyTests: XCTestCase {
     /// statement used on that statement's resources; and IAM's grammar accepts it.
     private func assertDocument(_ name: String, _ substitutions: [String: String], grantsExactly used: Set<Permission>,
                                 file: StaticString = #filePath, line: UInt = #line) throws {
-        let document = try IAMPolicyDocument(name, substitutions: substitutions)
+        try assertDocuments([name], substitutions, grantsExactly: used, file: file, line: line)
+    }
+
+    /// As `assertDocument`, for documents attached to one role together.
+    private func assertDocuments(_ names: [String], _ substitutions: [String: String], grantsExactly used: Set<Permission>,
+                                 file: StaticString = #filePath, line: UInt = #line) throws {
+        let parts = try names.map { try IAMPolicyDocument($0, substitutions: substitutions) }
+        let document = IAMPolicyDocument(merging: parts)
+        let name = names.joined(separator: " + ")
         XCTAssertEqual(document.actions, Set(used.map(\.action)), "\(name): granted actions ≠ used ones", file: file, line: line)
         for permission in used.sorted(by: { $0.description < $1.description }) where document.allowing(permission).isEmpty {
             XCTFail("\(name) does not grant \(permission), which slipway used", file: file, line: line)
@@ -61,7 +69,7 @@ final class IAMPolicyTests: XCTestCase {
                 XCTAssertTrue(usedThere, "\(name): statement \(statement.sid) grants \(action) on \(statement.resources), which slipway never used", file: file, line: line)
             }
         }
-        try document.validateWithMoto(scratch: work, file: file, line: line)
+        for part in parts { try part.validateWithMoto(scratch: work, file: file, line: line) }
     }
 
     private func context(big: Bool) throws -> String {
@@ -96,6 +104,19 @@ final class IAMPolicyTests: XCTestCase {
         // The chunked upload really happened (UploadLayerPart through PATCH, not only a closing PUT).
         XCTAssertTrue(used.contains(Permission(action: "ecr:UploadLayerPart", resource: ECRPermissionMap.repositoryARN(account: account, repo))))
         try assertDocument("build-role.json", ["REGION": "us-east-1", "ACCOUNT_ID": account, "REPOSITORY": repo], grantsExactly: used)
+    }
+
+    /// `build --push --scan-gate` (the README's CI step): the build role plus scan-gate.json.
+    func testScanGateNeedsExactlyTheBuildRoleAndScanGateJson() throws {
+        let repo = uniqueName("iam/gated")
+        try slipway(["ecr", "create-repository", repo])
+        let used = try permissionsUsed {
+            // moto: after StartImageScan, COMPLETE with one HIGH finding, so a CRITICAL gate passes.
+            try slipway(["build", "--platform", "linux/amd64,linux/arm64", "-t", "\(moto.host)/\(repo):v1", "--push", "--scan-gate", "CRITICAL", "--scan-start",
+                         "--progress", "quiet", try context(big: false)])
+            try slipway(["ecr", "describe-images", repo, "--tag", "v1"])
+        }
+        try assertDocuments(["build-role.json", "scan-gate.json"], ["REGION": "us-east-1", "ACCOUNT_ID": account, "REPOSITORY": repo], grantsExactly: used)
     }
 
     func testDeployRoleGrantsExactlyWhatInspectAndDescribeImagesUse() throws {
