@@ -41,7 +41,10 @@ public struct RegistryMirrors: Sendable, Hashable {
             throw PublishError.invalidArgument("'\(registry)' is not a registry host (e.g. docker.io, ghcr.io, registry.example.com:5000)")
         }
         var target = mirror.trimmingCharacters(in: .whitespaces)
-        for scheme in ["https://", "http://"] where target.lowercased().hasPrefix(scheme) { target = String(target.dropFirst(scheme.count)) }
+        if target.lowercased().hasPrefix("https://") { target = String(target.dropFirst("https://".count)) }
+        guard !target.lowercased().hasPrefix("http://") else {
+            throw PublishError.invalidArgument("mirror '\(mirror)': name it without a scheme; a mirror that speaks plain HTTP needs --insecure-registry HOST")
+        }
         while target.hasSuffix("/") { target.removeLast() }
         let host = String(target.split(separator: "/", maxSplits: 1).first ?? "")
         guard let probe = try? ImageReference(parsing: target + "/probe"), probe.registry == host else {

@@ -61,7 +61,7 @@ final class RegistryConfigTests: XCTestCase {
                        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/bitnami/redis@sha256:" + String(repeating: "a", count: 64))
         XCTAssertEqual(mirrors.candidates(for: try ImageReference(parsing: "ghcr.io/o/app:1")).map(\.description), ["registry.example.com:5000/ghcr/o/app:1"])
         XCTAssertEqual(mirrors.candidates(for: try ImageReference(parsing: "quay.io/o/app:1")), [])
-        for bad in ["docker.io", "docker.io=", "docker.io=mirror", "docker.io=docker.io/x", "=mirror.example.com", "a b=mirror.example.com"] {
+        for bad in ["docker.io", "docker.io=", "docker.io=mirror", "docker.io=docker.io/x", "=mirror.example.com", "a b=mirror.example.com", "docker.io=http://mirror.example.com"] {
             XCTAssertThrowsError(try mirrors.add(flag: bad), bad)
         }
         let config = try SlipwayConfig.parse(Data(#"{"registryMirrors": {"docker.io": "mirror.gcr.io"}, "mirrorFallback": true}"#.utf8), file: "c.json")
