@@ -7,7 +7,8 @@ import Publish
 struct ECRSetRepositoryPolicy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set-repository-policy",
-        abstract: "Grant principals pull or push rights on an ECR repository (SetRepositoryPolicy).",
+        abstract: "Grant pull or push rights on an ECR repository (SetRepositoryPolicy).",
+        usage: "slipway ecr set-repository-policy [<options>] <name>",
         discussion: """
         Writes two statements: SlipwayPull (ecr:BatchGetImage, ecr:DescribeImages,
         ecr:GetDownloadUrlForLayer) for each --pull-principal, and SlipwayPush (the
@@ -39,7 +40,7 @@ struct ECRSetRepositoryPolicy: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the policy that would be written; change nothing.")
     var dryRun = false
 
-    @Option(help: "Output: text (default: the policy on stdout) or json.")
+    @Option(help: "Output: text (the policy on stdout) or json.")
     var format: String = "text"
 
     @Option(name: .customLong("registry-id"), help: "The account that owns the registry (default: the caller's).")
@@ -79,18 +80,22 @@ struct ECRSetRepositoryPolicy: AsyncParsableCommand {
 struct ECRGetRepositoryPolicy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get-repository-policy",
-        abstract: "Print an ECR repository's policy (GetRepositoryPolicy); exit 1 when it has none.",
+        abstract: "Print an ECR repository's policy (GetRepositoryPolicy).",
+        usage: "slipway ecr get-repository-policy [<options>] <name>",
         discussion: """
+        Exits 1 when the repository has no policy.
+
+
         Examples:
           slipway ecr get-repository-policy app
-          slipway ecr get-repository-policy app --format json   # {"repositoryName", "policy"}
+          slipway ecr get-repository-policy app --format json
         """
     )
 
     @Argument(help: "The repository name.")
     var name: String
 
-    @Option(help: "Output: text (default: the policy) or json.")
+    @Option(help: "Output: text (the policy) or json.")
     var format: String = "text"
 
     @Option(name: .customLong("registry-id"), help: "The account that owns the registry (default: the caller's).")

@@ -53,7 +53,7 @@ struct CopyIdentityOptions: ParsableArguments {
 /// `build`'s base-image mirrors, on top of the config file's `registryMirrors`.
 struct MirrorOptions: ParsableArguments {
     @Option(name: .customLong("registry-mirror"),
-            help: ArgumentHelp("Pull base images of REGISTRY through this mirror or pull-through cache, e.g. docker.io=123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub (repeatable; tried in order; replaces the config file's mirrors for that registry).",
+            help: ArgumentHelp("Pull base images of REGISTRY through this mirror or pull-through cache (ECR: ACCOUNT.dkr.ecr.REGION.amazonaws.com/docker-hub), e.g. docker.io=mirror.gcr.io (repeatable; tried in order; replaces the config file's mirrors for that registry).",
                                valueName: "registry=host[/prefix]"))
     var registryMirrors: [String] = []
 
