@@ -24,6 +24,8 @@ public enum PublishEvent: Sendable {
     case pushFinished(seconds: Double)
     /// A reference now names the image; `alreadyPublished` when an immutable tag already did.
     case published(PushedReference)
+    /// A manifest or index was signed (or already had this key's signature).
+    case signed(SignatureReport)
     /// The cache was over its size bound (`limit` bytes): least recently used blobs went.
     case cachePruned(ContentStore.PruneResult, limit: Int64)
 }

@@ -40,6 +40,9 @@ public struct Publisher: Sendable {
         }
         onEvent(.pushFinished(seconds: Date().timeIntervalSince(started)))
         pushed.forEach { onEvent(.published($0)) }
+        if let signer = settings.signer {
+            try await SignWorkflow.signPublished(root, from: store, to: references, signer: signer, session: session, onEvent: onEvent)
+        }
         return pushed
     }
 

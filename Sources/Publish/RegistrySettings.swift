@@ -2,6 +2,7 @@ import AWS
 import Foundation
 import HTTP
 import Registry
+import Signing
 
 /// How a command reaches registries: what `--insecure-registry`, `--chunk-size`, `--retries`,
 /// `--debug`, `--profile` and `--create-repository` say, plus the cache the ECR logins and
@@ -21,6 +22,8 @@ public struct RegistrySettings: Sendable {
     public var cache = CacheLocation()
     /// How large the cache may grow (`--keep-storage`, `SLIPWAY_CACHE_KEEP_STORAGE`).
     public var cacheBound = CacheSizeBound.automatic
+    /// `--sign KEY`: sign what is pushed (cosign signatures); nil: no signing.
+    public var signer: (any ImageSigner)?
 
     public init() {}
 

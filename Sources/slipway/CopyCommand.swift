@@ -45,6 +45,8 @@ struct CopyCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @OptionGroup var signing: SigningOptions
+
     func validate() throws {
         guard !destinations.isEmpty else { throw ValidationError("name at least one destination reference") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -55,6 +57,7 @@ struct CopyCommand: AsyncParsableCommand {
         try await Console.run(mode: progress) { console in
             var settings = try registry.settings(console: console, cacheDir: cache.cacheDir)
             settings.cacheBound = try cacheBound.bound()
+            settings.signer = try await signing.signer(settings: settings)
             try await CopyWorkflow.run(source: source, to: destinations, platform: try platform.map { try Platform(parsing: $0) }, jobs: jobs,
                                        registry: settings, onEvent: EventRenderer(console: console).handler)
         }

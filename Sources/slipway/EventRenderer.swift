@@ -61,6 +61,9 @@ final class EventRenderer: Sendable {
                 console.step("\(reference.reference) already published at \(reference.digest) (immutable tag): nothing to do")
             }
             if !digestOnly { result(reference.description) }
+        case .signed(let report):
+            console.step(report.alreadySigned ? "\(report.image) already signed by \(report.keyName) (\(report.location))"
+                                              : "signed \(report.image) with \(report.keyName): \(report.location)")
         case .cachePruned(let result, let limit):
             console.step("cache over its bound of \(Console.bytes(limit)) (--keep-storage): removed \(result.removedBlobs) least recently used blobs (\(Console.bytes(result.freedBytes)))")
         }

@@ -27,6 +27,8 @@ struct PushCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @OptionGroup var signing: SigningOptions
+
     @Option(help: "Blobs uploaded at once (default: 4).")
     var jobs: Int = 4
 
@@ -43,7 +45,9 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run(mode: progress) { console in
-            try await Publisher.pushLayout(source, to: references, settings: try registry.settings(console: console), jobs: jobs,
+            var settings = try registry.settings(console: console)
+            settings.signer = try await signing.signer(settings: settings)
+            try await Publisher.pushLayout(source, to: references, settings: settings, jobs: jobs,
                                            metadataFile: metadataFile, onEvent: EventRenderer(console: console).handler)
         }
     }

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Publish
+
+/// `slipway verify`: an image's cosign signatures and attestation subjects.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify an image's cosign signatures (and that its attestations name it).",
+        discussion: """
+        Passes when the image (an index: the index) has at least one signature that verifies with
+        KEY over a payload naming the image's digest, as `cosign verify` does. For an index, each
+        platform manifest that has signatures must have a valid one too, and every attestation
+        manifest (BuildKit's attestation-manifest entries) must name its platform manifest as
+        the in-toto subject. Missing, wrong-key, altered or misdirected signatures fail with
+        the reason, exit status 1.
+
+        Examples:
+          slipway verify --key cosign.pub registry.example.com/app:1.0
+          slipway verify --key awskms:///alias/release registry.example.com/app@sha256:…
+        """
+    )
+
+    @Option(help: ArgumentHelp("A PEM public key file (cosign.pub), or awskms:///alias/NAME | awskms:///arn:aws:kms:….", valueName: "key"))
+    var key: String
+
+    @Argument(help: "The image, by tag or digest.")
+    var reference: String
+
+    @OptionGroup var registry: RegistryOptions
+
+    func run() async throws {
+        try await Console.run(mode: "plain") { console in
+            let findings = try await VerifyWorkflow.run(reference: reference, key: key, registry: try registry.settings(console: console))
+            for finding in findings {
+                switch finding.kind {
+                case .verified: console.result("verified \(finding.text)")
+                case .attestation: console.result("verified \(finding.text)")
+                case .unsigned: console.warn(finding.text)
+                }
+            }
+        }
+    }
+}
