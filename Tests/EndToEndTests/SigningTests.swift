@@ -196,6 +196,9 @@ final class SignatureTests: XCTestCase {
     func testPushAndCopyWithSignSignInTheDestinationRepository() throws {
         let (key, pub) = try keygen("cosign")
         let layout = work + "/image.tar"
+        let notPushed = try slipway(["build", "--sign", key, "--output", "type=oci,dest=\(layout)", Run.repositoryRoot.path + "/testdata/example"])
+        XCTAssertNotEqual(notPushed.status, 0)
+        XCTAssertTrue(notPushed.stderr.contains("--sign signs what is pushed: add --push"), notPushed.stderr)
         XCTAssertEqual(try slipway(["build", "--platform", "linux/amd64,linux/arm64", "--progress", "quiet", "--output", "type=oci,dest=\(layout)",
                                     Run.repositoryRoot.path + "/testdata/example"]).status, 0)
         let pushed = "\(registry.basic)/\(ns)/pushed:1", copied = "\(registry.basic)/\(ns)/promoted:1"

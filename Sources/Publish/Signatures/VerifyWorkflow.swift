@@ -74,7 +74,8 @@ public enum VerifyWorkflow {
             return .failed("\(name): none of its \(total) signature\(total == 1 ? "" : "s") is valid: " + reasons.joined(separator: "; "))
         }
         var line = "\(name): \(valid) valid signature\(valid == 1 ? "" : "s") (\(stored.location))"
-        if !reasons.isEmpty { line += "; \(reasons.count) other\(reasons.count == 1 ? "" : "s") not valid: " + reasons.joined(separator: "; ") }
+        // Other signatures (another signer's, as with several keys) do not fail verification, as with cosign.
+        if !reasons.isEmpty { line += "; \(reasons.count) other signature\(reasons.count == 1 ? "" : "s") not valid with this key: " + reasons.joined(separator: "; ") }
         return .verified(line)
     }
 }
