@@ -36,7 +36,8 @@ public struct KMSKeyURI: Sendable, Hashable, CustomStringConvertible {
             }
             region = String(parts[3])
         } else if !key.hasPrefix("alias/") && !key.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
-            throw PublishError.invalidArgument("'\(key)' is neither alias/NAME, a key id nor a key ARN")
+            let hint = host.isEmpty ? "" : " (awskms://\(host)/… names the endpoint \(host); for the default endpoint write three slashes: awskms:///\(host)/\(key))"
+            throw PublishError.invalidArgument("'\(key)' is neither alias/NAME, a key id nor a key ARN\(hint)")
         }
     }
 
