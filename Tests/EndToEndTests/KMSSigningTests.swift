@@ -87,3 +87,40 @@ final class KMSSigningTests: XCTestCase {
         XCTAssertTrue(malformed.stderr.contains("names no key") || malformed.stderr.contains("neither alias/NAME"), malformed.stderr)
     }
 }
+
+/// `build --push --sign awskms:///…` to an ECR host (moto's ECR API, the TLS registry behind
+/// the ECR proxy): the signature goes through ECR's login like the image, and an IMMUTABLE
+/// repository takes the first signature of a digest and refuses to move the `.sig` tag.
+final class ECRSigningTests: XCTestCase {
+    func testSignedPushToECRAndImmutableSignatureTag() throws {
+        let moto = try TestMoto.require()
+        let work = try Run.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var env = moto.slipwayEnvironment(home: work)
+        env.merge(["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]) { _, new in new }
+        let alias = "alias/\(uniqueName("ecr-release"))"
+        let create = """
+        import sys, boto3
+        kms = boto3.client("kms", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+        key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+        kms.create_alias(AliasName=sys.argv[2], TargetKeyId=key["KeyId"])
+        """
+        let made = try Run.command("python3", ["-c", create, moto.moto, alias])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let repository = uniqueName("signed")
+        let tag = "\(moto.host)/\(repository):1"
+        let built = try Run.command(Run.slipway, ["build", "-t", tag, "--push", "--create-repository=IMMUTABLE", "--sign", "awskms:///\(alias)",
+                                                  "--progress", "plain", Run.repositoryRoot.path + "/testdata/example"], environment: env)
+        XCTAssertEqual(built.status, 0, built.stderr)
+        XCTAssertTrue(built.stderr.contains("signed \(moto.host)/\(repository)@sha256:"), built.stderr)
+        let verified = try Run.command(Run.slipway, ["verify", "--key", "awskms:///\(alias)", tag], environment: env)
+        XCTAssertEqual(verified.status, 0, verified.stderr)
+
+        XCTAssertEqual(try Run.command(Run.slipway, ["keygen", "--output-prefix", work + "/second"], environment: env).status, 0)
+        let second = try Run.command(Run.slipway, ["sign", "--key", work + "/second.key", tag], environment: env)
+        XCTAssertNotEqual(second.status, 0)
+        XCTAssertTrue(second.stderr.contains(".sig' already exists in immutable repository"), second.stderr)
+        let still = try Run.command(Run.slipway, ["verify", "--key", "awskms:///\(alias)", tag], environment: env)
+        XCTAssertEqual(still.status, 0, "the first signature is untouched: \(still.stderr)")
+    }
+}

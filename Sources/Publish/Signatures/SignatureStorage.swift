@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 import Registry
 import Signing
@@ -26,13 +27,22 @@ protocol SignatureStorage: Sendable {
 }
 
 /// cosign's tag-based storage, over the registry client and the pusher.
-struct CosignTagStorage: SignatureStorage {
+final class CosignTagStorage: SignatureStorage {
     let session: RegistrySession
+    /// One client per registry, so its token is fetched once for all signatures.
+    private let clients = Locked<[String: RegistryClient]>([:])
     /// Payloads are a few hundred bytes; anything larger is not a simple-signing payload.
     static let payloadLimit: Int64 = 1 << 20
 
+    init(session: RegistrySession) { self.session = session }
+
     func client(for registry: String) -> RegistryClient {
-        RegistryClient(registry: registry, transport: session.transport, credentials: session.credentials, retry: session.settings.retryPolicy)
+        clients.withLock { clients in
+            if let existing = clients[registry] { return existing }
+            let made = RegistryClient(registry: registry, transport: session.transport, credentials: session.credentials, retry: session.settings.retryPolicy)
+            clients[registry] = made
+            return made
+        }
     }
 
     func signatures(of digest: Digest, in repository: ImageReference) async throws -> StoredSignatures {
