@@ -96,6 +96,17 @@ elif command == "tamper-payload":
     layer["digest"] = put_blob(payload)
     layer["size"] = len(payload)
     put_manifest(sig_tag(args[0]), document)
+elif command == "many-layers":
+    document, _ = manifest(sig_tag(args[0]))
+    document["layers"] = document["layers"] * int(args[1])
+    put_manifest(sig_tag(args[0]), document)
+elif command == "oversize-payload":
+    document, _ = manifest(sig_tag(args[0]))
+    layer = document["layers"][0]
+    big = blob(layer["digest"]) + b" " * int(args[1])
+    layer["digest"] = put_blob(big)
+    layer["size"] = len(big)
+    put_manifest(sig_tag(args[0]), document)
 elif command == "move-signature":
     document, _ = manifest(sig_tag(args[0]))
     put_manifest(sig_tag(args[1]), document)

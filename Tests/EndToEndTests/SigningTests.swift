@@ -47,6 +47,12 @@ final class SignatureTests: XCTestCase {
         let mode = (try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int) ?? 0
         XCTAssertEqual(mode & 0o777, 0o600, "the private key is private")
         XCTAssertTrue(try SignatureVerifier.keysMatch(privateKey: key, publicKey: pub), "keygen's .pub is the .key's public half")
+        let keyBefore = try String(contentsOfFile: key, encoding: .utf8)
+        let overwrite = try slipway(["keygen", "--output-prefix", work + "/cosign"])
+        XCTAssertNotEqual(overwrite.status, 0)
+        XCTAssertTrue(overwrite.stderr.contains("already exists"), overwrite.stderr)
+        XCTAssertEqual(try String(contentsOfFile: key, encoding: .utf8), keyBefore, "an existing key is never overwritten")
+        XCTAssertFalse((overwrite.stdout + overwrite.stderr).contains("PRIVATE KEY"))
 
         let tag = "\(registry.basic)/\(ns)/app:1.0"
         let built = try slipway(["build", "--platform", "linux/amd64,linux/arm64", "-t", tag, "--push", "--sign", key, "--progress", "plain",
@@ -143,6 +149,21 @@ final class SignatureTests: XCTestCase {
         XCTAssertEqual(altered.status, 1)
         XCTAssertTrue(altered.stderr.contains("does not verify"), altered.stderr)
         XCTAssertFalse(altered.stderr.contains("MEU") || altered.stderr.contains("MEQ"), "no signature bytes in messages: \(altered.stderr)")
+    }
+
+    func testHostileSignatureManifestsAreBounded() throws {
+        let (key, pub) = try keygen("cosign")
+        let tag = "\(registry.basic)/\(ns)/hostile:1"
+        XCTAssertEqual(try slipway(["build", "-t", tag, "--push", "--sign", key, "--progress", "quiet", Run.repositoryRoot.path + "/testdata/example"]).status, 0)
+        let digest = "sha256:" + sha256(try registry.skopeo(["inspect", "--raw"] + registry.skopeoAuth(registry.basic) + ["docker://\(tag)"]))
+        _ = try SignatureVerifier.run(registry, host: registry.basic, repository: "\(ns)/hostile", "oversize-payload", [digest, "100000"])
+        let oversize = try slipway(["verify", "--key", pub, tag])
+        XCTAssertEqual(oversize.status, 1)
+        XCTAssertTrue(oversize.stderr.contains("larger than a signature payload can be"), oversize.stderr)
+        _ = try SignatureVerifier.run(registry, host: registry.basic, repository: "\(ns)/hostile", "many-layers", [digest, "1001"])
+        let many = try slipway(["verify", "--key", pub, tag])
+        XCTAssertEqual(many.status, 1)
+        XCTAssertTrue(many.stderr.contains("has 1001 signature layers, more than the 1000 slipway reads"), many.stderr)
     }
 
     func testEncryptedKeysTakeAPasswordThatIsNeverPrinted() throws {

@@ -32,7 +32,10 @@ final class CosignTagStorage: SignatureStorage {
     /// One client per registry, so its token is fetched once for all signatures.
     private let clients = Locked<[String: RegistryClient]>([:])
     /// Payloads are a few hundred bytes; anything larger is not a simple-signing payload.
-    static let payloadLimit: Int64 = 1 << 20
+    static let payloadLimit: Int64 = 64 << 10
+    /// At most this many signatures are read from one `.sig` manifest (with the payload bound,
+    /// 64 MiB at most in memory, whatever a registry serves).
+    static let signatureLimit = 1000
 
     init(session: RegistrySession) { self.session = session }
 
@@ -58,7 +61,11 @@ final class CosignTagStorage: SignatureStorage {
         stored.manifest = manifest
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-sig-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        for layer in CosignSignatureImage.signatureLayers(of: manifest) {
+        let layers = CosignSignatureImage.signatureLayers(of: manifest)
+        guard layers.count <= Self.signatureLimit else {
+            throw PublishError.failed("\(stored.location) has \(layers.count) signature layers, more than the \(Self.signatureLimit) slipway reads")
+        }
+        for layer in layers {
             guard layer.size <= Self.payloadLimit else {
                 stored.unreadable.append((layer, "payload \(layer.digest.short) is \(layer.size) bytes, larger than a signature payload can be"))
                 continue
