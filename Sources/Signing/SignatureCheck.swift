@@ -13,7 +13,9 @@ public enum SignatureCheck {
         case invalid(String)
     }
 
-    public static func check(layer: Descriptor, payload: Data, imageDigest: Digest, key: ECKey) -> Outcome {
+    /// `requiredClaims`: `optional` entries the payload must carry (cosign `verify -a KEY=VALUE`).
+    public static func check(layer: Descriptor, payload: Data, imageDigest: Digest, key: ECKey,
+                             requiredClaims: [String: String] = [:]) -> Outcome {
         let actual = Digest.sha256(of: payload)
         guard actual == layer.digest else {
             return .invalid("payload \(layer.digest) has the digest \(actual): the payload was altered")
@@ -27,6 +29,9 @@ public enum SignatureCheck {
         do { parsed = try SimpleSigningPayload.decode(payload) } catch { return .invalid("\(error)") }
         guard parsed.manifestDigest == imageDigest else {
             return .invalid("the signed payload names \(parsed.manifestDigest), not this image (\(imageDigest))")
+        }
+        for (key, value) in requiredClaims.sorted(by: { $0.key < $1.key }) where parsed.optional?[key] != value {
+            return .invalid("the signature over payload \(layer.digest.short) does not carry the annotation \(key)=\(value)")
         }
         return .valid
     }

@@ -105,6 +105,7 @@ struct BuildCommand: AsyncParsableCommand {
             throw ValidationError("--progress must be auto, plain, tty or quiet")
         }
         if let refused = buildx.refusals().first { throw ValidationError(refused) }
+        if signing.keyPasswordStdin && file == "-" { throw ValidationError("-f - and --key-password-stdin both read standard input: give the password in COSIGN_PASSWORD") }
     }
 
     func run() async throws {

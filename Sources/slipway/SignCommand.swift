@@ -20,7 +20,7 @@ struct SignCommand: AsyncParsableCommand {
         Examples:
           slipway keygen                                   # cosign.key, cosign.pub
           slipway sign --key cosign.key registry.example.com/app:1.0
-          slipway sign --key awskms:///alias/release registry.example.com/app@sha256:…
+          slipway sign --key awskms:///alias/release -a git_sha=$GITHUB_SHA registry.example.com/app@sha256:…
           echo "$PASS" | slipway sign --key enc.key --key-password-stdin registry.example.com/app:1.0
         """
     )
@@ -30,6 +30,9 @@ struct SignCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("key-password-stdin"), help: "Read the password of an encrypted PEM key from standard input (default: $COSIGN_PASSWORD).")
     var keyPasswordStdin = false
+
+    @Option(name: [.short, .customLong("annotation")], help: "An annotation KEY=VALUE in the signed payload's optional section, as cosign's -a (repeatable).")
+    var annotations: [String] = []
 
     @Argument(help: "Images to sign, by tag or digest.")
     var references: [String]
@@ -41,13 +44,14 @@ struct SignCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !references.isEmpty else { throw ValidationError("name at least one image to sign") }
+        _ = try validating { try SignWorkflow.claims(annotations) }
     }
 
     func run() async throws {
         try await Console.run(mode: progress) { console in
             let settings = try registry.settings(console: console)
             let signer = try await SigningKeys.signer(key, password: try KeyPassword.read(fromStandardInput: keyPasswordStdin), settings: settings)
-            let reports = try await SignWorkflow.run(references: references, signer: signer, registry: settings,
+            let reports = try await SignWorkflow.run(references: references, signer: signer, claims: try SignWorkflow.claims(annotations), registry: settings,
                                                      onEvent: EventRenderer(console: console).handler)
             for report in reports { console.result("\(report.image) \(report.location)") }
         }

@@ -15,6 +15,7 @@ struct VerifyCommand: AsyncParsableCommand {
         the reason, exit status 1.
 
         Examples:
+          slipway verify --key cosign.pub -a git_sha=0123abc registry.example.com/app:1.0
           slipway verify --key cosign.pub registry.example.com/app:1.0
           slipway verify --key awskms:///alias/release registry.example.com/app@sha256:…
         """
@@ -23,6 +24,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A PEM public key file (cosign.pub), or awskms:///alias/NAME | awskms:///arn:aws:kms:….", valueName: "key"))
     var key: String
 
+    @Option(name: [.short, .customLong("annotation")], help: "Count only signatures whose payload carries this annotation KEY=VALUE, as cosign's -a (repeatable).")
+    var annotations: [String] = []
+
     @Argument(help: "The image, by tag or digest.")
     var reference: String
 
@@ -30,7 +34,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run(mode: "plain") { console in
-            let findings = try await VerifyWorkflow.run(reference: reference, key: key, registry: try registry.settings(console: console))
+            let findings = try await VerifyWorkflow.run(reference: reference, key: key, claims: try SignWorkflow.claims(annotations),
+                                                        registry: try registry.settings(console: console))
             for finding in findings {
                 switch finding.kind {
                 case .verified: console.result("verified \(finding.text)")

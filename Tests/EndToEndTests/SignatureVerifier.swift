@@ -96,6 +96,9 @@ elif command == "tamper-payload":
     layer["digest"] = put_blob(payload)
     layer["size"] = len(payload)
     put_manifest(sig_tag(args[0]), document)
+elif command == "payloads":
+    document, _ = manifest(sig_tag(args[0]))
+    print(json.dumps({"payloads": [json.loads(blob(layer["digest"])) for layer in document["layers"]]}))
 elif command == "many-layers":
     document, _ = manifest(sig_tag(args[0]))
     document["layers"] = document["layers"] * int(args[1])

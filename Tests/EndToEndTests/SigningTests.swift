@@ -151,6 +151,25 @@ final class SignatureTests: XCTestCase {
         XCTAssertFalse(altered.stderr.contains("MEU") || altered.stderr.contains("MEQ"), "no signature bytes in messages: \(altered.stderr)")
     }
 
+    func testAnnotationsAreSignedAndCanBeRequired() throws {
+        let (key, pub) = try keygen("cosign")
+        let tag = "\(registry.basic)/\(ns)/claims:1"
+        XCTAssertEqual(try slipway(["build", "-t", tag, "--push", "--progress", "quiet", Run.repositoryRoot.path + "/testdata/example"]).status, 0)
+        let signed = try slipway(["sign", "--key", key, "-a", "git_sha=0123abc", "-a", "pipeline=release", tag])
+        XCTAssertEqual(signed.status, 0, signed.stderr)
+        let digest = "sha256:" + sha256(try registry.skopeo(["inspect", "--raw"] + registry.skopeoAuth(registry.basic) + ["docker://\(tag)"]))
+        XCTAssertEqual(try verifier("\(ns)/claims", pub, [digest])[digest]?.valid, 1)
+        let document = try Run.json(try SignatureVerifier.run(registry, host: registry.basic, repository: "\(ns)/claims", "payloads", [digest]))
+        XCTAssertEqual((document["payloads"] as? [[String: Any]])?.first?["optional"] as? [String: String], ["git_sha": "0123abc", "pipeline": "release"])
+        XCTAssertEqual(try slipway(["verify", "--key", pub, "-a", "git_sha=0123abc", tag]).status, 0)
+        let other = try slipway(["verify", "--key", pub, "-a", "git_sha=fffffff", tag])
+        XCTAssertEqual(other.status, 1)
+        XCTAssertTrue(other.stderr.contains("does not carry the annotation git_sha=fffffff"), other.stderr)
+        let malformed = try slipway(["sign", "--key", key, "-a", "novalue", tag])
+        XCTAssertNotEqual(malformed.status, 0)
+        XCTAssertTrue(malformed.stderr.contains("use KEY=VALUE"), malformed.stderr)
+    }
+
     func testHostileSignatureManifestsAreBounded() throws {
         let (key, pub) = try keygen("cosign")
         let tag = "\(registry.basic)/\(ns)/hostile:1"

@@ -18,8 +18,21 @@ public struct SignatureReport: Sendable, Hashable {
 /// the index and of each platform manifest in it (attestation manifests are not signed: no
 /// admission policy runs them), in each repository the image is in.
 public enum SignWorkflow {
+    /// `KEY=VALUE` annotations (`-a`) as payload claims; a malformed one is an invalid argument.
+    public static func claims(_ texts: [String]) throws -> [String: String] {
+        var claims: [String: String] = [:]
+        for text in texts {
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw PublishError.invalidArgument("-a '\(text)': use KEY=VALUE")
+            }
+            claims[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        return claims
+    }
+
     /// Signs images already in a registry, each named by tag or digest.
-    public static func run(references: [String], signer: any ImageSigner, registry: RegistrySettings,
+    /// `claims`: the payload's `optional` annotations (`sign -a KEY=VALUE`).
+    public static func run(references: [String], signer: any ImageSigner, claims: [String: String] = [:], registry: RegistrySettings,
                            onEvent: @escaping PublishEventHandler) async throws -> [SignatureReport] {
         let session = try RegistrySession(registry)
         let storage = CosignTagStorage(session: session)
@@ -31,7 +44,7 @@ public enum SignWorkflow {
             let root = try await client.fetchManifest(reference.digest?.description ?? reference.tag ?? ImageReference.defaultTag,
                                                       in: reference.repository)
             let targets = try signedDigests(root: root.descriptor, data: root.data)
-            reports += try await sign(targets, in: reference, signer: signer, storage: storage, onEvent: onEvent)
+            reports += try await sign(targets, in: reference, signer: signer, claims: claims, storage: storage, onEvent: onEvent)
         }
         return reports
     }
@@ -55,14 +68,14 @@ public enum SignWorkflow {
         return [root.digest] + index.manifests.filter { !AttestationEntries.isAttestation($0) }.map(\.digest)
     }
 
-    static func sign(_ digests: [Digest], in repository: ImageReference, signer: any ImageSigner, storage: any SignatureStorage,
-                     onEvent: @escaping PublishEventHandler) async throws -> [SignatureReport] {
+    static func sign(_ digests: [Digest], in repository: ImageReference, signer: any ImageSigner, claims: [String: String] = [:],
+                     storage: any SignatureStorage, onEvent: @escaping PublishEventHandler) async throws -> [SignatureReport] {
         let key = try await signer.publicKey()
         var reports: [SignatureReport] = []
         for digest in digests {
             let image = "\(repository.name)@\(digest)"
             let payload = SimpleSigningPayload(dockerReference: SimpleSigningPayload.dockerReference(registry: repository.registry, repository: repository.repository),
-                                               manifestDigest: digest).encoded()
+                                               manifestDigest: digest, optional: claims.isEmpty ? nil : claims).encoded()
             let existing = try await storage.signatures(of: digest, in: repository)
             let report: SignatureReport
             if SignatureCheck.alreadySigned(payload, in: existing.signatures, key: key) {

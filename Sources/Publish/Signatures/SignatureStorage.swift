@@ -60,7 +60,11 @@ final class CosignTagStorage: SignatureStorage {
         let manifest = try CanonicalJSON.decode(Manifest.self, from: fetched.data, what: "signature manifest \(stored.location)")
         stored.manifest = manifest
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-sig-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        let cleanup = Interruption.register { try? FileManager.default.removeItem(at: scratch) }
+        defer {
+            try? FileManager.default.removeItem(at: scratch)
+            Interruption.unregister(cleanup)
+        }
         let layers = CosignSignatureImage.signatureLayers(of: manifest)
         guard layers.count <= Self.signatureLimit else {
             throw PublishError.failed("\(stored.location) has \(layers.count) signature layers, more than the \(Self.signatureLimit) slipway reads")
@@ -83,7 +87,11 @@ final class CosignTagStorage: SignatureStorage {
     func append(_ signature: CosignSignatureImage.Signature, to existing: StoredSignatures, of digest: Digest,
                 in repository: ImageReference) async throws -> String {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-sig-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        let cleanup = Interruption.register { try? FileManager.default.removeItem(at: scratch) }
+        defer {
+            try? FileManager.default.removeItem(at: scratch)
+            Interruption.unregister(cleanup)
+        }
         let store = try ContentStore(root: scratch)
         for entry in existing.signatures { try store.put(entry.payload, mediaType: entry.layer.mediaType) }
         try store.put(signature.payload, mediaType: SimpleSigningPayload.mediaType)

@@ -16,7 +16,9 @@ public enum VerifyWorkflow {
         public var text: String
     }
 
-    public static func run(reference text: String, key keyText: String, registry: RegistrySettings) async throws -> [Finding] {
+    /// `claims`: annotations every counted signature must carry (`verify -a KEY=VALUE`).
+    public static func run(reference text: String, key keyText: String, claims: [String: String] = [:],
+                           registry: RegistrySettings) async throws -> [Finding] {
         let reference: ImageReference
         do { reference = try ImageReference(parsing: text) } catch { throw PublishError.invalidArgument("\(error)") }
         let key = try await SigningKeys.publicKey(keyText, settings: registry)
@@ -28,7 +30,7 @@ public enum VerifyWorkflow {
         var failures: [String] = []
 
         let rootName = "\(reference.name)@\(root.descriptor.digest)"
-        let rootResult = try await check(root.descriptor.digest, named: rootName, in: reference, key: key, storage: storage)
+        let rootResult = try await check(root.descriptor.digest, named: rootName, in: reference, key: key, claims: claims, storage: storage)
         switch rootResult {
         case .verified(let line): findings.append(Finding(kind: .verified, text: line))
         case .unsigned(let reason), .failed(let reason): failures.append(reason)
@@ -38,7 +40,7 @@ public enum VerifyWorkflow {
             let platforms = index.manifests.filter { !AttestationEntries.isAttestation($0) }
             for child in platforms {
                 let name = "\(reference.name)@\(child.digest)" + (child.platform.map { " (\($0))" } ?? "")
-                switch try await check(child.digest, named: name, in: reference, key: key, storage: storage) {
+                switch try await check(child.digest, named: name, in: reference, key: key, claims: claims, storage: storage) {
                 case .verified(let line): findings.append(Finding(kind: .verified, text: line))
                 case .unsigned: findings.append(Finding(kind: .unsigned, text: "\(name): no signature (only the index is signed)"))
                 case .failed(let reason): failures.append(reason)
@@ -56,14 +58,14 @@ public enum VerifyWorkflow {
 
     enum Result { case verified(String), unsigned(String), failed(String) }
 
-    static func check(_ digest: Digest, named name: String, in repository: ImageReference, key: ECKey,
+    static func check(_ digest: Digest, named name: String, in repository: ImageReference, key: ECKey, claims: [String: String],
                       storage: CosignTagStorage) async throws -> Result {
         let stored = try await storage.signatures(of: digest, in: repository)
         guard stored.manifest != nil else { return .unsigned("\(name): no signatures (there is no \(stored.location))") }
         var reasons = stored.unreadable.map { "\($0.reason)" }
         var valid = 0
         for entry in stored.signatures {
-            switch SignatureCheck.check(layer: entry.layer, payload: entry.payload, imageDigest: digest, key: key) {
+            switch SignatureCheck.check(layer: entry.layer, payload: entry.payload, imageDigest: digest, key: key, requiredClaims: claims) {
             case .valid: valid += 1
             case .invalid(let reason): reasons.append(reason)
             }
