@@ -65,7 +65,10 @@ public final class KMSSigner: ImageSigner {
         let environment = try AWSEnvironment(profile: settings.awsProfile, transport: transport, retry: settings.retryPolicy)
         let region: String
         if let fromARN = uri.region { region = fromARN } else {
-            do { region = try environment.region() } catch { throw PublishError.invalidArgument("\(uri): \(error)") }
+            guard let configured = environment.configuredRegion else {
+                throw PublishError.failed("\(uri): no AWS region: set AWS_REGION (or `region` in the AWS profile), or name the key by its ARN, which holds the region")
+            }
+            region = configured
         }
         let endpoint = uri.endpointHost.flatMap { URL(string: "https://\($0)/") }
         client = try KMSClient(environment: environment, region: region, endpoint: endpoint)

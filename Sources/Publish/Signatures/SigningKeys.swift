@@ -4,6 +4,7 @@ import Signing
 
 /// Turns what `--key` / `--sign` say into a signer or a public key: a PEM file, or an
 /// `awskms://` URI. Secrets read here (the key password) are registered for redaction first.
+/// A key that cannot be used is a failure (`error:`, exit 1), not a usage error.
 public enum SigningKeys {
     /// The signer for `--key KEY` / `--sign KEY`; `password` unlocks an encrypted PEM key.
     /// KMS keys are checked (GetPublicKey) before any build or push starts.
@@ -17,7 +18,7 @@ public enum SigningKeys {
         do {
             return LocalKeySigner(key: try PEMKeyFile.readPrivateKey(path: key, password: password), keyName: key)
         } catch let error as SigningError {
-            throw PublishError.invalidArgument("\(error)")
+            throw PublishError.failed("\(error)")
         }
     }
 
@@ -27,7 +28,7 @@ public enum SigningKeys {
             return try await KMSSigner(uri: try KMSKeyURI(parsing: key), settings: settings, transport: settings.transport()).publicKey()
         }
         do { return try PEMKeyFile.readPublicKey(path: key) } catch let error as SigningError {
-            throw PublishError.invalidArgument("\(error)")
+            throw PublishError.failed("\(error)")
         }
     }
 }
