@@ -94,14 +94,3 @@ public enum SignWorkflow {
         return reports
     }
 }
-
-/// BuildKit's attestation manifests inside an index (`vnd.docker.reference.type:
-/// attestation-manifest`, platform `unknown/unknown`).
-enum AttestationEntries {
-    static let typeKey = "vnd.docker.reference.type"
-    static let digestKey = "vnd.docker.reference.digest"
-
-    static func isAttestation(_ descriptor: Descriptor) -> Bool {
-        descriptor.annotations?[typeKey] == "attestation-manifest"
-    }
-}
