@@ -95,6 +95,8 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @OptionGroup var scanGate: ScanGateOptions
+
     @OptionGroup var buildx: BuildxFlags
 
     @OptionGroup var signing: SigningOptions
@@ -115,7 +117,7 @@ struct BuildCommand: AsyncParsableCommand {
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
-            var settings = try registry.settings(console: console, cacheDir: cacheDir)
+            var settings = try scanGate.apply(to: registry.settings(console: console, cacheDir: cacheDir))
             settings.cacheBound = try cacheBound.bound()
             settings.signer = try await signing.signer(settings: settings)
             try await BuildWorkflow.run(job, registry: settings,

@@ -29,6 +29,8 @@ struct PushCommand: AsyncParsableCommand {
 
     @OptionGroup var signing: SigningOptions
 
+    @OptionGroup var scanGate: ScanGateOptions
+
     @Option(help: "Blobs uploaded at once (default: 4).")
     var jobs: Int = 4
 
@@ -45,7 +47,7 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run(mode: progress) { console in
-            var settings = try registry.settings(console: console)
+            var settings = try scanGate.apply(to: registry.settings(console: console))
             settings.signer = try await signing.signer(settings: settings)
             try await Publisher.pushLayout(source, to: references, settings: settings, jobs: jobs,
                                            metadataFile: metadataFile, onEvent: EventRenderer(console: console).handler)

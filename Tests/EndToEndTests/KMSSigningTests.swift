@@ -122,5 +122,15 @@ final class ECRSigningTests: XCTestCase {
         XCTAssertTrue(second.stderr.contains(".sig' already exists in immutable repository"), second.stderr)
         let still = try Run.command(Run.slipway, ["verify", "--key", "awskms:///\(alias)", tag], environment: env)
         XCTAssertEqual(still.status, 0, "the first signature is untouched: \(still.stderr)")
+
+        // Signature tags excluded from immutability: the second key's signature is appended.
+        let exclusion = try Run.command(Run.slipway, ["ecr", "put-image-tag-mutability", repository, "--mutable-tag", "*.sig"], environment: env)
+        XCTAssertEqual(exclusion.status, 0, exclusion.stderr)
+        let appended = try Run.command(Run.slipway, ["sign", "--key", work + "/second.key", tag], environment: env)
+        XCTAssertEqual(appended.status, 0, appended.stderr)
+        for key in ["awskms:///\(alias)", work + "/second.pub"] {
+            let both = try Run.command(Run.slipway, ["verify", "--key", key, tag], environment: env)
+            XCTAssertEqual(both.status, 0, "\(key): \(both.stderr)")
+        }
     }
 }
