@@ -6,12 +6,12 @@ import Signing
 struct KeygenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
-        abstract: "Write a new ECDSA P-256 key pair as PEM (PREFIX.key, mode 0600, and PREFIX.pub).",
+        abstract: "Write an ECDSA P-256 key pair: PREFIX.key (PEM, 0600), PREFIX.pub.",
         discussion: """
-        The private key is PKCS#8 PEM, encrypted (AES-256-CBC, PBKDF2) when a password is given
-        with --password-stdin or COSIGN_PASSWORD; the public key is the PEM that
-        `cosign verify --key` and `slipway verify --key` take. Existing files are never
-        overwritten.
+        The private key is PKCS#8 PEM, encrypted (AES-256-CBC, PBKDF2) when a
+        password is given with --password-stdin or COSIGN_PASSWORD; the public
+        key is the PEM that `cosign verify --key` and `slipway verify --key`
+        take. Existing files are never overwritten.
 
         Examples:
           slipway keygen                          # cosign.key, cosign.pub

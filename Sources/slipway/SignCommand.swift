@@ -7,21 +7,23 @@ struct SignCommand: AsyncParsableCommand {
         commandName: "sign",
         abstract: "Sign images in a registry with cosign-compatible signatures.",
         discussion: """
-        Each REF (tag or digest) is resolved to its digest; an index is signed together with each
-        of its platform manifests (attestation manifests are not signed). Signatures are stored
-        as cosign stores them: an OCI manifest tagged sha256-<hex>.sig in the image's repository,
-        one simple-signing payload layer per signature. Signing again with the same key adds
-        nothing. `cosign verify --key cosign.pub --insecure-ignore-tlog IMAGE` and
-        `slipway verify` check them.
+        Each REF (tag or digest) is resolved to its digest; an index is signed
+        together with each of its platform manifests (attestation manifests are
+        not signed). Signatures are stored as cosign stores them: an OCI
+        manifest tagged sha256-<hex>.sig in the image's repository, one
+        simple-signing payload layer per signature. Signing again with the same
+        key adds nothing; another key's signature is appended. `slipway verify`
+        and `cosign verify --key cosign.pub --insecure-ignore-tlog` check them.
 
-        ECDSA signatures are randomized (OpenSSL 3.0 has no RFC 6979 nonces): a second signature
-        by another key differs each run; the image and its digest never change.
+        ECDSA signatures are randomized (OpenSSL 3.0 has no RFC 6979 nonces):
+        the signature bytes differ from run to run; the image and its digest
+        never change.
 
         Examples:
-          slipway keygen                                   # cosign.key, cosign.pub
+          slipway keygen                        # cosign.key, cosign.pub
           slipway sign --key cosign.key registry.example.com/app:1.0
-          slipway sign --key awskms:///alias/release -a git_sha=$GITHUB_SHA registry.example.com/app@sha256:…
-          echo "$PASS" | slipway sign --key enc.key --key-password-stdin registry.example.com/app:1.0
+          slipway sign --key awskms:///alias/release -a git_sha=$SHA $IMAGE
+          echo "$PASS" | slipway sign --key enc.key --key-password-stdin $IMAGE
         """
     )
 

@@ -5,19 +5,20 @@ import Publish
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify an image's cosign signatures (and that its attestations name it).",
+        abstract: "Verify an image's cosign signatures and attestation subjects.",
         discussion: """
-        Passes when the image (an index: the index) has at least one signature that verifies with
-        KEY over a payload naming the image's digest, as `cosign verify` does. For an index, each
-        platform manifest that has signatures must have a valid one too, and every attestation
-        manifest (BuildKit's attestation-manifest entries) must name its platform manifest as
-        the in-toto subject. Missing, wrong-key, altered or misdirected signatures fail with
-        the reason, exit status 1.
+        Passes when the image (for an index: the index) has at least one
+        signature that verifies with KEY over a payload naming the image's
+        digest, as `cosign verify` does. For an index, each platform manifest
+        that has signatures must have a valid one too, and every attestation
+        manifest (BuildKit's attestation-manifest entries) must name its
+        platform manifest as the in-toto subject. Missing, wrong-key, altered
+        or misdirected signatures fail with the reason, exit status 1.
 
         Examples:
-          slipway verify --key cosign.pub -a git_sha=0123abc registry.example.com/app:1.0
           slipway verify --key cosign.pub registry.example.com/app:1.0
-          slipway verify --key awskms:///alias/release registry.example.com/app@sha256:…
+          slipway verify --key awskms:///alias/release $IMAGE
+          slipway verify --key cosign.pub -a git_sha=0123abc $IMAGE
         """
     )
 
