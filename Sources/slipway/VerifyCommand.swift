@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Publish
 
 /// `slipway verify`: an image's cosign signatures and attestation subjects.
@@ -19,6 +20,7 @@ struct VerifyCommand: AsyncParsableCommand {
           slipway verify --key cosign.pub registry.example.com/app:1.0
           slipway verify --key awskms:///alias/release $IMAGE
           slipway verify --key cosign.pub -a git_sha=0123abc $IMAGE
+          slipway verify --key cosign.pub --format json $IMAGE | jq -r '.[].digest'
         """
     )
 
@@ -31,12 +33,25 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: "The image, by tag or digest.")
     var reference: String
 
+    @Option(help: "Output: text (a line per check) or json (an array of the checks, for scripts).")
+    var format: String = "text"
+
     @OptionGroup var registry: RegistryOptions
+
+    func validate() throws {
+        guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
+    }
 
     func run() async throws {
         try await Console.run(mode: "plain") { console in
             let findings = try await VerifyWorkflow.run(reference: reference, key: key, claims: try SignWorkflow.claims(annotations),
                                                         registry: try registry.settings(console: console))
+            if format == "json" {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+                console.result(String(decoding: try encoder.encode(findings), as: UTF8.self))
+                return
+            }
             for finding in findings {
                 switch finding.kind {
                 case .verified: console.result("verified \(finding.text)")

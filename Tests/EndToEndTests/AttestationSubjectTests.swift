@@ -70,6 +70,16 @@ final class AttestationSubjectTests: XCTestCase {
         XCTAssertTrue(verified.stdout.contains("attestation https://slsa.dev/provenance/v0.2 for linux/amd64: subject is \(image)"), verified.stdout)
         XCTAssertEqual(verified.stdout.split(separator: "\n").count, 3, "index, the platform manifest and one attestation; the attestation manifest itself is not signed: \(verified.stdout)")
 
+        let json = try slipway(["verify", "--key", work + "/cosign.pub", "--format", "json", good])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let checks = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(checks.map { $0["kind"] as? String }, ["verified", "verified", "attestation"])
+        XCTAssertEqual(checks[1]["platform"] as? String, "linux/amd64")
+        XCTAssertEqual(checks[1]["digest"] as? String, image)
+        XCTAssertEqual(checks[1]["validSignatures"] as? Int, 1)
+        XCTAssertEqual(checks[2]["digest"] as? String, image)
+        XCTAssertEqual(checks[2]["predicateType"] as? String, "https://slsa.dev/provenance/v0.2")
+
         let refused = try slipway(["verify", "--key", work + "/cosign.pub", bad])
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("names subject \(other), not the image \(image)"), refused.stderr)

@@ -17,9 +17,17 @@ enum AttestationSubjects {
         var predicateType: String?
     }
 
+    /// An attestation whose statement names its image.
+    struct Passed {
+        var text: String
+        var subject: Digest
+        var platform: String?
+        var predicateType: String
+    }
+
     static func check(_ index: Index, rootName: String, in repository: ImageReference,
-                      client: RegistryClient) async throws -> (passed: [String], failed: [String]) {
-        var passed: [String] = []
+                      client: RegistryClient) async throws -> (passed: [Passed], failed: [String]) {
+        var passed: [Passed] = []
         var failed: [String] = []
         let platforms = Dictionary(index.manifests.filter { !AttestationEntries.isAttestation($0) }.map { ($0.digest, $0) }, uniquingKeysWith: { a, _ in a })
         for entry in index.manifests where AttestationEntries.isAttestation(entry) {
@@ -52,7 +60,9 @@ enum AttestationSubjects {
                 }
                 let subjects = (statement.subject ?? []).compactMap { $0.digest?["sha256"] }
                 if subjects.contains(subject.hex) {
-                    passed.append("attestation \(statement.predicateType ?? predicate) for \(what): subject is \(subject)")
+                    let type = statement.predicateType ?? predicate
+                    passed.append(Passed(text: "attestation \(type) for \(what): subject is \(subject)", subject: subject,
+                                         platform: platform.platform?.description, predicateType: type))
                 } else {
                     let named = subjects.isEmpty ? "no sha256 subject" : "subject " + subjects.map { "sha256:\($0)" }.joined(separator: ", ")
                     failed.append("attestation \(statement.predicateType ?? predicate) for \(what) names \(named), not the image \(subject)")

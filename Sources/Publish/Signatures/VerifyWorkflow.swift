@@ -9,11 +9,18 @@ import Signing
 /// manifest in the index checked to name the platform manifest it is attached to as its
 /// in-toto subject. Any failure fails the whole verification with every reason listed.
 public enum VerifyWorkflow {
-    /// One checked item: a line for the report.
-    public struct Finding: Sendable, Hashable {
-        public enum Kind: Sendable, Hashable { case verified, unsigned, attestation }
+    /// One checked item: a line for the report, and its fields for `--format json`.
+    public struct Finding: Sendable, Hashable, Encodable {
+        public enum Kind: String, Sendable, Hashable, Encodable { case verified, unsigned, attestation }
         public var kind: Kind
         public var text: String
+        /// The manifest or index the finding is about (an attestation's: its subject).
+        public var digest: String
+        public var platform: String?
+        /// Signatures that verified with the key (signature findings).
+        public var validSignatures: Int?
+        /// The in-toto predicate type (attestation findings).
+        public var predicateType: String?
     }
 
     /// `claims`: annotations every counted signature must carry (`verify -a KEY=VALUE`).
@@ -32,7 +39,8 @@ public enum VerifyWorkflow {
         let rootName = "\(reference.name)@\(root.descriptor.digest)"
         let rootResult = try await check(root.descriptor.digest, named: rootName, in: reference, key: key, claims: claims, storage: storage)
         switch rootResult {
-        case .verified(let line): findings.append(Finding(kind: .verified, text: line))
+        case .verified(let line, let valid):
+            findings.append(Finding(kind: .verified, text: line, digest: root.descriptor.digest.description, validSignatures: valid))
         case .unsigned(let reason), .failed(let reason): failures.append(reason)
         }
         if root.isIndex {
@@ -41,13 +49,19 @@ public enum VerifyWorkflow {
             for child in platforms {
                 let name = "\(reference.name)@\(child.digest)" + (child.platform.map { " (\($0))" } ?? "")
                 switch try await check(child.digest, named: name, in: reference, key: key, claims: claims, storage: storage) {
-                case .verified(let line): findings.append(Finding(kind: .verified, text: line))
-                case .unsigned: findings.append(Finding(kind: .unsigned, text: "\(name): no signature (only the index is signed)"))
+                case .verified(let line, let valid):
+                    findings.append(Finding(kind: .verified, text: line, digest: child.digest.description, platform: child.platform?.description,
+                                            validSignatures: valid))
+                case .unsigned:
+                    findings.append(Finding(kind: .unsigned, text: "\(name): no signature (only the index is signed)", digest: child.digest.description,
+                                            platform: child.platform?.description))
                 case .failed(let reason): failures.append(reason)
                 }
             }
             let attestations = try await AttestationSubjects.check(index, rootName: rootName, in: reference, client: client)
-            findings += attestations.passed.map { Finding(kind: .attestation, text: $0) }
+            findings += attestations.passed.map {
+                Finding(kind: .attestation, text: $0.text, digest: $0.subject.description, platform: $0.platform, predicateType: $0.predicateType)
+            }
             failures += attestations.failed
         }
         guard failures.isEmpty else {
@@ -56,7 +70,7 @@ public enum VerifyWorkflow {
         return findings
     }
 
-    enum Result { case verified(String), unsigned(String), failed(String) }
+    enum Result { case verified(String, valid: Int), unsigned(String), failed(String) }
 
     static func check(_ digest: Digest, named name: String, in repository: ImageReference, key: ECKey, claims: [String: String],
                       storage: CosignTagStorage) async throws -> Result {
@@ -78,6 +92,6 @@ public enum VerifyWorkflow {
         var line = "\(name): \(valid) valid signature\(valid == 1 ? "" : "s") (\(stored.location))"
         // Other signatures (another signer's, as with several keys) do not fail verification, as with cosign.
         if !reasons.isEmpty { line += "; \(reasons.count) other signature\(reasons.count == 1 ? "" : "s") not valid with this key: " + reasons.joined(separator: "; ") }
-        return .verified(line)
+        return .verified(line, valid: valid)
     }
 }
