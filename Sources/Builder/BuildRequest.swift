@@ -32,6 +32,11 @@ public struct BuildRequest: Sendable {
     /// BuildKit, else 0 (`BuildResult.sourceDateEpoch` is the one used).
     public var sourceDateEpoch: Int64?
     public var compression: LayerCompression
+    /// `force-compression=true`: base layers in another compression are recompressed to
+    /// `compression` (else they are kept as they are, as BuildKit keeps them).
+    public var forceCompression = false
+    /// `oci-mediatypes=`: OCI (the default) or Docker schema 2 media types.
+    public var mediaTypes: MediaTypeFamily = .oci
     public var jobs: Int
     public var namedContexts: [String: NamedContext]
     /// Where blobs are stored while building (a content store; outputs link from it).
@@ -84,6 +89,8 @@ public enum BuildEvent: Sendable {
     /// A layer is being written (`index` of `count` distinct layers).
     case layerStarted(index: Int, count: Int, entries: Int)
     case layerFinished(index: Int, count: Int, digest: Digest, size: Int64, seconds: Double)
+    /// `force-compression`: a base layer was recompressed into a new blob.
+    case baseLayerRecompressed(from: Digest, to: Digest, mediaType: String, size: Int64, seconds: Double)
 }
 
 /// What a build produced: the root descriptor (index for several platforms, manifest for

@@ -50,6 +50,8 @@ public enum BuildWorkflow {
             target: job.target, tags: tags, sourceDateEpoch: epoch, compression: compression,
             jobs: job.jobs ?? ProcessInfo.processInfo.activeProcessorCount, namedContexts: named,
             storeDirectory: registry.cache.storeDirectory.path, scratchDirectory: scratch)
+        request.forceCompression = specs.contains(where: \.forceCompression)
+        request.mediaTypes = try BuildJob.mediaTypes(outputs: specs)
         request.progress = { onEvent(.build($0)) }
         request.keepFileTrees = outputs.contains { if case .local = $0 { return true } else { return false } }
         // A push alone mounts or streams base layers from their registry; files need them here.
@@ -64,7 +66,6 @@ public enum BuildWorkflow {
         onEvent(.building(platforms: platforms, dockerfile: dockerfile.name))
         let result = try await Builder.build(request)
         result.warnings.forEach { onEvent(.warning($0)) }
-        if specs.contains(where: \.forceCompression) { try BuildJob.checkForcedCompression(result, compression: compression) }
         for output in outputs {
             try Exporter.export(result, to: output, tags: tags, sourceDateEpoch: result.sourceDateEpoch)
             onEvent(.exported(output))

@@ -82,6 +82,8 @@ final class EventRenderer: Sendable {
             if console.mode == "plain" { console.step("layer \(index)/\(count): writing \(entries) entries") }
         case .layerFinished(let index, let count, let digest, let size, let seconds):
             console.step("layer \(index)/\(count): \(digest.short) \(Console.bytes(size)) in \(String(format: "%.2f", seconds))s")
+        case .baseLayerRecompressed(let from, let to, let mediaType, let size, let seconds):
+            console.step("base layer \(from.short) recompressed (force-compression): \(to.short) \(mediaType) \(Console.bytes(size)) in \(String(format: "%.2f", seconds))s")
         }
     }
 
