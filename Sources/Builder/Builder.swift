@@ -58,18 +58,28 @@ public enum Builder {
             if case .planned(let job) = layer { return job }
             return nil
         } }
-        let blobs = try jobs.materialize(wanted, options: options, store: store, concurrency: max(1, min(request.jobs, 4)),
-                                         progress: request.progress)
+        let concurrency = max(1, min(request.jobs, 4))
+        let layerCache = request.layerCache.map { LayerCache(settings: $0, options: options) }
+        let registered = jobs.jobs
+        let reused = await layerCache?.lookUp(Array(Set(wanted)).sorted().map { ($0, registered[$0]) }, store: store,
+                                              needBytes: request.fetchBaseLayers || request.layerCache?.needBytes == true,
+                                              concurrency: concurrency) ?? [:]
+        let blobs = try jobs.materialize(wanted, options: options, store: store, concurrency: concurrency,
+                                         cache: layerCache, reused: reused, progress: request.progress)
+        layerCache?.finish()
+        blobSources.merge(layerCache?.remoteSources ?? [:]) { first, _ in first }
         if request.forceCompression {
             try await ForcedCompression.apply(to: &states, baseImages: baseImages, bases: bases, request: request, store: store)
         }
-        let (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels,
-                                                    annotations: annotations, mediaTypes: request.mediaTypes, store: store)
+        let (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels, annotations: annotations,
+                                                    mediaTypes: request.mediaTypes, layerAnnotations: layerCache?.inlineAnnotations() ?? [:],
+                                                    store: store)
         if request.fetchBaseLayers {
             for image in baseImages { try await bases.fetchLayers(of: image) }
         }
         return BuildResult(root: root, images: images, blobSources: blobSources, store: store,
-                           warnings: unusedArgWarnings(parsed, request: request) + layerCountWarnings(images), sourceDateEpoch: epoch)
+                           warnings: unusedArgWarnings(parsed, request: request) + layerCountWarnings(images) + (layerCache?.warnings ?? []),
+                           sourceDateEpoch: epoch, layerCacheEntries: layerCache?.entries(for: wanted) ?? [])
     }
 
     /// Docker refuses to run an image of more than 125 layers ("max depth exceeded": overlayfs

@@ -31,6 +31,10 @@ public struct BuildJob: Sendable {
     /// Re-resolve base image tags (false: `--pull=false`/`--no-pull`, use the cached resolution).
     public var pull: Bool
     public var push: Bool
+    /// `--cache-from` / `--cache-to` (buildx syntax) and `--no-cache` (reuse no layer).
+    public var cacheFrom: [String] = []
+    public var cacheTo: [String] = []
+    public var noCache = false
     public var environment = ProcessInfo.processInfo.environment
 
     public init(contextDirectory: String = ".", dockerfile: String? = nil, platforms: [String] = [], buildArgs: [String] = [],

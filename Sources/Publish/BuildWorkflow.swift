@@ -32,6 +32,7 @@ public enum BuildWorkflow {
             let (name, value) = try NamedContextSpec.parse(spec)
             named[name] = value
         }
+        let layerCachePlan = try LayerCachePlan(job: job)
         let cacheRun = CacheRun(registry.cache)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -60,6 +61,7 @@ public enum BuildWorkflow {
         let session = try RegistrySession(registry)
         request.baseResolver = RegistryBaseResolver(puller: try session.puller(resolveTags: job.pull, onEvent: { onEvent(.pull($0)) }))
         request.downloadTransport = RetryingTransport(session.transport, policy: registry.retryPolicy)
+        request.layerCache = try layerCachePlan.settings(cache: registry.cache, session: session, onEvent: onEvent)
         if outputs.isEmpty && !pushing {
             onEvent(.warning("No output specified: the build result is only kept in slipway's cache. To write it use --output type=oci,dest=image.tar (or type=docker, type=local), or push it with --push"))
         }
@@ -85,6 +87,7 @@ public enum BuildWorkflow {
                 .publish(result.root, from: result.store, to: targets, options: options)
             pushedNames = pushed.map { $0.reference.description }
         }
+        try await layerCachePlan.export(result, session: session, pushed: pushing ? targets : [], jobs: job.jobs ?? 4, onEvent: onEvent)
         if let metadataFile = job.metadataFile {
             try writeAtomically(metadataFile, try BuildMetadata.json(result, tags: pushing ? pushedNames : tags))
         }

@@ -20,9 +20,11 @@ struct BuildCommand: AsyncParsableCommand {
           slipway build --build-context base=oci-layout://./base-layout:1.0 .
           slipway build -o - . > image.tar        # the OCI tar on stdout, digests on stderr
 
+        Unchanged layers are reused from the layer cache (local, --cache-from); --cache-to exports it.
+
         buildx flags that need a daemon or RUN are accepted with a note (--load, --builder,
-        --network, --add-host, --allow, --secret, --ssh, --no-cache) or refused with the reason
-        (--cache-from, --cache-to, --attest, --provenance, --sbom other than false, --call, --check,
+        --network, --add-host, --allow, --secret, --ssh, --no-cache-filter) or refused with the reason
+        (--attest, --provenance, --sbom other than false, --call, --check,
         --cgroup-parent, --shm-size, --ulimit, --resource, --policy); docker build's hidden flags
         that buildx ignores are ignored with a note; see the README's "buildx compatibility" table.
         """
@@ -103,6 +105,8 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var signing: SigningOptions
 
+    @OptionGroup var layerCache: LayerCacheOptions
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if !["auto", "plain", "tty", "quiet", "none"].contains(progress) {
@@ -116,10 +120,11 @@ struct BuildCommand: AsyncParsableCommand {
         // buildx's `none`: no progress display, which is slipway's `quiet`.
         try await Console.run(mode: quiet || progress == "none" ? "quiet" : progress) { console in
             (buildx.notes() + buildxLater.notes()).forEach { console.note($0) }
-            let job = BuildJob(contextDirectory: context, dockerfile: file, platforms: platforms, buildArgs: buildArgs, labels: labels,
+            var job = BuildJob(contextDirectory: context, dockerfile: file, platforms: platforms, buildArgs: buildArgs, labels: labels,
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
+            layerCache.apply(to: &job)
             var settings = try scanGate.apply(to: registry.settings(console: console, cacheDir: cacheDir))
             settings.cacheBound = try cacheBound.bound()
             settings.signer = try await signing.signer(settings: settings)

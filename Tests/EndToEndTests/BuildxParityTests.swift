@@ -124,7 +124,7 @@ final class BuildxParityTests: XCTestCase {
 
     func testDaemonAndRunFlagsAreAcceptedWithANote() throws {
         let result = try build(["--progress", "quiet", "--load", "--builder", "mybuilder", "--network", "host", "--add-host", "db:10.0.0.2",
-                                "--allow", "network.host", "--secret", "id=token,src=/dev/null", "--ssh", "default", "--no-cache",
+                                "--allow", "network.host", "--secret", "id=token,src=/dev/null", "--ssh", "default", "--no-cache-filter", "build",
                                 "--provenance=false", "--sbom=false", "-o", "type=oci,dest=\(work)/n.tar", context])
         XCTAssertEqual(result.status, 0, result.stderr)
         let notes = result.stderr.split(separator: "\n").filter { $0.hasPrefix("note: ") }
@@ -132,8 +132,8 @@ final class BuildxParityTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("--load") && result.stderr.contains("type=docker,dest=") && result.stderr.contains("docker load"), result.stderr)
         XCTAssertTrue(result.stderr.contains("--builder"), result.stderr)
         XCTAssertTrue(result.stderr.contains("--network, --add-host, --allow, --secret, --ssh: only RUN can use them"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("--no-cache"), result.stderr)
-        for refused in [["--cache-to", "type=local,dest=\(work)/cache"], ["--provenance", "mode=max"], ["--call", "outline"], ["--check"], ["--shm-size", "1g"]] {
+        XCTAssertTrue(result.stderr.contains("--no-cache-filter"), result.stderr)
+        for refused in [["--cache-to", "type=gha"], ["--provenance", "mode=max"], ["--call", "outline"], ["--check"], ["--shm-size", "1g"]] {
             let output = try build(refused + ["-o", "type=oci,dest=\(work)/r.tar", context])
             XCTAssertNotEqual(output.status, 0, refused.joined(separator: " "))
             XCTAssertTrue(output.stderr.contains(refused[0]), output.stderr)

@@ -44,6 +44,7 @@ enum Assembler {
 
     static func assemble(states: [(Platform, StageState)], blobs: [Int: LayerBlob], labels: [String: String],
                          annotations: Annotations, mediaTypes: MediaTypeFamily = .oci,
+                         layerAnnotations: [Int: [String: String]] = [:],
                          store: ContentStore) throws -> (root: Descriptor, images: [BuildResult.PlatformImage]) {
         if mediaTypes == .docker { try checkDockerAnnotations(annotations) }
         var images: [BuildResult.PlatformImage] = []
@@ -65,7 +66,8 @@ enum Assembler {
                     diffIDs.append(diffID)
                 case .planned(let job):
                     guard let blob = blobs[job] else { throw BuildError("internal error: layer \(job) was not written") }
-                    layers.append(Descriptor(mediaType: mediaTypes.layer(blob.mediaType), digest: blob.digest, size: blob.size))
+                    layers.append(Descriptor(mediaType: mediaTypes.layer(blob.mediaType), digest: blob.digest, size: blob.size,
+                                             annotations: layerAnnotations[job]))
                     diffIDs.append(blob.diffID)
                 }
             }
