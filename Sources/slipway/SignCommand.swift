@@ -6,6 +6,7 @@ struct SignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign",
         abstract: "Sign images in a registry with cosign-compatible signatures.",
+        usage: "slipway sign --key <key> [<options>] <references> ...",
         discussion: """
         Each REF (tag or digest) is resolved to its digest; an index is signed
         together with each of its platform manifests (attestation manifests are
@@ -42,7 +43,8 @@ struct SignCommand: AsyncParsableCommand {
     @Option(help: "Progress output: auto, plain, tty or quiet.")
     var progress: String = "auto"
 
-    @OptionGroup var registry: RegistryOptions
+    /// Signature blobs are a few hundred bytes: no chunking or repository creation to configure.
+    @OptionGroup var registry: RegistryReadOptions
 
     func validate() throws {
         guard !references.isEmpty else { throw ValidationError("name at least one image to sign") }
@@ -51,7 +53,7 @@ struct SignCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run(mode: progress) { console in
-            let settings = try registry.settings(console: console)
+            let settings = registry.settings(console: console)
             let signer = try await SigningKeys.signer(key, password: try KeyPassword.read(fromStandardInput: keyPasswordStdin), settings: settings)
             let reports = try await SignWorkflow.run(references: references, signer: signer, claims: try SignWorkflow.claims(annotations), registry: settings,
                                                      onEvent: EventRenderer(console: console).handler)

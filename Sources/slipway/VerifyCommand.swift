@@ -7,6 +7,7 @@ struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify an image's cosign signatures and attestation subjects.",
+        usage: "slipway verify --key <key> [<options>] <reference>",
         discussion: """
         Passes when the image (for an index: the index) has at least one
         signature that verifies with KEY over a payload naming the image's
@@ -36,7 +37,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Output: text (a line per check) or json (an array of the checks, for scripts).")
     var format: String = "text"
 
-    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var registry: RegistryReadOptions
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
@@ -45,7 +46,7 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         try await Console.run(mode: "plain") { console in
             let findings = try await VerifyWorkflow.run(reference: reference, key: key, claims: try SignWorkflow.claims(annotations),
-                                                        registry: try registry.settings(console: console))
+                                                        registry: registry.settings(console: console))
             if format == "json" {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

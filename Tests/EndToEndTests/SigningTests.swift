@@ -30,12 +30,15 @@ final class SignatureTests: XCTestCase {
         return (work + "/\(prefix).key", work + "/\(prefix).pub")
     }
 
-    /// The index digest and its platform manifests' digests, as the registry serves them (skopeo).
-    private func digests(_ reference: String) throws -> (index: String, children: [String]) {
+    /// The index digest, its platform manifests' digests and its attestation manifests' (the
+    /// default provenance), as the registry serves them (skopeo).
+    private func digests(_ reference: String) throws -> (index: String, children: [String], attestations: [String]) {
         let raw = try registry.skopeo(["inspect", "--raw"] + registry.skopeoAuth(registry.basic) + ["docker://\(reference)"])
         let index = try XCTUnwrap(try JSONSerialization.jsonObject(with: raw) as? [String: Any])
-        let children = (index["manifests"] as? [[String: Any]] ?? []).compactMap { $0["digest"] as? String }
-        return ("sha256:" + sha256(raw), children)
+        let entries = index["manifests"] as? [[String: Any]] ?? []
+        let isAttestation = { (entry: [String: Any]) in (entry["annotations"] as? [String: String])?["vnd.docker.reference.type"] == "attestation-manifest" }
+        return ("sha256:" + sha256(raw), entries.filter { !isAttestation($0) }.compactMap { $0["digest"] as? String },
+                entries.filter(isAttestation).compactMap { $0["digest"] as? String })
     }
 
     private func verifier(_ repository: String, _ pub: String, _ digests: [String]) throws -> [String: (signatures: Int, valid: Int, errors: [String])] {
@@ -55,11 +58,12 @@ final class SignatureTests: XCTestCase {
         XCTAssertFalse((overwrite.stdout + overwrite.stderr).contains("PRIVATE KEY"))
 
         let tag = "\(registry.basic)/\(ns)/app:1.0"
-        let built = try slipway(["build", "--platform", "linux/amd64,linux/arm64", "-t", tag, "--push", "--sign", key, "--progress", "plain",
+        let built = try slipway(["build", "--platform", "linux/amd64,linux/arm64", "--provenance=true", "-t", tag, "--push", "--sign", key, "--progress", "plain",
                                  Run.repositoryRoot.path + "/testdata/example"])
         XCTAssertEqual(built.status, 0, built.stderr)
-        let (index, children) = try digests(tag)
+        let (index, children, attestations) = try digests(tag)
         XCTAssertEqual(children.count, 2)
+        XCTAssertEqual(attestations.count, 2, "one provenance attestation manifest per platform")
         XCTAssertTrue(built.stdout.contains("\(tag)@\(index)\n"), "stdout keeps its pushed-reference lines: \(built.stdout)")
 
         let report = try verifier("\(ns)/app", pub, [index] + children)
@@ -71,7 +75,11 @@ final class SignatureTests: XCTestCase {
 
         let verified = try slipway(["verify", "--key", pub, tag])
         XCTAssertEqual(verified.status, 0, verified.stderr)
-        XCTAssertEqual(verified.stdout.split(separator: "\n").filter { $0.hasPrefix("verified ") }.count, 3, verified.stdout)
+        XCTAssertEqual(verified.stdout.split(separator: "\n").filter { $0.contains(": 1 valid signature") }.count, 3, verified.stdout)
+        // The default provenance's attestation manifests are not signed, but their subjects are checked.
+        XCTAssertEqual(try verifier("\(ns)/app", pub, attestations).values.map(\.signatures), attestations.map { _ in 0 })
+        XCTAssertEqual(verified.stdout.split(separator: "\n").filter { $0.hasPrefix("verified attestation https://slsa.dev/provenance/") }.count,
+                       attestations.count, verified.stdout)
         XCTAssertTrue(verified.stdout.contains("@\(index): 1 valid signature"), verified.stdout)
     }
 
@@ -246,7 +254,7 @@ final class SignatureTests: XCTestCase {
         XCTAssertEqual(push.status, 0, push.stderr)
         let copy = try slipway(["copy", pushed, copied, "--sign", key, "--progress", "plain"])
         XCTAssertEqual(copy.status, 0, copy.stderr)
-        let (index, children) = try digests(copied)
+        let (index, children, _) = try digests(copied)
         for (repository, reference) in [("\(ns)/pushed", pushed), ("\(ns)/promoted", copied)] {
             let report = try verifier(repository, pub, [index] + children)
             XCTAssertEqual(report.values.map(\.valid), [1, 1, 1], "\(repository): \(report)")
