@@ -26,11 +26,12 @@ let package = Package(
         .target(name: "Layers", dependencies: ["OCI", "CArchive", "CZlib", "CZstd", "COpenSSL"]),
         .target(name: "Registry", dependencies: ["OCI", "HTTP"]),
         .target(name: "AWS", dependencies: ["HTTP", "OCI", "COpenSSL"]),
+        .target(name: "Signing", dependencies: ["OCI", "COpenSSL"]),
         .target(name: "CSandbox"),
         .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "Registry", "HTTP", "CArchive", "COpenSSL", "CZlib", "CSandbox"]),
-        .target(name: "Publish", dependencies: ["Builder", "Dockerfile", "Registry", "AWS", "OCI", "Layers", "HTTP"]),
+        .target(name: "Publish", dependencies: ["Builder", "Dockerfile", "Registry", "AWS", "Signing", "OCI", "Layers", "HTTP"]),
         .executableTarget(name: "slipway", dependencies: [
-            "Publish", "Builder", "OCI", "HTTP", "Registry", "Layers", "AWS",
+            "Publish", "Builder", "OCI", "HTTP", "Registry", "Layers", "AWS", "Signing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -45,6 +46,7 @@ let package = Package(
         .testTarget(name: "AWSTests", dependencies: ["AWS", "HTTP", "OCI", "TestSupport"]),
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Layers", "HTTP", "TestSupport"]),
         .testTarget(name: "PublishTests", dependencies: ["Publish", "Builder", "Layers", "OCI", "AWS", "TestSupport"]),
+        .testTarget(name: "SigningTests", dependencies: ["Signing", "OCI", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OCI", "HTTP", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

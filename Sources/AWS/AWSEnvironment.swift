@@ -6,8 +6,9 @@ public enum AWSService: String, Sendable, CaseIterable {
     case ecr
     case ecrPublic = "ecr-public"
     case sts
+    case kms
 
-    /// The suffix of `AWS_ENDPOINT_URL_<ID>` (`ECR`, `ECR_PUBLIC`, `STS`).
+    /// The suffix of `AWS_ENDPOINT_URL_<ID>` (`ECR`, `ECR_PUBLIC`, `STS`, `KMS`).
     var environmentID: String { rawValue.uppercased().replacingOccurrences(of: "-", with: "_") }
     /// The key of a profile's `services` section entry.
     var configID: String { rawValue.replacingOccurrences(of: "-", with: "_") }
@@ -124,7 +125,7 @@ public struct AWSEnvironment: Sendable {
         return try Self.defaultEndpoint(service, region: region, fips: fips ?? useFIPS, dualStack: dualStack ?? useDualStack)
     }
 
-    /// The SDKs' endpoint rules for the three services.
+    /// The SDKs' endpoint rules for the four services.
     public static func defaultEndpoint(_ service: AWSService, region: String, fips: Bool, dualStack: Bool) throws -> URL {
         guard !region.isEmpty, region.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
             throw AWSError.invalidRequest("'\(region)' is not an AWS region")
@@ -142,6 +143,10 @@ public struct AWSEnvironment: Sendable {
         case (.sts, true, false): host = "sts-fips.\(region).\(p.dnsSuffix)"
         case (.sts, false, true): host = "sts.\(region).\(p.dualStackDNSSuffix)"
         case (.sts, false, false): host = "sts.\(region).\(p.dnsSuffix)"
+        case (.kms, true, true): host = "kms-fips.\(region).\(p.dualStackDNSSuffix)"
+        case (.kms, true, false): host = "kms-fips.\(region).\(p.dnsSuffix)"
+        case (.kms, false, true): host = "kms.\(region).\(p.dualStackDNSSuffix)"
+        case (.kms, false, false): host = "kms.\(region).\(p.dnsSuffix)"
         }
         guard let url = URL(string: "https://\(host)/") else { throw AWSError.invalidRequest("bad endpoint host \(host)") }
         return url

@@ -17,6 +17,9 @@ public enum BuildWorkflow {
         try BuildJob.checkStandardOutput(specs)
         let outputs = specs.compactMap(\.output)
         let pushing = job.push || specs.contains { $0.push }
+        if registry.signer != nil && !pushing {
+            throw PublishError.invalidArgument("--sign signs what is pushed: add --push (or --output type=registry), or sign later with `slipway sign`")
+        }
         // `name=` on an output names the image as -t does.
         var tags: [String] = []
         for tag in job.tags + specs.flatMap(\.names) where !tags.contains(tag) { tags.append(tag) }

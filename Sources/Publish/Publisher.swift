@@ -43,6 +43,9 @@ public struct Publisher: Sendable {
             try await ECRScanGate.enforce(gate, root: root, store: store, references: references, credentials: session.credentials, onEvent: onEvent)
         }
         pushed.forEach { onEvent(.published($0)) }
+        if let signer = settings.signer {
+            try await SignWorkflow.signPublished(root, from: store, to: references, signer: signer, session: session, onEvent: onEvent)
+        }
         return pushed
     }
 

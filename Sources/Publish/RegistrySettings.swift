@@ -2,6 +2,7 @@ import AWS
 import Foundation
 import HTTP
 import Registry
+import Signing
 
 /// How a command reaches registries: what `--insecure-registry`, `--chunk-size`, `--retries`,
 /// `--debug`, `--profile` and `--create-repository` say, plus the cache the ECR logins and
@@ -27,6 +28,8 @@ public struct RegistrySettings: Sendable {
     public var identities = RegistryIdentities()
     /// Mirrors for base images (`--registry-mirror`, the config file's `registryMirrors`).
     public var mirrors = RegistryMirrors()
+    /// `--sign KEY`: sign what is pushed (cosign signatures); nil: no signing.
+    public var signer: (any ImageSigner)?
 
     public init() {}
 

@@ -111,6 +111,8 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var buildx: BuildxFlags
     @OptionGroup var buildxLater: BuildxLaterFlags
 
+    @OptionGroup var signing: SigningOptions
+
     @OptionGroup var layerCache: LayerCacheOptions
     @OptionGroup var attestation: AttestationOptions
 
@@ -120,6 +122,7 @@ struct BuildCommand: AsyncParsableCommand {
             throw ValidationError("--progress must be auto, plain, tty, quiet or none")
         }
         if let refused = (buildx.refusals() + buildxLater.refusals()).first { throw ValidationError(refused) }
+        if signing.keyPasswordStdin && file == "-" { throw ValidationError("-f - and --key-password-stdin both read standard input: give the password in COSIGN_PASSWORD") }
     }
 
     func run() async throws {
@@ -136,6 +139,7 @@ struct BuildCommand: AsyncParsableCommand {
             var settings = try scanGate.apply(to: registry.settings(console: console, cacheDir: cacheDir))
             settings.cacheBound = try cacheBound.bound()
             try mirrors.apply(to: &settings)
+            settings.signer = try await signing.signer(settings: settings)
             try await BuildWorkflow.run(job, registry: settings,
                                         onEvent: EventRenderer(console: console, digestOnly: quiet,
                                                                resultsToStandardError: job.writesToStandardOutput).handler)

@@ -54,6 +54,7 @@ struct CopyCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     @OptionGroup var identities: CopyIdentityOptions
+    @OptionGroup var signing: SigningOptions
 
     func validate() throws {
         guard !destinations.isEmpty else { throw ValidationError("name at least one destination reference") }
@@ -66,6 +67,7 @@ struct CopyCommand: AsyncParsableCommand {
             var settings = try registry.settings(console: console, cacheDir: cache.cacheDir)
             settings.cacheBound = try cacheBound.bound()
             try identities.apply(to: &settings, source: source, destinations: destinations)
+            settings.signer = try await signing.signer(settings: settings)
             try await CopyWorkflow.run(source: source, to: destinations, platform: try platform.map { try Platform(parsing: $0) }, jobs: jobs,
                                        registry: settings, onEvent: EventRenderer(console: console).handler)
         }

@@ -63,6 +63,9 @@ final class EventRenderer: Sendable {
                 console.step("\(reference.reference) already published at \(reference.digest) (immutable tag): nothing to do")
             }
             if !digestOnly { result(reference.description) }
+        case .signed(let report):
+            console.step(report.alreadySigned ? "\(report.image) already signed by \(report.keyName) (\(report.location))"
+                                              : "signed \(report.image) with \(report.keyName): \(report.location)")
         case .cacheExported(let destination, let digest, let layers):
             console.step("exported the layer cache (\(layers) layers) to \(destination) (\(digest))")
         case .cachePruned(let result, let limit):

@@ -31,6 +31,8 @@ struct PushCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @OptionGroup var signing: SigningOptions
+
     @OptionGroup var scanGate: ScanGateOptions
 
     @Option(help: "Blobs uploaded at once.")
@@ -49,7 +51,9 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run(mode: progress) { console in
-            try await Publisher.pushLayout(source, to: references, settings: try scanGate.apply(to: registry.settings(console: console)), jobs: jobs,
+            var settings = try scanGate.apply(to: registry.settings(console: console))
+            settings.signer = try await signing.signer(settings: settings)
+            try await Publisher.pushLayout(source, to: references, settings: settings, jobs: jobs,
                                            metadataFile: metadataFile, onEvent: EventRenderer(console: console).handler)
         }
     }
