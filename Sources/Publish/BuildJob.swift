@@ -31,6 +31,8 @@ public struct BuildJob: Sendable {
     /// Re-resolve base image tags (false: `--pull=false`/`--no-pull`, use the cached resolution).
     public var pull: Bool
     public var push: Bool
+    /// `--push-by-digest`: push untagged, by digest only, to each tag's repository.
+    public var pushByDigest = false
     public var environment = ProcessInfo.processInfo.environment
 
     public init(contextDirectory: String = ".", dockerfile: String? = nil, platforms: [String] = [], buildArgs: [String] = [],

@@ -17,6 +17,9 @@ public struct OutputSpec: Equatable, Sendable {
     public var compressionLevel: Int?
     /// `force-compression=true`: base layers must have the requested compression too.
     public var forceCompression = false
+    /// `push-by-digest=true`: push untagged, by digest only (`name-canonical=true` is accepted:
+    /// the metadata's `image.name` is always the canonical `REPO@sha256:…` then).
+    public var pushByDigest = false
     /// `annotation*.KEY=VALUE`, rewritten into `--annotation`'s `[index:|manifest:…]KEY=VALUE`.
     public var annotations: [String] = []
 
@@ -24,8 +27,8 @@ public struct OutputSpec: Equatable, Sendable {
     static let knownKeys: [String: [String]] = [
         "oci": ["type", "dest", "tar"] + imageKeys,
         "docker": ["type", "dest", "tar"] + imageKeys,
-        "registry": ["type", "push"] + imageKeys,
-        "image": ["type", "push"] + imageKeys,
+        "registry": ["type", "push", "push-by-digest", "name-canonical"] + imageKeys,
+        "image": ["type", "push", "push-by-digest", "name-canonical"] + imageKeys,
         "local": ["type", "dest"],
     ]
 
@@ -81,6 +84,8 @@ public struct OutputSpec: Equatable, Sendable {
         if try Self.bool(values["oci-mediatypes"], key: "oci-mediatypes") == false {
             throw PublishError.invalidArgument("--output oci-mediatypes=false (Docker schema2 media types) is not supported: slipway writes OCI media types, which docker, containerd and registries accept; drop the key")
         }
+        pushByDigest = try Self.bool(values["push-by-digest"], key: "push-by-digest") ?? false
+        _ = try Self.bool(values["name-canonical"], key: "name-canonical")
         if let pushValue = try Self.bool(values["push"], key: "push") {
             guard pushValue else {
                 throw PublishError.invalidArgument("--output type=\(type),push=false would only keep the image in a daemon's image store, which slipway has none of; use type=oci or type=docker with dest=")

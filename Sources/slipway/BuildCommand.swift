@@ -97,6 +97,8 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var buildx: BuildxFlags
 
+    @OptionGroup var pushByDigest: PushByDigestOptions
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if !["auto", "plain", "tty", "quiet"].contains(progress) {
@@ -114,7 +116,7 @@ struct BuildCommand: AsyncParsableCommand {
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
             var settings = try registry.settings(console: console, cacheDir: cacheDir)
             settings.cacheBound = try cacheBound.bound()
-            try await BuildWorkflow.run(job, registry: settings,
+            try await BuildWorkflow.run(pushByDigest.applied(to: job), registry: settings,
                                         onEvent: EventRenderer(console: console, digestOnly: quiet,
                                                                resultsToStandardError: job.writesToStandardOutput).handler)
         }

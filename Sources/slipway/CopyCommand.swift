@@ -33,8 +33,8 @@ struct CopyCommand: AsyncParsableCommand {
     @Option(help: "Copy only this platform's manifest out of an index, e.g. linux/arm64.")
     var platform: String?
 
-    @Option(help: "Blobs copied at once (default: 4).")
-    var jobs: Int = 4
+    @Option(help: "Blobs copied at once (default: 8).")
+    var jobs: Int = 8
 
     @Option(help: "Progress output: auto, plain, tty or quiet.")
     var progress: String = "auto"

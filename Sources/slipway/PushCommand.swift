@@ -27,8 +27,8 @@ struct PushCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
-    @Option(help: "Blobs uploaded at once (default: 4).")
-    var jobs: Int = 4
+    @Option(help: "Blobs uploaded at once (default: 8).")
+    var jobs: Int = 8
 
     @Option(help: "Progress output: auto, plain, tty or quiet.")
     var progress: String = "auto"
