@@ -50,8 +50,11 @@ public struct ECRRepository: Sendable, Hashable, Codable {
     public var repositoryArn: String?
     public var registryId: String?
     public var imageTagMutability: String?
+    /// The tags exempt from `imageTagMutability` (`…_WITH_EXCLUSION`).
+    public var imageTagMutabilityExclusionFilters: [ECRTagExclusionFilter]?
     public var imageScanningConfiguration: ScanConfig?
     public var encryptionConfiguration: Encryption?
+    public var createdAt: Double?
 
     public struct ScanConfig: Sendable, Hashable, Codable { public var scanOnPush: Bool? }
     public struct Encryption: Sendable, Hashable, Codable {
@@ -62,10 +65,15 @@ public struct ECRRepository: Sendable, Hashable, Codable {
 
 /// What `create-repository` asks for.
 public struct ECRRepositorySettings: Sendable, Hashable {
-    public enum Mutability: String, Sendable, CaseIterable { case mutable = "MUTABLE", immutable = "IMMUTABLE" }
+    public enum Mutability: String, Sendable, CaseIterable {
+        case mutable = "MUTABLE", immutable = "IMMUTABLE"
+        case mutableWithExclusion = "MUTABLE_WITH_EXCLUSION", immutableWithExclusion = "IMMUTABLE_WITH_EXCLUSION"
+    }
     public enum Encryption: Sendable, Hashable { case aes256, kms(key: String?) }
 
     public var mutability: Mutability?
+    /// Wildcard tag filters exempt from `mutability` (only with the `…_WITH_EXCLUSION` forms).
+    public var mutabilityExclusions: [String] = []
     public var scanOnPush: Bool
     public var encryption: Encryption?
     public var tags: [(key: String, value: String)]
@@ -78,12 +86,13 @@ public struct ECRRepositorySettings: Sendable, Hashable {
     }
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.mutability == b.mutability && a.scanOnPush == b.scanOnPush && a.encryption == b.encryption
+        a.mutability == b.mutability && a.mutabilityExclusions == b.mutabilityExclusions && a.scanOnPush == b.scanOnPush && a.encryption == b.encryption
             && a.tags.map { [$0.key, $0.value] } == b.tags.map { [$0.key, $0.value] }
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(mutability)
+        hasher.combine(mutabilityExclusions)
         hasher.combine(scanOnPush)
         hasher.combine(encryption)
         for t in tags { hasher.combine(t.key); hasher.combine(t.value) }
@@ -160,11 +169,13 @@ public struct ECRClient: Sendable {
             var repositoryName: String
             var registryId: String?
             var imageTagMutability: String?
+            var imageTagMutabilityExclusionFilters: [ECRTagExclusionFilter]?
             var imageScanningConfiguration: ECRRepository.ScanConfig?
             var encryptionConfiguration: ECRRepository.Encryption?
             var tags: [Tag]?
         }
         var input = Input(repositoryName: name, registryId: registryID, imageTagMutability: settings.mutability?.rawValue)
+        if !settings.mutabilityExclusions.isEmpty { input.imageTagMutabilityExclusionFilters = settings.mutabilityExclusions.map(ECRTagExclusionFilter.init(wildcard:)) }
         if settings.scanOnPush { input.imageScanningConfiguration = .init(scanOnPush: true) }
         switch settings.encryption {
         case .none: break

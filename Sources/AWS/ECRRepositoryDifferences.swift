@@ -29,8 +29,9 @@ extension ECRRepositorySettings {
     public func differences(from repository: ECRRepository) -> [ECRRepositoryDifference] {
         var result: [ECRRepositoryDifference] = []
         let mutabilityNow = (repository.imageTagMutability ?? "MUTABLE").uppercased()
-        if let mutability, mutabilityNow != mutability.rawValue {
-            result.append(.init(setting: .mutability, existing: mutabilityNow, requested: mutability.rawValue))
+        let exclusionsNow = Set((repository.imageTagMutabilityExclusionFilters ?? []).map(\.filter))
+        if let mutability, mutabilityNow != mutability.rawValue || exclusionsNow != Set(mutabilityExclusions) {
+            result.append(.init(setting: .mutability, existing: repository.mutabilityDescription, requested: mutabilityDescription ?? mutability.rawValue))
         }
         if scanOnPush, repository.imageScanningConfiguration?.scanOnPush != true {
             result.append(.init(setting: .scanOnPush, existing: "off", requested: "on"))
@@ -57,15 +58,6 @@ extension ECRRepositorySettings {
 }
 
 extension ECRClient {
-    /// Makes the repository's tags mutable or immutable (PutImageTagMutability).
-    public func putImageTagMutability(_ repository: String, _ mutability: ECRRepositorySettings.Mutability, registryID: String? = nil,
-                                      credentials: AWSCredentials) async throws {
-        struct Input: Encodable { var repositoryName: String; var registryId: String?; var imageTagMutability: String }
-        struct Output: Decodable {}
-        _ = try await rpc.call("PutImageTagMutability", Input(repositoryName: repository, registryId: registryID, imageTagMutability: mutability.rawValue),
-                               as: Output.self, credentials: credentials)
-    }
-
     /// Turns scanning on push on or off (PutImageScanningConfiguration).
     public func putImageScanningConfiguration(_ repository: String, scanOnPush: Bool, registryID: String? = nil,
                                               credentials: AWSCredentials) async throws {

@@ -67,7 +67,7 @@ public struct ECRTasks: Sendable {
                 switch difference.setting {
                 case .mutability:
                     if let mutability = settings.mutability {
-                        try await client.putImageTagMutability(name, mutability, registryID: registryID, credentials: credentials)
+                        try await client.putImageTagMutability(name, mutability, exclusions: settings.mutabilityExclusions, registryID: registryID, credentials: credentials)
                     }
                 case .scanOnPush:
                     try await client.putImageScanningConfiguration(name, scanOnPush: settings.scanOnPush, registryID: registryID, credentials: credentials)
@@ -102,14 +102,14 @@ public struct ECRTasks: Sendable {
     }
 
     /// `create-repository`'s flags as repository settings.
-    public static func repositorySettings(mutability: String?, scanOnPush: Bool, encryption: String?, kmsKey: String?,
+    public static func repositorySettings(mutability: String?, mutableTags: [String] = [], immutableTags: [String] = [],
+                                          scanOnPush: Bool, encryption: String?, kmsKey: String?,
                                           tags: [String]) throws -> ECRRepositorySettings {
         var s = ECRRepositorySettings(scanOnPush: scanOnPush)
-        if let mutability {
-            guard let value = ECRRepositorySettings.Mutability(rawValue: mutability.uppercased()) else {
-                throw PublishError.invalidArgument("--image-tag-mutability must be MUTABLE or IMMUTABLE")
-            }
-            s.mutability = value
+        do {
+            (s.mutability, s.mutabilityExclusions) = try ECRRepositorySettings.tagMutability(mutability, mutableTags: mutableTags, immutableTags: immutableTags)
+        } catch let error as AWSError {
+            throw PublishError.invalidArgument(error.description)
         }
         switch encryption?.uppercased() {
         case nil, "AES256":

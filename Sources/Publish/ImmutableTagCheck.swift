@@ -13,14 +13,15 @@ enum ImmutableTagCheck {
     /// names another digest. Repositories that are missing, mutable, or whose settings the
     /// caller may not read are left to the push (which still refuses, later).
     static func check(_ root: Descriptor, references: [ImageReference], pusher: Pusher, credentials: ECRCredentialProvider) async throws {
-        var immutable: [String: Bool] = [:]
+        var repositories: [String: ECRRepository?] = [:]
         for reference in references {
             guard let tag = reference.tag, let host = ECRHost(reference.registry) else { continue }
             let name = "\(reference.registry)/\(reference.repository)"
-            if immutable[name] == nil {
-                immutable[name] = await isImmutable(reference.repository, host: host, credentials: credentials)
+            if repositories[name] == nil {
+                repositories[name] = .some(await repository(reference.repository, host: host, credentials: credentials))
             }
-            guard immutable[name] == true else { continue }
+            // `…_WITH_EXCLUSION`: a tag the filters exempt (a mutable `latest`) is simply moved.
+            guard let found = repositories[name] ?? nil, found.isImmutable(tag: tag) else { continue }
             let client = pusher.client(for: reference.registry)
             try await client.ping()
             if let existing = try await client.manifestExists(tag, in: reference.repository, forPush: true), existing.digest != root.digest {
@@ -29,16 +30,15 @@ enum ImmutableTagCheck {
         }
     }
 
-    /// Whether the repository's tags are immutable (exactly `IMMUTABLE`: the `…_WITH_EXCLUSION`
-    /// forms exempt some tags, so the push decides); false when that cannot be known.
-    private static func isImmutable(_ repository: String, host: ECRHost, credentials: ECRCredentialProvider) async -> Bool {
+    /// The repository's settings (tag mutability and its exclusion filters); nil when they
+    /// cannot be read, and the push decides.
+    private static func repository(_ repository: String, host: ECRHost, credentials: ECRCredentialProvider) async -> ECRRepository? {
         do {
             let aws = try await credentials.awsCredentials.credentials()
             let client = try ECRClient(environment: credentials.environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
-            let found = try await client.describeRepositories([repository], registryID: host.account, credentials: aws)
-            return found.first?.imageTagMutability?.uppercased() == "IMMUTABLE"
+            return try await client.describeRepositories([repository], registryID: host.account, credentials: aws).first
         } catch {
-            return false
+            return nil
         }
     }
 }

@@ -22,6 +22,8 @@ public enum PublishEvent: Sendable {
     case push(PushEvent)
     /// Every blob and manifest of a push is done.
     case pushFinished(seconds: Double)
+    /// `--scan-gate`: waiting for ECR's scans, and each image's result.
+    case scanGate(ECRScanGateEvent)
     /// A reference now names the image; `alreadyPublished` when an immutable tag already did.
     case published(PushedReference)
     /// The cache was over its size bound (`limit` bytes): least recently used blobs went.

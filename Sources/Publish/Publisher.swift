@@ -39,6 +39,9 @@ public struct Publisher: Sendable {
             return try await pusher.push(root, to: references)
         }
         onEvent(.pushFinished(seconds: Date().timeIntervalSince(started)))
+        if let gate = settings.scanGate {
+            try await ECRScanGate.enforce(gate, root: root, store: store, references: references, credentials: session.credentials, onEvent: onEvent)
+        }
         pushed.forEach { onEvent(.published($0)) }
         return pushed
     }

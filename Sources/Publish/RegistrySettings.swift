@@ -18,6 +18,8 @@ public struct RegistrySettings: Sendable {
     public var awsProfile: String?
     /// Create missing ECR repositories with these settings before pushing; nil: never.
     public var createRepository: ECRRepositorySettings?
+    /// `--scan-gate`: ECR scan results that must pass after a push, before it succeeds.
+    public var scanGate: ECRScanGatePolicy?
     public var cache = CacheLocation()
     /// How large the cache may grow (`--keep-storage`, `SLIPWAY_CACHE_KEEP_STORAGE`).
     public var cacheBound = CacheSizeBound.automatic

@@ -95,6 +95,8 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @OptionGroup var scanGate: ScanGateOptions
+
     @OptionGroup var buildx: BuildxFlags
 
     @OptionGroup var pushByDigest: PushByDigestOptions
@@ -114,7 +116,7 @@ struct BuildCommand: AsyncParsableCommand {
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
-            var settings = try registry.settings(console: console, cacheDir: cacheDir)
+            var settings = try scanGate.apply(to: registry.settings(console: console, cacheDir: cacheDir))
             settings.cacheBound = try cacheBound.bound()
             try await BuildWorkflow.run(pushByDigest.applied(to: job), registry: settings,
                                         onEvent: EventRenderer(console: console, digestOnly: quiet,

@@ -25,7 +25,7 @@ struct AWSOptions: ParsableArguments {
 struct ECRCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecr",
-        abstract: "Amazon ECR: login passwords, registry names, repositories and images.",
+        abstract: "Amazon ECR: login passwords, registry names, repositories, images and their controls.",
         discussion: """
         Credentials come from the AWS chain, in the SDKs' order:
           1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [, AWS_SESSION_TOKEN]
@@ -50,8 +50,18 @@ struct ECRCommand: AsyncParsableCommand {
           slipway ecr describe-images app --tag 1.0
           slipway ecr get-login-password | skopeo login -u AWS \\
               --password-stdin $ECR_REGISTRY
+
+        Repository controls (each idempotent, each with --format json):
+          slipway ecr create-repository app --image-tag-mutability IMMUTABLE \\
+              --mutable-tag latest --if-not-exists
+          slipway ecr put-lifecycle-policy app --keep-last 30 --tag-prefix release- \\
+              --expire-untagged-after-days 1 --dry-run
+          slipway build -t $ECR_REGISTRY/app:1.0 --push --scan-gate HIGH .
+          slipway ecr scan-findings app --tag 1.0 --wait --fail-on HIGH
+          slipway ecr delete-images app --untagged-older-than 7d
+          slipway ecr describe-repositories app
         """,
-        subcommands: [ECRGetLoginPassword.self, ECRRegistryCommand.self, ECRCreateRepository.self, ECRDescribeImages.self]
+        subcommands: [ECRGetLoginPassword.self, ECRRegistryCommand.self, ECRCreateRepository.self, ECRDescribeImages.self] + ECRCommand.controls
     )
 }
 
@@ -115,6 +125,8 @@ struct ECRCreateRepository: AsyncParsableCommand {
               --tag team=core --if-not-exists
           slipway ecr create-repository app --image-tag-mutability IMMUTABLE \\
               --scan-on-push --if-not-exists --update   # fix an existing one
+          slipway ecr create-repository app --image-tag-mutability IMMUTABLE_WITH_EXCLUSION \\
+              --mutable-tag latest --mutable-tag 'dev-*' --if-not-exists
 
         With --if-not-exists, an existing repository must have the requested
         settings (those given; others are not compared): a difference is
@@ -126,8 +138,10 @@ struct ECRCreateRepository: AsyncParsableCommand {
     @Argument(help: "The repository name, e.g. team/app.")
     var name: String
 
-    @Option(name: .customLong("image-tag-mutability"), help: "MUTABLE (default) or IMMUTABLE.")
+    @Option(name: .customLong("image-tag-mutability"), help: "MUTABLE (default), IMMUTABLE, IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION (implied by --mutable-tag / --immutable-tag).")
     var imageTagMutability: String?
+
+    @OptionGroup var exclusions: TagExclusionOptions
 
     @Flag(name: .customLong("scan-on-push"), help: "Scan images for vulnerabilities when they are pushed.")
     var scanOnPush = false
@@ -150,11 +164,13 @@ struct ECRCreateRepository: AsyncParsableCommand {
     @Option(name: .customLong("registry-id"), help: "The account that owns the registry (default: the caller's).")
     var registryID: String?
 
+    @OptionGroup var output: ECRFormatOption
+
     @OptionGroup var aws: AWSOptions
 
     func settings() throws -> ECRRepositorySettings {
         try validating {
-            try ECRTasks.repositorySettings(mutability: imageTagMutability, scanOnPush: scanOnPush, encryption: encryption, kmsKey: kmsKey, tags: tags)
+            try ECRTasks.repositorySettings(mutability: imageTagMutability, mutableTags: exclusions.mutableTags, immutableTags: exclusions.immutableTags, scanOnPush: scanOnPush, encryption: encryption, kmsKey: kmsKey, tags: tags)
         }
     }
 
@@ -167,6 +183,7 @@ struct ECRCreateRepository: AsyncParsableCommand {
         try await Console.run(mode: "plain") { console in
             let created = try await aws.tasks(console: console).createRepository(name, settings: try settings(), registryID: registryID,
                                                                                   ifNotExists: ifNotExists, update: update)
+            if output.isJSON { return try console.json(CreateRepositoryOutput(created)) }
             if created.existed { console.step("repository \(name) already exists") }
             for change in created.updated { console.step("updated repository \(name): \(change.setting == .mutability ? "image tag mutability" : "scan on push") \(change.existing) -> \(change.requested)") }
             console.result(created.uri)

@@ -56,6 +56,8 @@ final class EventRenderer: Sendable {
             pushes.handle(event)
         case .pushFinished(let seconds):
             pushes.finish(seconds: seconds)
+        case .scanGate(let event):
+            ScanReportRenderer(console: console).gate(event)
         case .published(let reference):
             if reference.alreadyPublished {
                 console.step("\(reference.reference) already published at \(reference.digest) (immutable tag): nothing to do")

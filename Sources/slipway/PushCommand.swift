@@ -27,6 +27,8 @@ struct PushCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @OptionGroup var scanGate: ScanGateOptions
+
     @Option(help: "Blobs uploaded at once (default: 8).")
     var jobs: Int = 8
 
@@ -43,7 +45,7 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run(mode: progress) { console in
-            try await Publisher.pushLayout(source, to: references, settings: try registry.settings(console: console), jobs: jobs,
+            try await Publisher.pushLayout(source, to: references, settings: try scanGate.apply(to: registry.settings(console: console)), jobs: jobs,
                                            metadataFile: metadataFile, onEvent: EventRenderer(console: console).handler)
         }
     }

@@ -11,7 +11,15 @@
     client that came by 127.0.0.1; S3-style presigned),
     which refuses any request that carries an Authorization header;
   - every manifest pushed is recorded in moto with PutImage (same digest), so
-    DescribeImages sees what the registry holds.
+    DescribeImages sees what the registry holds;
+  - tag immutability honours ECR's exclusion filters (IMMUTABLE_WITH_EXCLUSION: matching
+    tags move; MUTABLE_WITH_EXCLUSION: matching tags are immutable; WILDCARD `*` filters);
+  - the ECR API (JSON 1.1 `POST /` with X-Amz-Target; point AWS_ENDPOINT_URL_ECR here) is
+    passed to moto, except answers a test scripted first with `POST /_script/ecr-api`
+    {"action", "repositoryName", "imageDigest", "responses": [{"status", "body"}, …]}:
+    each matching call takes the next one, the last one repeats (e.g. a scan IN_PROGRESS
+    twice, then COMPLETE with enhancedFindings, which moto never sends). Each API call is
+    logged as `API Action repository digest`.
 Usage: ecr-proxy.py STATE_DIR PORT BACKEND_PORT MOTO_ENDPOINT
 STATE_DIR holds server.crt/server.key (the proxy's TLS), ca.crt (to trust the backend) and
 registry-password (the backend's AWS password, for the S3-style downloads).
@@ -64,6 +72,18 @@ def backend(method, path, headers, body=None):
     data = b"" if method == "HEAD" else resp.read()
     conn.close()
     return resp, data
+
+scripts_lock = threading.Lock()
+scripted = {}  # (action, repository, digest) -> [(status, body), ...]
+
+def wildcard(pattern, text):
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), text) is not None
+
+def tag_is_immutable(repo, tag):
+    """ECR's rule: IMMUTABLE, IMMUTABLE_WITH_EXCLUSION unless a filter matches, MUTABLE_WITH_EXCLUSION when one does."""
+    mode = repo.get("imageTagMutability", "MUTABLE")
+    matched = any(wildcard(f.get("filter", ""), tag) for f in repo.get("imageTagMutabilityExclusionFilters") or [])
+    return mode == "IMMUTABLE" or (mode == "IMMUTABLE_WITH_EXCLUSION" and not matched) or (mode == "MUTABLE_WITH_EXCLUSION" and matched)
 
 def error_body(code, message, detail=None):
     e = {"code": code, "message": message}
@@ -138,6 +158,10 @@ class Handler(BaseHTTPRequestHandler):
         log(f"{self.command} {self.path} auth={'yes' if self.headers.get('Authorization') else 'no'}")
         if url.path.startswith("/_s3/"):
             return self.s3(url)
+        if url.path == "/_script/ecr-api" and self.command == "POST":
+            return self.script(body)
+        if url.path == "/" and self.command == "POST" and self.headers.get("X-Amz-Target"):
+            return self.ecr_api(body)
         m = PATH.match(url.path)
         if not m or not self.headers.get("Authorization"):
             return self.forward(self.path, body)
@@ -195,7 +219,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def put_manifest(self, name, reference, repo, body):
         is_tag = not reference.startswith("sha256:")
-        if is_tag and repo.get("imageTagMutability", "MUTABLE").startswith("IMMUTABLE"):
+        if is_tag and tag_is_immutable(repo, reference):
             head, _ = backend("HEAD", f"/v2/{name}/manifests/{reference}", {
                 "Authorization": self.headers.get("Authorization"), "Host": self.headers.get("Host", ""),
                 "Accept": "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
@@ -213,6 +237,40 @@ class Handler(BaseHTTPRequestHandler):
             code, answer = moto_call("PutImage", payload)
             if code != 200:
                 log(f"PutImage {name}:{reference} -> {code} {answer}")
+
+    def script(self, body):
+        spec = json.loads(body)
+        key = (spec["action"], spec.get("repositoryName"), spec.get("imageDigest"))
+        with scripts_lock:
+            scripted[key] = [(r.get("status", 200), r.get("body", {})) for r in spec["responses"]]
+        self.reply(204)
+
+    def ecr_api(self, body):
+        action = self.headers["X-Amz-Target"].rsplit(".", 1)[-1]
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            payload = {}
+        repo = payload.get("repositoryName")
+        digest = (payload.get("imageId") or {}).get("imageDigest")
+        log(f"API {action} {repo or '-'} {digest or '-'}")
+        with scripts_lock:
+            queue = scripted.get((action, repo, digest))
+            answer = None
+            if queue:
+                answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if answer is not None:
+            status, data = answer
+            return self.reply(status, json.dumps(data).encode(), [("Content-Type", "application/x-amz-json-1.1")])
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("x-amz-target", "content-type", "authorization", "x-amz-date", "x-amz-security-token")}
+        req = urllib.request.Request(moto + "/", data=body, method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, data, kind = r.status, r.read(), r.headers.get("Content-Type", "application/x-amz-json-1.1")
+        except urllib.error.HTTPError as e:
+            status, data, kind = e.code, e.read(), e.headers.get("Content-Type", "application/x-amz-json-1.1")
+        extra = [("Content-Type", kind)]
+        self.reply(status, data, extra)
 
     def s3(self, url):
         if self.headers.get("Authorization"):
