@@ -127,6 +127,21 @@ final class FanOutTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("does not exist yet"), missing.stderr)
     }
 
+    func testImagetoolsCreateFromAnotherRegistryStreamsTheBlobsKeepingDigests() throws {
+        let (source, target) = (uniqueName("fanout/src"), uniqueName("fanout/dst"))
+        let amd = try runner("linux/amd64", ["--push-by-digest", "-t", "\(registry.basic)/\(source)"])
+        let arm = try runner("linux/arm64", ["--push-by-digest", "-t", "\(registry.basic)/\(source)"])
+        let create = try slipway(["imagetools", "create", "--progress", "plain", "-t", "\(registry.token)/\(target):1",
+                                  "\(registry.basic)/\(source)@\(amd)", "\(registry.basic)/\(source)@\(arm)"])
+        XCTAssertEqual(create.status, 0, create.stderr)
+        // 2 configs + 3 distinct layers (the shared one once): nothing to mount across registries.
+        XCTAssertTrue(create.stderr.contains("5 blobs uploaded"), create.stderr)
+        XCTAssertEqual(try entries("\(registry.token)/\(target):1", host: registry.token).map(\.0), [amd, arm])
+        let copied = try Run.command("skopeo", ["copy", "--all", "-q"] + registry.skopeoAuth(registry.token, prefix: "src-")
+                                          + ["docker://\(registry.token)/\(target):1", "oci:\(work)/streamed:1"])
+        XCTAssertEqual(copied.status, 0, copied.stderr)
+    }
+
     func testDryRunWithAnnotationsAndDescriptorFilesPushesNothing() throws {
         let repository = uniqueName("fanout/dry")
         let name = "\(registry.basic)/\(repository)"
