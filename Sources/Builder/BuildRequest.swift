@@ -32,6 +32,11 @@ public struct BuildRequest: Sendable {
     /// BuildKit, else 0 (`BuildResult.sourceDateEpoch` is the one used).
     public var sourceDateEpoch: Int64?
     public var compression: LayerCompression
+    /// `force-compression=true`: base layers in another compression are recompressed to
+    /// `compression` (else they are kept as they are, as BuildKit keeps them).
+    public var forceCompression = false
+    /// `oci-mediatypes=`: OCI (the default) or Docker schema 2 media types.
+    public var mediaTypes: MediaTypeFamily = .oci
     public var jobs: Int
     public var namedContexts: [String: NamedContext]
     /// Where blobs are stored while building (a content store; outputs link from it).
@@ -49,6 +54,8 @@ public struct BuildRequest: Sendable {
     public var fetchBaseLayers = true
     /// Keep each platform's final file tree in the result (needed for `--output type=local`).
     public var keepFileTrees = false
+    /// The layer cache (`--cache-from`, `--cache-to`, `--no-cache`); nil: none.
+    public var layerCache: LayerCacheSettings?
     /// Receives progress events (from several threads while layers are written).
     public var progress: (@Sendable (BuildEvent) -> Void)?
 
@@ -84,6 +91,10 @@ public enum BuildEvent: Sendable {
     /// A layer is being written (`index` of `count` distinct layers).
     case layerStarted(index: Int, count: Int, entries: Int)
     case layerFinished(index: Int, count: Int, digest: Digest, size: Int64, seconds: Double)
+    /// A layer's blob was taken from the layer cache (`from`: the local cache or a `--cache-from`).
+    case layerReused(index: Int, count: Int, digest: Digest, size: Int64, from: String)
+    /// `force-compression`: a base layer was recompressed into a new blob.
+    case baseLayerRecompressed(from: Digest, to: Digest, mediaType: String, size: Int64, seconds: Double)
 }
 
 /// What a build produced: the root descriptor (index for several platforms, manifest for
@@ -107,4 +118,7 @@ public struct BuildResult: Sendable {
     public var warnings: [String]
     /// The epoch files and `created` were written with; exporters use it for their own times.
     public var sourceDateEpoch: Int64
+    /// The layer cache's entry of every layer the build wrote or reused (what `--cache-to`
+    /// exports); empty without a layer cache.
+    public var layerCacheEntries: [LayerCacheEntry] = []
 }

@@ -10,7 +10,10 @@ import OCI
 /// once, concurrently → configs, manifests and index in the store.
 public enum Builder {
     public static func build(_ request: BuildRequest) async throws -> BuildResult {
-        let plan = try parse(request)
+        let parsed = try parse(request)
+        // BuildKit checks every stage's `COPY --from`, also of stages a context replaces.
+        try CopyFromWord.checkAll(parsed, file: request.dockerfileName)
+        let plan = ReplacedStages.apply(parsed, contexts: request.namedContexts)
         let target = try targetIndex(plan, request: request)
         var platforms: [Platform] = []
         for platform in request.platforms where !platforms.contains(platform) { platforms.append(platform) }
@@ -20,11 +23,13 @@ public enum Builder {
         request.sourceDateEpoch = try SourceDateEpoch.resolve(plan, globalArgs: graphs.first?.globalArgs ?? [:], request: request)
         let epoch = request.sourceDateEpoch ?? 0
         try refuseRun(plan, graphs: graphs, request: request)
+        let annotations = try Assembler.Annotations(request.annotations)
+        if request.mediaTypes == .docker { try Assembler.checkDockerAnnotations(annotations) }
 
         let store = try ContentStore(root: URL(fileURLWithPath: request.storeDirectory))
         let contexts = try Contexts(request: request)
         let bases = try await BaseImages.prepare(&graphs, request: request, store: store)
-        // Stages reached only through a `COPY --from=$NAME` that needed the bases' ENV.
+        // Stages reached only through a base image's ONBUILD `COPY --from`.
         try refuseRun(plan, graphs: graphs, request: request)
 
         let jobs = LayerJobs()
@@ -53,16 +58,28 @@ public enum Builder {
             if case .planned(let job) = layer { return job }
             return nil
         } }
-        let blobs = try jobs.materialize(wanted, options: options, store: store, concurrency: max(1, min(request.jobs, 4)),
-                                         progress: request.progress)
-        let annotations = try Assembler.Annotations(request.annotations)
-        let (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels,
-                                                    annotations: annotations, store: store)
+        let concurrency = max(1, min(request.jobs, 4))
+        let layerCache = request.layerCache.map { LayerCache(settings: $0, options: options) }
+        let registered = jobs.jobs
+        let reused = await layerCache?.lookUp(Array(Set(wanted)).sorted().map { ($0, registered[$0]) }, store: store,
+                                              needBytes: request.fetchBaseLayers || request.layerCache?.needBytes == true,
+                                              concurrency: concurrency) ?? [:]
+        let blobs = try jobs.materialize(wanted, options: options, store: store, concurrency: concurrency,
+                                         cache: layerCache, reused: reused, progress: request.progress)
+        layerCache?.finish()
+        blobSources.merge(layerCache?.remoteSources ?? [:]) { first, _ in first }
+        if request.forceCompression {
+            try await ForcedCompression.apply(to: &states, baseImages: baseImages, bases: bases, request: request, store: store)
+        }
+        let (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels, annotations: annotations,
+                                                    mediaTypes: request.mediaTypes, layerAnnotations: layerCache?.inlineAnnotations() ?? [:],
+                                                    store: store)
         if request.fetchBaseLayers {
             for image in baseImages { try await bases.fetchLayers(of: image) }
         }
         return BuildResult(root: root, images: images, blobSources: blobSources, store: store,
-                           warnings: unusedArgWarnings(plan, request: request) + layerCountWarnings(images), sourceDateEpoch: epoch)
+                           warnings: unusedArgWarnings(parsed, request: request) + layerCountWarnings(images) + (layerCache?.warnings ?? []),
+                           sourceDateEpoch: epoch, layerCacheEntries: layerCache?.entries(for: wanted) ?? [])
     }
 
     /// Docker refuses to run an image of more than 125 layers ("max depth exceeded": overlayfs

@@ -8,8 +8,11 @@ public enum LayerWriter {
     /// Produces the layer in a single streaming pass (tar → diffID hash → compressor → digest
     /// hash → ingest file) and commits it to `store` under its digest. Entries are validated
     /// and put in canonical order first, so any permutation of the same entries gives the same
-    /// blob; nothing is left in the store's `ingest/` if this throws.
-    public static func write(_ entries: [LayerEntry], options: LayerOptions, into store: ContentStore) throws -> LayerBlob {
+    /// blob; nothing is left in the store's `ingest/` if this throws. With `recorder`, every
+    /// entry is reported in tar order, a streamed host file with its SHA-256 (for the layer
+    /// cache's key).
+    public static func write(_ entries: [LayerEntry], options: LayerOptions, into store: ContentStore,
+                             recorder: FileContentRecorder? = nil) throws -> LayerBlob {
         let planned = try LayerPlan.canonicalize(entries)
         let jobs = max(1, options.jobs)
         try validate(options.compression)
@@ -28,6 +31,7 @@ public enum LayerWriter {
 
         try withUTF8CType {
             let tar = try TarStreamWriter(sink: sink, mtime: options.mtime)
+            tar.recorder = recorder
             for entry in planned { try tar.add(entry) }
             try tar.finish()
         }
@@ -180,6 +184,8 @@ final class TarStreamWriter {
     private let entry: OpaquePointer
     private let sink: TarSink
     private let mtime: Int64
+    /// Receives each streamed host file's content digest, when set.
+    var recorder: FileContentRecorder?
     private var callbackError: Error?
     private var closed = false
     private let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: stagingSize, alignment: 64)
@@ -254,6 +260,7 @@ final class TarStreamWriter {
             try addFile(layerEntry, source: source)
         }
         try check(archive_write_finish_entry(archive), "finishing", entry: layerEntry.path)
+        if case .regularFile(.path) = layerEntry.kind {} else { recorder?.written(layerEntry, identity: nil, digest: nil) }
     }
 
     private func writeHeader(_ layerEntry: LayerEntry) throws {
@@ -289,6 +296,7 @@ final class TarStreamWriter {
         archive_entry_set_size(entry, la_int64_t(size))
         try writeHeader(layerEntry)
 
+        let contentHasher = recorder.map { _ in SHA256Hasher() }
         var total: Int64 = 0
         while true {
             // Ask for one byte more than expected, so growth shows up without an extra read.
@@ -302,13 +310,18 @@ final class TarStreamWriter {
             if total + Int64(n) > size {
                 throw LayerError.fileChanged(entry: layerEntry.path, source: source, expected: size, actual: total + Int64(n))
             }
-            try writeData(UnsafeRawBufferPointer(start: readBuffer, count: n), layerEntry)
+            let chunk = UnsafeRawBufferPointer(start: readBuffer, count: n)
+            contentHasher?.update(chunk)
+            try writeData(chunk, layerEntry)
             total += Int64(n)
             // A short read of a regular file means end of file.
             if n < want && total == size { break }
         }
         if total != size {
             throw LayerError.fileChanged(entry: layerEntry.path, source: source, expected: size, actual: total)
+        }
+        if let recorder, let contentHasher {
+            recorder.written(layerEntry, identity: FileIdentity(info), digest: contentHasher.finalize())
         }
     }
 

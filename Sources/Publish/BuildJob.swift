@@ -33,6 +33,10 @@ public struct BuildJob: Sendable {
     public var push: Bool
     /// `--push-by-digest`: push untagged, by digest only, to each tag's repository.
     public var pushByDigest = false
+    /// `--cache-from` / `--cache-to` (buildx syntax) and `--no-cache` (reuse no layer).
+    public var cacheFrom: [String] = []
+    public var cacheTo: [String] = []
+    public var noCache = false
     public var environment = ProcessInfo.processInfo.environment
 
     public init(contextDirectory: String = ".", dockerfile: String? = nil, platforms: [String] = [], buildArgs: [String] = [],
@@ -165,20 +169,13 @@ extension BuildJob {
         throw PublishError.invalidArgument("--annotation '\(index)': a single-platform build has no image index to annotate (BuildKit refuses this too); use manifest: or build several --platform values")
     }
 
-    /// `force-compression=true`: base layers must be in the requested compression too.
-    /// slipway cannot recompress a base layer yet, so it refuses when one differs rather than
-    /// produce an image that silently is not what was asked.
-    static func checkForcedCompression(_ result: BuildResult, compression: LayerCompression) throws {
-        let wanted: (name: String, types: Set<String>)
-        switch compression {
-        case .gzip: wanted = ("gzip", [MediaType.layerGzip, MediaType.dockerLayerGzip])
-        case .zstd: wanted = ("zstd", [MediaType.layerZstd])
-        case .uncompressed: wanted = ("uncompressed", [MediaType.layerTar, "application/vnd.docker.image.rootfs.diff.tar"])
+    /// `oci-mediatypes=`: OCI unless the outputs say false; they must agree, as the image is
+    /// assembled once per build.
+    static func mediaTypes(outputs specs: [OutputSpec]) throws -> MediaTypeFamily {
+        let asked = Set(specs.compactMap(\.ociMediaTypes))
+        guard asked.count <= 1 else {
+            throw PublishError.invalidArgument("--output: the outputs ask for different media types (oci-mediatypes=true and false); slipway assembles the image once per build, so give them the same")
         }
-        for image in result.images {
-            if let layer = image.layers.first(where: { !wanted.types.contains($0.mediaType) }) {
-                throw PublishError.failed("--output force-compression=true: the base layer \(layer.digest) of \(image.platform) is \(layer.mediaType), not \(wanted.name); slipway cannot recompress base layers yet; drop force-compression=true (base layers are then kept as they are, as buildx does without it) or ask for the base's compression")
-            }
-        }
+        return asked.first == false ? .docker : .oci
     }
 }

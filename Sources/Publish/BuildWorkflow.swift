@@ -30,6 +30,7 @@ public enum BuildWorkflow {
             let (name, value) = try NamedContextSpec.parse(spec)
             named[name] = value
         }
+        let layerCachePlan = try LayerCachePlan(job: job)
         let cacheRun = CacheRun(registry.cache)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -48,6 +49,8 @@ public enum BuildWorkflow {
             target: job.target, tags: tags, sourceDateEpoch: epoch, compression: compression,
             jobs: job.jobs ?? ProcessInfo.processInfo.activeProcessorCount, namedContexts: named,
             storeDirectory: registry.cache.storeDirectory.path, scratchDirectory: scratch)
+        request.forceCompression = specs.contains(where: \.forceCompression)
+        request.mediaTypes = try BuildJob.mediaTypes(outputs: specs)
         request.progress = { onEvent(.build($0)) }
         request.keepFileTrees = outputs.contains { if case .local = $0 { return true } else { return false } }
         // A push alone mounts or streams base layers from their registry; files need them here.
@@ -56,13 +59,13 @@ public enum BuildWorkflow {
         let session = try RegistrySession(registry)
         request.baseResolver = RegistryBaseResolver(puller: try session.puller(resolveTags: job.pull, onEvent: { onEvent(.pull($0)) }))
         request.downloadTransport = RetryingTransport(session.transport, policy: registry.retryPolicy)
+        request.layerCache = try layerCachePlan.settings(cache: registry.cache, session: session, onEvent: onEvent)
         if outputs.isEmpty && !pushing {
             onEvent(.warning("No output specified: the build result is only kept in slipway's cache. To write it use --output type=oci,dest=image.tar (or type=docker, type=local), or push it with --push"))
         }
         onEvent(.building(platforms: platforms, dockerfile: dockerfile.name))
         let result = try await Builder.build(request)
         result.warnings.forEach { onEvent(.warning($0)) }
-        if specs.contains(where: \.forceCompression) { try BuildJob.checkForcedCompression(result, compression: compression) }
         for output in outputs {
             try Exporter.export(result, to: output, tags: tags, sourceDateEpoch: result.sourceDateEpoch)
             onEvent(.exported(output))
@@ -82,6 +85,7 @@ public enum BuildWorkflow {
                 .publish(result.root, from: result.store, to: targets, options: options)
             pushedNames = pushed.map { byDigest ? $0.description : $0.reference.description }
         }
+        try await layerCachePlan.export(result, session: session, pushed: pushing ? targets : [], jobs: job.jobs ?? 4, onEvent: onEvent)
         if let metadataFile = job.metadataFile {
             try writeAtomically(metadataFile, try BuildMetadata.json(result, tags: pushing ? pushedNames : tags))
         }

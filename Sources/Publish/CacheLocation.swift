@@ -1,3 +1,4 @@
+import Builder
 import Foundation
 import OCI
 import Registry
@@ -47,16 +48,27 @@ public struct CacheLocation: Sendable, Hashable {
         // Every partial file is debris when no other slipway is running; else only old ones.
         let lease = CacheLease(self)
         let alone = lease.ifAlone { true } ?? false
+        let result: ContentStore.PruneResult
         switch policy {
         case .all:
-            let result = store.prune(keepBytes: 0, noOtherWriters: alone)
+            result = store.prune(keepBytes: 0, noOtherWriters: alone)
             resolutions().clear()
-            return result
         case .keepBytes(let bytes):
-            return store.prune(keepBytes: bytes, noOtherWriters: alone)
+            result = store.prune(keepBytes: bytes, noOtherWriters: alone)
         case .unusedFor(let seconds):
-            return store.prune(keepBytes: 0, usedBefore: now.addingTimeInterval(-seconds), noOtherWriters: alone)
+            result = store.prune(keepBytes: 0, usedBefore: now.addingTimeInterval(-seconds), noOtherWriters: alone)
         }
+        // The layer cache's entries for blobs that went (all of it, and the file digests, with --all).
+        LayerCacheMaintenance.prune(layersDirectory: layersDirectory, store: store, everything: isAll(policy))
+        return result
+    }
+
+    /// The layer cache: its index of keys and the memo of file content digests.
+    public var layersDirectory: URL { directory.appendingPathComponent("layers") }
+
+    private func isAll(_ policy: PrunePolicy) -> Bool {
+        if case .all = policy { return true }
+        return false
     }
 
     /// `10GiB`, `500MB`, `1g`, `2048` (bytes): binary units, as docker's `--keep-storage`.

@@ -1,3 +1,4 @@
+import Builder
 import Foundation
 import OCI
 
@@ -36,7 +37,11 @@ public final class CacheRun: Sendable {
         let store = location.existingStore()
         let total = store.storedBlobs().reduce(Int64(0)) { $0 + $1.size }
         guard total > limit else { return nil }
-        return lease.ifAlone { store.prune(keepBytes: limit, usedBefore: started, noOtherWriters: true) }
+        return lease.ifAlone {
+            let result = store.prune(keepBytes: limit, usedBefore: started, noOtherWriters: true)
+            LayerCacheMaintenance.prune(layersDirectory: location.layersDirectory, store: store)
+            return result
+        }
     }
 
     /// `finish`, reported as an event when blobs were removed.

@@ -15,11 +15,13 @@ public struct OutputSpec: Equatable, Sendable {
     /// `compression=` / `compression-level=`: nil when not given (the `--compression` flags apply).
     public var compression: String?
     public var compressionLevel: Int?
-    /// `force-compression=true`: base layers must have the requested compression too.
+    /// `force-compression=true`: base layers are recompressed to the requested compression too.
     public var forceCompression = false
     /// `push-by-digest=true`: push untagged, by digest only (`name-canonical=true` is accepted:
     /// the metadata's `image.name` is always the canonical `REPO@sha256:…` then).
     public var pushByDigest = false
+    /// `oci-mediatypes=`: nil when not given (OCI types).
+    public var ociMediaTypes: Bool?
     /// `annotation*.KEY=VALUE`, rewritten into `--annotation`'s `[index:|manifest:…]KEY=VALUE`.
     public var annotations: [String] = []
 
@@ -81,11 +83,9 @@ public struct OutputSpec: Equatable, Sendable {
             compressionLevel = level
         }
         forceCompression = try Self.bool(values["force-compression"], key: "force-compression") ?? false
-        if try Self.bool(values["oci-mediatypes"], key: "oci-mediatypes") == false {
-            throw PublishError.invalidArgument("--output oci-mediatypes=false (Docker schema2 media types) is not supported: slipway writes OCI media types, which docker, containerd and registries accept; drop the key")
-        }
         pushByDigest = try Self.bool(values["push-by-digest"], key: "push-by-digest") ?? false
         _ = try Self.bool(values["name-canonical"], key: "name-canonical")
+        ociMediaTypes = try Self.bool(values["oci-mediatypes"], key: "oci-mediatypes")
         if let pushValue = try Self.bool(values["push"], key: "push") {
             guard pushValue else {
                 throw PublishError.invalidArgument("--output type=\(type),push=false would only keep the image in a daemon's image store, which slipway has none of; use type=oci or type=docker with dest=")

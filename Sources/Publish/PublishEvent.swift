@@ -26,6 +26,8 @@ public enum PublishEvent: Sendable {
     case scanGate(ECRScanGateEvent)
     /// A reference now names the image; `alreadyPublished` when an immutable tag already did.
     case published(PushedReference)
+    /// `--cache-to`: the layer cache (`layers` entries) was written to this destination.
+    case cacheExported(destination: String, digest: Digest, layers: Int)
     /// The cache was over its size bound (`limit` bytes): least recently used blobs went.
     case cachePruned(ContentStore.PruneResult, limit: Int64)
 }

@@ -20,10 +20,13 @@ struct BuildCommand: AsyncParsableCommand {
           slipway build --build-context base=oci-layout://./base-layout:1.0 .
           slipway build -o - . > image.tar        # the OCI tar on stdout, digests on stderr
 
+        Unchanged layers are reused from the layer cache (local, --cache-from); --cache-to exports it.
+
         buildx flags that need a daemon or RUN are accepted with a note (--load, --builder,
-        --network, --add-host, --allow, --secret, --ssh, --no-cache) or refused with the reason
-        (--cache-from, --cache-to, --attest, --provenance, --sbom other than false, --call, --check,
-        --cgroup-parent, --shm-size, --ulimit); see the README's "buildx compatibility" table.
+        --network, --add-host, --allow, --secret, --ssh, --no-cache-filter) or refused with the reason
+        (--attest, --provenance, --sbom other than false, --call, --check,
+        --cgroup-parent, --shm-size, --ulimit, --resource, --policy); docker build's hidden flags
+        that buildx ignores are ignored with a note; see the README's "buildx compatibility" table.
         """
     )
 
@@ -75,7 +78,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: "Parallel jobs (default: the number of cores).")
     var jobs: Int?
 
-    @Option(help: "Progress output: auto, plain, tty or quiet.")
+    @Option(help: "Progress output: auto, plain, tty, quiet or none (buildx's name for quiet).")
     var progress: String = "auto"
 
     @Option(name: .customLong("cache-dir"), help: "Where blobs are kept between builds (default: $XDG_CACHE_HOME/slipway or ~/.cache/slipway).")
@@ -98,24 +101,29 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var scanGate: ScanGateOptions
 
     @OptionGroup var buildx: BuildxFlags
+    @OptionGroup var buildxLater: BuildxLaterFlags
+
+    @OptionGroup var layerCache: LayerCacheOptions
 
     @OptionGroup var pushByDigest: PushByDigestOptions
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if !["auto", "plain", "tty", "quiet"].contains(progress) {
-            throw ValidationError("--progress must be auto, plain, tty or quiet")
+        if !["auto", "plain", "tty", "quiet", "none"].contains(progress) {
+            throw ValidationError("--progress must be auto, plain, tty, quiet or none")
         }
-        if let refused = buildx.refusals().first { throw ValidationError(refused) }
+        if let refused = (buildx.refusals() + buildxLater.refusals()).first { throw ValidationError(refused) }
     }
 
     func run() async throws {
-        try await Console.run(mode: quiet ? "quiet" : progress) { console in
-            buildx.notes().forEach { console.note($0) }
-            let job = BuildJob(contextDirectory: context, dockerfile: file, platforms: platforms, buildArgs: buildArgs, labels: labels,
+        // buildx's `none`: no progress display, which is slipway's `quiet`.
+        try await Console.run(mode: quiet || progress == "none" ? "quiet" : progress) { console in
+            (buildx.notes() + buildxLater.notes()).forEach { console.note($0) }
+            var job = BuildJob(contextDirectory: context, dockerfile: file, platforms: platforms, buildArgs: buildArgs, labels: labels,
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
+            layerCache.apply(to: &job)
             var settings = try scanGate.apply(to: registry.settings(console: console, cacheDir: cacheDir))
             settings.cacheBound = try cacheBound.bound()
             try await BuildWorkflow.run(pushByDigest.applied(to: job), registry: settings,

@@ -26,10 +26,7 @@ struct BuildxFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN --mount=type=ssh uses SSH agents.", visibility: .hidden))
     var ssh: [String] = []
 
-    @Flag(name: .customLong("no-cache"), help: ArgumentHelp("Accepted for buildx compatibility: slipway caches no build steps.", visibility: .hidden))
-    var noCache = false
-
-    @Option(name: .customLong("no-cache-filter"), help: ArgumentHelp("Accepted for buildx compatibility: slipway caches no build steps.", visibility: .hidden))
+    @Option(name: .customLong("no-cache-filter"), help: ArgumentHelp("Accepted for buildx compatibility: a reused layer is byte-identical to a written one.", visibility: .hidden))
     var noCacheFilter: [String] = []
 
     @Option(help: ArgumentHelp("Refused unless false: slipway writes no provenance attestation.", visibility: .hidden))
@@ -40,12 +37,6 @@ struct BuildxFlags: ParsableArguments {
 
     @Option(help: ArgumentHelp("Refused: slipway writes no attestations.", visibility: .hidden))
     var attest: [String] = []
-
-    @Option(name: .customLong("cache-from"), help: ArgumentHelp("Refused: slipway has no build-step cache to import.", visibility: .hidden))
-    var cacheFrom: [String] = []
-
-    @Option(name: .customLong("cache-to"), help: ArgumentHelp("Refused: slipway has no build-step cache to export.", visibility: .hidden))
-    var cacheTo: [String] = []
 
     @Option(help: ArgumentHelp("Only 'build' (the default) is supported.", visibility: .hidden))
     var call: String?
@@ -72,9 +63,6 @@ struct BuildxFlags: ParsableArguments {
             refused.append("--sbom: slipway writes no SBOM attestation; use --sbom=false (or leave it out)")
         }
         if !attest.isEmpty { refused.append("--attest: slipway writes no attestations") }
-        if !cacheFrom.isEmpty || !cacheTo.isEmpty {
-            refused.append("--cache-from/--cache-to: slipway has no build-step cache; blobs are reused through --cache-dir, and base layers by mounting from their registry")
-        }
         if let call, call != "build" { refused.append("--call=\(call): slipway only builds (--call=build)") }
         if check { refused.append("--check: slipway has no Dockerfile lint checks") }
         if cgroupParent != nil || shmSize != nil || !ulimit.isEmpty {
@@ -95,8 +83,8 @@ struct BuildxFlags: ParsableArguments {
         if !runOnly.isEmpty {
             notes.append("\(runOnly.joined(separator: ", ")): only RUN can use \(runOnly.count == 1 ? "it" : "them"), and slipway has no RUN (ignored)")
         }
-        if noCache || !noCacheFilter.isEmpty {
-            notes.append("\(noCache ? "--no-cache" : "--no-cache-filter"): slipway caches no build steps; there is nothing to skip (ignored)")
+        if !noCacheFilter.isEmpty {
+            notes.append("--no-cache-filter: slipway's layer cache has no per-stage switch; a reused layer is byte-identical to a written one, use --no-cache to write every layer (ignored)")
         }
         return notes
     }

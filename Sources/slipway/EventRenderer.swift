@@ -63,6 +63,8 @@ final class EventRenderer: Sendable {
                 console.step("\(reference.reference) already published at \(reference.digest) (immutable tag): nothing to do")
             }
             if !digestOnly { result(reference.description) }
+        case .cacheExported(let destination, let digest, let layers):
+            console.step("exported the layer cache (\(layers) layers) to \(destination) (\(digest))")
         case .cachePruned(let result, let limit):
             console.step("cache over its bound of \(Console.bytes(limit)) (--keep-storage): removed \(result.removedBlobs) least recently used blobs (\(Console.bytes(result.freedBytes)))")
         }
@@ -79,6 +81,10 @@ final class EventRenderer: Sendable {
             if console.mode == "plain" { console.step("layer \(index)/\(count): writing \(entries) entries") }
         case .layerFinished(let index, let count, let digest, let size, let seconds):
             console.step("layer \(index)/\(count): \(digest.short) \(Console.bytes(size)) in \(String(format: "%.2f", seconds))s")
+        case .layerReused(let index, let count, let digest, let size, let source):
+            console.step("layer \(index)/\(count): \(digest.short) \(Console.bytes(size)) reused from \(source)")
+        case .baseLayerRecompressed(let from, let to, let mediaType, let size, let seconds):
+            console.step("base layer \(from.short) recompressed (force-compression): \(to.short) \(mediaType) \(Console.bytes(size)) in \(String(format: "%.2f", seconds))s")
         }
     }
 

@@ -221,3 +221,46 @@ final class BuildKitRulesTests: XCTestCase {
         XCTAssertEqual(config.architecture, "arm64")
     }
 }
+
+/// `COPY --from` words are literal (BuildKit's `toCommand`): any word shell processing would
+/// change (after the flag parser took quotes and escapes off) is refused, in every stage,
+/// used or not, and in ONBUILD triggers; a literal name works.
+final class CopyFromWordRulesTests: XCTestCase {
+    private let refusal = "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround"
+
+    func testVariablesInCopyFromAreRefusedWithTheLine() async throws {
+        let fixture = try BuildFixture(files: ["a": "a"])
+        let cases: [(String, String)] = [
+            ("FROM scratch AS one\nCOPY a /a\nFROM scratch\nARG PICK=one\nCOPY --from=${PICK} /a /a\n", "Dockerfile:5: "),
+            // Quotes do not hide a variable (the flag's quotes go at parsing, as in BuildKit).
+            ("FROM scratch AS one\nCOPY a /a\nFROM scratch\nCOPY --from='$PICK' /a /a\n", "Dockerfile:4: "),
+            // An unused stage is checked too, as BuildKit checks the whole Dockerfile.
+            ("FROM scratch AS unused\nCOPY --from=$X /a /a\nFROM scratch\nCOPY a /a\n", "Dockerfile:2: "),
+            // A trigger of a local stage, at its ONBUILD line.
+            ("FROM scratch AS one\nCOPY a /a\nFROM scratch AS parent\nONBUILD COPY --from=$X /a /b\nFROM parent\n", "Dockerfile:4: "),
+        ]
+        for (dockerfile, location) in cases {
+            let error = await fixture.failure(dockerfile)
+            XCTAssertEqual(error?.description, location + refusal, dockerfile)
+        }
+    }
+
+    func testAnImagesTriggerWithAVariableInCopyFromIsRefusedAtTheFromLine() async throws {
+        let (baseFixture, layout) = try await BuildFixture.layout("FROM scratch\nONBUILD COPY --from=$X /a /b\n")
+        defer { _ = baseFixture }
+        let fixture = try BuildFixture(files: ["a": "a"])
+        let error = await fixture.failure("FROM scratch AS x\nCOPY a /a\nFROM base\n") {
+            $0.namedContexts = ["base": .ociLayout(path: layout, reference: nil)]
+        }
+        XCTAssertEqual(error?.description, "Dockerfile:3: " + refusal)
+    }
+
+    func testALiteralCopyFromIsAcceptedAlsoQuotedOrEscaped() async throws {
+        let fixture = try BuildFixture(files: ["a": "a"])
+        // BuildKit's flag parsing takes quotes and escapes off before the check: "one" and o\ne are `one`.
+        for from in ["one", "\"one\"", "o\\ne"] {
+            let image = try await fixture.build("FROM scratch AS one\nCOPY a /a\nFROM scratch\nARG PICK=one\nCOPY --from=\(from) /a /copied\n")
+            XCTAssertEqual(try image.text("copied"), "a", from)
+        }
+    }
+}

@@ -3,8 +3,9 @@ import Layers
 import OCI
 
 /// Turns finished stages into OCI content: a config and manifest per platform and, for
-/// several platforms, an index over them. All JSON is canonical, so equal inputs give equal
-/// digests.
+/// several platforms, an index over them, with OCI or Docker media types (`mediaTypes`; base
+/// layers' types are converted too, as BuildKit does). All JSON is canonical, so equal inputs
+/// give equal digests.
 enum Assembler {
     struct Annotations {
         var index: [String: String] = [:]
@@ -33,8 +34,19 @@ enum Assembler {
         }
     }
 
+    /// BuildKit refuses index annotations with Docker media types (a manifest list has none);
+    /// manifest annotations are written, as BuildKit writes them.
+    static func checkDockerAnnotations(_ annotations: Annotations) throws {
+        guard annotations.index.isEmpty else {
+            throw BuildError("cannot export annotations with \"oci-mediatypes=false\": a Docker manifest list has no annotations; drop the index: annotations or oci-mediatypes=false")
+        }
+    }
+
     static func assemble(states: [(Platform, StageState)], blobs: [Int: LayerBlob], labels: [String: String],
-                         annotations: Annotations, store: ContentStore) throws -> (root: Descriptor, images: [BuildResult.PlatformImage]) {
+                         annotations: Annotations, mediaTypes: MediaTypeFamily = .oci,
+                         layerAnnotations: [Int: [String: String]] = [:],
+                         store: ContentStore) throws -> (root: Descriptor, images: [BuildResult.PlatformImage]) {
+        if mediaTypes == .docker { try checkDockerAnnotations(annotations) }
         var images: [BuildResult.PlatformImage] = []
         for (platform, state) in states {
             var config = state.config
@@ -48,26 +60,29 @@ enum Assembler {
             var diffIDs: [Digest] = []
             for layer in state.layers {
                 switch layer {
-                case .base(let descriptor, let diffID):
+                case .base(var descriptor, let diffID):
+                    descriptor.mediaType = mediaTypes.layer(descriptor.mediaType)
                     layers.append(descriptor)
                     diffIDs.append(diffID)
                 case .planned(let job):
                     guard let blob = blobs[job] else { throw BuildError("internal error: layer \(job) was not written") }
-                    layers.append(Descriptor(mediaType: blob.mediaType, digest: blob.digest, size: blob.size))
+                    layers.append(Descriptor(mediaType: mediaTypes.layer(blob.mediaType), digest: blob.digest, size: blob.size,
+                                             annotations: layerAnnotations[job]))
                     diffIDs.append(blob.diffID)
                 }
             }
             config.rootfs = RootFS(diffIDs: diffIDs)
-            let configDescriptor = try store.putJSON(config, mediaType: MediaType.imageConfig)
+            let configDescriptor = try store.putJSON(config, mediaType: mediaTypes.config)
             var manifestAnnotations = annotations.manifest
             for (key, value) in annotations.perPlatform[platform.description] ?? [:] { manifestAnnotations[key] = value }
             if let name = state.baseName, let digest = state.baseDigest {
                 manifestAnnotations[AnnotationKey.baseName] = name
                 manifestAnnotations[AnnotationKey.baseDigest] = digest.description
             }
-            let manifest = Manifest(config: configDescriptor, layers: layers,
+            var manifest = Manifest(config: configDescriptor, layers: layers,
                                     annotations: manifestAnnotations.isEmpty ? nil : manifestAnnotations)
-            var manifestDescriptor = try store.putJSON(manifest, mediaType: MediaType.imageManifest)
+            manifest.mediaType = mediaTypes.manifest
+            var manifestDescriptor = try store.putJSON(manifest, mediaType: mediaTypes.manifest)
             manifestDescriptor.platform = config.platform
             images.append(BuildResult.PlatformImage(platform: platform, manifest: manifestDescriptor,
                                                     config: configDescriptor, layers: layers, tree: state.tree))
@@ -77,7 +92,8 @@ enum Assembler {
             root.platform = nil
             return (root, images)
         }
-        let index = Index(manifests: images.map(\.manifest), annotations: annotations.index.isEmpty ? nil : annotations.index)
-        return (try store.putJSON(index, mediaType: MediaType.imageIndex), images)
+        var index = Index(manifests: images.map(\.manifest), annotations: annotations.index.isEmpty ? nil : annotations.index)
+        index.mediaType = mediaTypes.index
+        return (try store.putJSON(index, mediaType: mediaTypes.index), images)
     }
 }

@@ -3,7 +3,7 @@ import OCI
 
 /// The build's async phase, between the stage graphs and the synchronous planning: every
 /// image the needed stages use is resolved (all platforms, different images concurrently),
-/// `COPY --from` words that needed their bases' ENV are settled, and the layers of the images
+/// the ONBUILD triggers of base images are loaded (with what they copy from), and the layers of the images
 /// planning reads as files are fetched. Planning then never waits for the network.
 extension BaseImages {
     static func prepare(_ graphs: inout [StageGraph], request: BuildRequest, store: ContentStore) async throws -> BaseImages {
@@ -14,10 +14,7 @@ extension BaseImages {
             for (image, result) in await resolve(wanted, request: request, store: store, trees: trees) { resolved[image] = result }
             var progressed = false
             for index in graphs.indices {
-                let settled = try graphs[index].settle(imageEnv: { image in
-                    guard case .success(let base)? = resolved[image] else { return nil }
-                    return base.config.config?.env ?? Variables.defaultEnv
-                }, imageTriggers: { image in
+                let settled = try graphs[index].settle(imageTriggers: { image in
                     switch resolved[image] {
                     case .success(let base)?: return base.config.config?.onBuild ?? []
                     case .failure?: return []

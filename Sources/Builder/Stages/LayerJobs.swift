@@ -112,18 +112,30 @@ final class LayerJobs: Sendable {
 
     /// Writes the registered layers the output uses (an intermediate stage's layers are never
     /// written), several at a time, and returns their blobs by job number.
+    /// Layers in `reused` are taken from the cache as they are; the others are written and,
+    /// with a `cache`, recorded under their key.
     func materialize(_ wanted: [Int], options: LayerOptions, store: ContentStore, concurrency: Int,
+                     cache: LayerCache? = nil, reused: [Int: LayerCache.Hit] = [:],
                      progress: (@Sendable (BuildEvent) -> Void)?) throws -> [Int: LayerBlob] {
         let registered = jobs
         let all = Array(Set(wanted)).sorted().map { ($0, registered[$0]) }
         let results = Locked<[Result<LayerBlob, any Error>?]>(Array(repeating: nil, count: all.count))
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, concurrency)
-        for (index, (_, entries)) in all.enumerated() {
+        for (index, (job, entries)) in all.enumerated() {
+            if let hit = reused[job] {
+                progress?(.layerReused(index: index + 1, count: all.count, digest: hit.blob.digest, size: hit.blob.size, from: hit.source))
+                results.withLock { $0[index] = .success(hit.blob) }
+                continue
+            }
             queue.addOperation {
                 let started = Date()
                 progress?(.layerStarted(index: index + 1, count: all.count, entries: entries.count))
-                let result = Result { try LayerWriter.write(entries, options: options, into: store) }
+                let recording = cache?.recorder()
+                let result = Result { try LayerWriter.write(entries, options: options, into: store, recorder: recording?.recorder) }
+                if case .success(let blob) = result, let cache, let recording {
+                    cache.record(job: job, blob: blob, key: recording.key)
+                }
                 if case .success(let blob) = result {
                     progress?(.layerFinished(index: index + 1, count: all.count, digest: blob.digest, size: blob.size,
                                              seconds: Date().timeIntervalSince(started)))

@@ -7,15 +7,16 @@ import Dockerfile
 /// stage at their own ONBUILD line, where the fix belongs.
 enum OnBuildTriggers {
     /// The triggers a stage declares, each parsed at its ONBUILD line.
-    static func declared(by stage: Stage, file: String) throws -> [Instruction] {
+    static func declared(by stage: Stage, file: String, escapeToken: Character = "\\") throws -> [Instruction] {
         try stage.instructions.flatMap { instruction -> [Instruction] in
             guard case .onbuild(let trigger) = instruction.kind else { return [] }
-            return try parse([trigger], line: instruction.line, file: file)
+            return try parse([trigger], line: instruction.line, file: file, escapeToken: escapeToken)
         }
     }
 
-    /// Trigger expressions (from an image config), each parsed as one instruction at `line`.
-    static func parse(_ triggers: [String], line: Int, file: String) throws -> [Instruction] {
+    /// Trigger expressions (from an image config), each parsed as one instruction at `line`;
+    /// a `COPY --from` word must be literal, as in the Dockerfile itself (`CopyFromWord`).
+    static func parse(_ triggers: [String], line: Int, file: String, escapeToken: Character = "\\") throws -> [Instruction] {
         try triggers.map { trigger in
             do {
                 let tree = try DockerfileParser.parse(trigger)
@@ -27,6 +28,9 @@ enum OnBuildTriggers {
                     throw BuildError("FROM isn't allowed as an ONBUILD trigger ('\(trigger)')", file: file, line: line)
                 }
                 instruction.line = line
+                if case .copy(let command) = instruction.kind, let from = command.from {
+                    try CopyFromWord.check(from, escapeToken: escapeToken, file: file, line: line)
+                }
                 return instruction
             } catch let error as SyntaxError {
                 throw BuildError("ONBUILD \(trigger): \(error.message)", file: file, line: line)

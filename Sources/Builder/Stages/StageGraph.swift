@@ -45,12 +45,9 @@ struct StageNode: Sendable {
     /// The FROM word expanded with the global ARGs, as messages name it.
     let baseName: String
     let base: StageInput
-    /// What each `COPY --from` names, by instruction position.
+    /// What each `COPY --from` names, by instruction position (the words are literal:
+    /// `CopyFromWord`).
     var copies: [Int: StageInput] = [:]
-    /// `COPY --from` words that use variables, by position: they expand with the stage's own
-    /// ARGs and ENV, which may come from the base image, so they are settled once bases are
-    /// resolved (`StageGraph.settle`).
-    var pendingCopies: [Int: String] = [:]
     /// The ONBUILD triggers that run first in this stage (its base stage's, or its base
     /// image's once resolved), and whether an image base's were looked at yet.
     var triggers: [Instruction] = []
@@ -74,9 +71,6 @@ struct StageGraph: Sendable {
     let globalArgs: [String: String]
     /// The stages the target needs, by index.
     private(set) var nodes: [Int: StageNode] = [:]
-    /// The needed stages that still have a `COPY --from` to settle, so settling visits only
-    /// them (a chain found one stage per round would otherwise rescan every stage each round).
-    private(set) var stagesWithPendingCopies: Set<Int> = []
     /// The needed stages on a base image whose ONBUILD triggers were not looked at yet, so
     /// settling visits only them.
     private(set) var stagesAwaitingTriggers: Set<Int> = []
@@ -114,15 +108,9 @@ struct StageGraph: Sendable {
 
     var needed: Set<Int> { Set(nodes.keys) }
 
-    /// Whether every `COPY --from` is known (false only while bases are being resolved, or
-    /// when a base is unusable and planning will stop there).
-    var isSettled: Bool { stagesWithPendingCopies.isEmpty }
-
-    /// The stages another needed stage starts from or copies from: their trees must be kept
-    /// (every stage when a `COPY --from` could not be settled, rather than guess).
+    /// The stages another needed stage starts from or copies from: their trees must be kept.
     var referencedStages: Set<Int> {
-        guard isSettled else { return Set(plan.stages.indices) }
-        return Set(nodes.values.flatMap { $0.dependencies.compactMap(\.stage) })
+        Set(nodes.values.flatMap { $0.dependencies.compactMap(\.stage) })
     }
 
     /// Every image the needed stages start from or copy from.
@@ -187,9 +175,9 @@ struct StageGraph: Sendable {
         case .directory?:
             return .context(from)
         case .ociLayout(let path, let reference)?:
-            return .image(ImageRequest(location: .layout(name: from, path: path, reference: reference), platform: platform))
+            return .image(ImageRequest(location: .layout(name: from, path: path, reference: reference), platform: replacedStagePlatform(from) ?? platform))
         case .dockerImage(let reference)?:
-            return imageContext(from, reference: reference, platform: platform, line: line)
+            return imageContext(from, reference: reference, platform: replacedStagePlatform(from) ?? platform, line: line)
         case nil:
             guard request.baseResolver != nil else {
                 return .unusable(BuildError("COPY --from=\(from): no stage or build context by that name, and this build has no registry access (pass it as --build-context \(from)=oci-layout://PATH)",
@@ -197,6 +185,17 @@ struct StageGraph: Sendable {
             }
             return .image(ImageRequest(location: .registry(from), platform: platform))
         }
+    }
+
+    /// The platform a context that replaces a stage is loaded for: that stage's `--platform`,
+    /// else the build's, as BuildKit loads it for the stage it replaces (nil: `name` is no
+    /// replaced stage). A `--platform` that does not expand or parse is left to planning.
+    func replacedStagePlatform(_ name: String) -> Platform? {
+        guard let index = stageNames[name.lowercased()],
+              request.namedContexts[name] != nil || request.namedContexts[name.lowercased()] != nil else { return nil }
+        guard let raw = plan.stages[index].platform else { return platform }
+        guard let expanded = try? ShellLexer(escapeToken: plan.escapeToken).processWord(raw, env: globalArgs) else { return nil }
+        return try? Platform(parsing: expanded)
     }
 
     /// A `docker-image://` named context: the registry image it names, through the same
@@ -217,16 +216,9 @@ struct StageGraph: Sendable {
             guard nodes[next] == nil else { continue }
             let node = try makeNode(next)
             nodes[next] = node
-            if !node.pendingCopies.isEmpty { stagesWithPendingCopies.insert(next) }
             if !node.triggersLoaded { stagesAwaitingTriggers.insert(next) }
             queue += node.dependencies.compactMap(\.stage).reversed()
         }
-    }
-
-    mutating func setCopy(_ input: StageInput, stage: Int, position: Int) {
-        nodes[stage]?.pendingCopies[position] = nil
-        if nodes[stage]?.pendingCopies.isEmpty ?? true { stagesWithPendingCopies.remove(stage) }
-        nodes[stage]?.copies[position] = input
     }
 
     private func makeNode(_ index: Int) throws -> StageNode {
@@ -245,6 +237,10 @@ struct StageGraph: Sendable {
             }
         }
         let baseName = try expandGlobal(stage.baseImage)
+        // A stage on a replaced earlier stage takes that stage's platform, as on any stage.
+        if let replaced = stageNames[baseName.lowercased()], replaced < index, let replacedPlatform = replacedStagePlatform(baseName) {
+            stagePlatform = replacedPlatform
+        }
         let base: StageInput
         // Only an earlier stage is a base (BuildKit); a later stage's name is an image name.
         if let parent = stageIndex(baseName), parent < index {
@@ -266,19 +262,13 @@ struct StageGraph: Sendable {
         }
         var node = StageNode(index: index, platform: stagePlatform, baseName: baseName, base: base)
         if case .stage(let parent) = base {
-            setTriggers(try OnBuildTriggers.declared(by: plan.stages[parent], file: file), of: &node)
+            setTriggers(try OnBuildTriggers.declared(by: plan.stages[parent], file: file, escapeToken: plan.escapeToken), of: &node)
         } else if base.image == nil {
             node.triggersLoaded = true
         }
         for (position, instruction) in stage.instructions.enumerated() {
-            guard case .copy(let command) = instruction.kind, let raw = command.from else { continue }
-            if raw.contains("$") {
-                node.pendingCopies[position] = raw
-            } else {
-                // No variable: the word expands the same in any environment.
-                let from = try Variables(escapeToken: plan.escapeToken).expand(raw, line: instruction.line, file: file)
-                node.copies[position] = copySource(from, stage: index, line: instruction.line)
-            }
+            guard case .copy(let command) = instruction.kind, let from = command.from else { continue }
+            node.copies[position] = copySource(from, stage: index, line: instruction.line)
         }
         return node
     }

@@ -9,6 +9,12 @@ import XCTest
 /// BuildKit adds with `RUN adduser` come from a copied `/etc/passwd`. See
 /// `Tests/BuildKitConformance.md` for the tests not ported and why.
 final class CopyConformanceTests: XCTestCase {
+    func testDockerfileCopyFromArgs() async throws {
+        let fixture = try BuildFixture()
+        let error = await fixture.failure("\nFROM scratch\nCOPY --from=$FOO . .\n")
+        XCTAssertEqual(error?.description, "Dockerfile:3: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround")
+    }
+
     func testEmptyDestDir() async throws {
         let fixture = try BuildFixture(files: ["testfile": "contents0"])
         let image = try await fixture.build("FROM scratch\nENV empty=\"\"\nCOPY testfile $empty\n")

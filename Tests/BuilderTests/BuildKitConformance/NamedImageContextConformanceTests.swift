@@ -60,6 +60,24 @@ final class NamedImageContextConformanceTests: XCTestCase {
         XCTAssertTrue(env.contains("FOOBAR=foobar"), "\(env)")
         XCTAssertTrue(env.contains { $0.hasPrefix("PATH=") && $0.contains("/foobar:") }, "\(env)")
         XCTAssertEqual(try derived.text("etc/alpine-release"), "3.20.0\n")
+
+        // A context named like a stage replaces that stage, here one based on another stage
+        // (moby/buildkit#5578): its FROM and its RUN are never run; `RUN [ -f … ]` checks become
+        // assertions on the result.
+        let pushed = try registry(files: ["etc/alpine-release": "3.20.0\n"], env: ["PATH=/foobar:/usr/bin:/bin", "FOOBAR=foobar"])
+        let replaced = try await fixture.build("""
+            FROM busybox AS parent
+            FROM parent AS base
+            RUN echo base > /out
+            FROM base
+            """) {
+            $0.namedContexts = ["base": .dockerImage("registry.example.com/buildkit/testnamedimagecontext:latest")]
+            $0.baseResolver = pushed
+        }
+        XCTAssertEqual(try replaced.text("etc/alpine-release"), "3.20.0\n", "[ -f /etc/alpine-release ]")
+        XCTAssertNil(try replaced.text("out"), "[ ! -f /out ]")
+        XCTAssertEqual(pushed.resolved.withLock { $0 }, ["registry.example.com/buildkit/testnamedimagecontext:latest linux/amd64"],
+                       "busybox (the replaced stage's base) is never resolved")
     }
 
     func testNamedImageContextPlatform() async throws {
@@ -73,6 +91,46 @@ final class NamedImageContextConformanceTests: XCTestCase {
         XCTAssertEqual(resolved.count, 1)
         XCTAssertTrue(resolved.first?.hasPrefix("registry.example.com/buildkit/testnamedimagecontextplatform:latest linux/") == true,
                       "the image is resolved for the Dockerfile's platform, not the target: \(resolved)")
+    }
+
+    /// BuildKit's test asserts that the derived image's `created` is its own build's time, not
+    /// its base's (a named context's `created` is dropped, convert.go). BuildKit without an epoch
+    /// takes the wall clock; slipway always writes the source date epoch (0 by default, for
+    /// reproducible images), so each build here is given its time as `SOURCE_DATE_EPOCH=$(date +%s)`
+    /// would — with which BuildKit writes the same `created` — the base's build a minute earlier.
+    /// `RUN echo foo >> /test` becomes a heredoc COPY of the same file.
+    func testNamedImageContextTimestamps() async throws {
+        let now = Int64(Date().timeIntervalSince1970)
+        let baseFixture = try BuildFixture()
+        let base = try await baseFixture.build("FROM scratch\nCOPY <<EOF /test\nfoo\nEOF\n") { $0.sourceDateEpoch = now - 60 }
+        let registry = ScriptedResolver(remote: base.store, base: ResolvedBase(
+            name: "registry.example.com/buildkit/testnamedimagecontexttimestamps:latest", manifestDigest: base.result.images[0].manifest.digest,
+            manifest: try base.manifest(), config: try base.config()))
+        let fixture = try BuildFixture()
+        let dockerfile = "FROM alpine\nCOPY <<EOF /test\nfoo\nfoo\nEOF\n"
+        let derived = try await fixture.build(dockerfile) {
+            $0.namedContexts = ["alpine": .dockerImage("registry.example.com/buildkit/testnamedimagecontexttimestamps:latest")]
+            $0.baseResolver = registry
+            $0.sourceDateEpoch = now
+        }
+        let baseCreated = try XCTUnwrap(Self.date(try base.config().created))
+        let derivedCreated = try XCTUnwrap(Self.date(try derived.config().created))
+        XCTAssertNotEqual(baseCreated, derivedCreated)
+        let difference = derivedCreated.timeIntervalSince(baseCreated)
+        XCTAssertGreaterThan(difference, 0)
+        XCTAssertLessThan(difference, 10 * 60)
+        XCTAssertEqual(try derived.text("test"), "foo\nfoo\n")
+
+        // Without an epoch slipway's `created` is epoch 0 — still not the base's.
+        let unstamped = try await fixture.build(dockerfile) {
+            $0.namedContexts = ["alpine": .dockerImage("registry.example.com/buildkit/testnamedimagecontexttimestamps:latest")]
+            $0.baseResolver = registry
+        }
+        XCTAssertEqual(try unstamped.config().created, "1970-01-01T00:00:00Z")
+    }
+
+    private static func date(_ text: String?) -> Date? {
+        text.flatMap { ISO8601DateFormatter().date(from: $0) }
     }
 
     func testNamedImageContextScratch() async throws {
