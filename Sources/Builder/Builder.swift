@@ -114,19 +114,21 @@ public enum Builder {
                          file: request.dockerfileName)
     }
 
-    /// RUN cannot be executed without a container runtime: find it in any stage the target
-    /// needs, for any platform, before any work starts, so the user learns it at once.
+    /// RUN cannot be executed without a container runtime: find every RUN in the stages the
+    /// target needs (and in the ONBUILD triggers they run), for any platform, before any work
+    /// starts, so the user learns at once everything there is to replace.
     static func refuseRun(_ plan: DockerfilePlan, graphs: [StageGraph], request: BuildRequest) throws {
         let needed = graphs.reduce(into: Set<Int>()) { $0.formUnion($1.needed) }
         let triggers = graphs.flatMap { graph in graph.needed.flatMap { graph.nodes[$0]?.triggers ?? [] } }
-        let runs = (needed.flatMap { plan.stages[$0].instructions } + triggers).filter {
+        let isRun: (Instruction) -> Bool = {
             if case .run = $0.kind { return true }
             return false
         }
-        if let first = runs.min(by: { $0.line < $1.line }) {
-            throw BuildError("RUN needs a container runtime; slipway builds without one — produce those files before the build (e.g. cross-compile) and COPY them",
-                             file: request.dockerfileName, line: first.line)
-        }
+        let runs = needed.flatMap { plan.stages[$0].instructions }.filter(isRun).map { RunLine(line: $0.line, text: $0.original, trigger: false) }
+            + triggers.filter(isRun).map { RunLine(line: $0.line, text: $0.original, trigger: true) }
+        let lines = Array(Set(runs)).sorted { ($0.line, $0.text) < ($1.line, $1.text) }
+        guard let first = lines.first else { return }
+        throw BuildError(RunLine.refusal(lines, file: request.dockerfileName), file: request.dockerfileName, line: first.line)
     }
 
     static func unusedArgWarnings(_ plan: DockerfilePlan, request: BuildRequest) -> [String] {

@@ -57,7 +57,7 @@ public struct StaticCredentials: CredentialProvider {
     }
 }
 
-/// Docker's client configuration (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`):
+/// Docker's client configuration (`$REGISTRY_AUTH_FILE`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`):
 /// `auths` entries (`auth` = base64 user:password, `identitytoken`), `credHelpers` per host and the
 /// default `credsStore`, both run as `docker-credential-NAME get`, exactly as docker does, so
 /// whatever `docker login` set up works unchanged.
@@ -71,8 +71,11 @@ public struct DockerConfigCredentials: CredentialProvider {
         self.searchPath = searchPath
     }
 
-    /// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
+    /// `$REGISTRY_AUTH_FILE` when set (podman's and skopeo's override: that file alone is read
+    /// and written, in the same JSON format), else `$DOCKER_CONFIG/config.json`, else
+    /// `$HOME/.docker/config.json`.
     public static func defaultConfigURL(_ env: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let file = env["REGISTRY_AUTH_FILE"], !file.isEmpty { return URL(fileURLWithPath: file) }
         if let dir = env["DOCKER_CONFIG"], !dir.isEmpty { return URL(fileURLWithPath: dir).appendingPathComponent("config.json") }
         let home = env["HOME"] ?? NSHomeDirectory()
         return URL(fileURLWithPath: home).appendingPathComponent(".docker/config.json")

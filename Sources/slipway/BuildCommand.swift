@@ -7,26 +7,31 @@ struct BuildCommand: AsyncParsableCommand {
         commandName: "build",
         abstract: "Build an image from a Dockerfile for one or more platforms.",
         discussion: """
-        RUN is parsed but cannot be executed (there is no container runtime): a build whose
-        target needs a stage with RUN fails before any work. Produce such files beforehand
-        (e.g. cross-compile) and COPY them.
+        RUN is parsed but cannot be executed (there is no container runtime): a
+        build whose target needs RUN fails before any work, listing every RUN line
+        it needs. Produce those files beforehand (e.g. cross-compile per
+        TARGETARCH) and COPY them: docs/building-without-run.md has recipes.
 
         Examples:
-          slipway build --platform linux/amd64,linux/arm64 --output type=oci,dest=image.tar .
-          slipway build -f deploy/Dockerfile --build-arg VERSION=1.2 -t example.com/app:1.2 \\
-              --output type=oci,dest=out/layout,tar=false .
-          slipway build --output type=docker,dest=app.tar -t app:dev .   # then: docker load -i app.tar
+          slipway build --platform linux/amd64,linux/arm64 \\
+              --output type=oci,dest=image.tar .
+          slipway build -f deploy/Dockerfile --build-arg VERSION=1.2 \\
+              -t example.com/app:1.2 --output type=oci,dest=out/layout,tar=false .
+          slipway build --output type=docker,dest=app.tar -t app:dev .
           slipway build --target assets --output type=local,dest=dist .
           slipway build --build-context base=oci-layout://./base-layout:1.0 .
-          slipway build -o - . > image.tar        # the OCI tar on stdout, digests on stderr
+          slipway build -o - . > image.tar   # OCI tar on stdout, digests on stderr
 
-        Unchanged layers are reused from the layer cache (local, --cache-from); --cache-to exports it.
+        Unchanged layers are reused from the layer cache (local, --cache-from);
+        --cache-to exports it.
 
-        buildx flags that need a daemon or RUN are accepted with a note (--load, --builder,
-        --network, --add-host, --allow, --secret, --ssh, --no-cache-filter) or refused with the reason
-        (--attest, --provenance, --sbom other than false, --call, --check,
-        --cgroup-parent, --shm-size, --ulimit, --resource, --policy); docker build's hidden flags
-        that buildx ignores are ignored with a note; see the README's "buildx compatibility" table.
+        buildx flags that need a daemon or RUN are accepted with a note (--load,
+        --builder, --network, --add-host, --allow, --secret, --ssh,
+        --no-cache-filter) or refused with the reason (--attest, --provenance and
+        --sbom other than false, --call, --check, --cgroup-parent, --shm-size,
+        --ulimit, --resource, --policy); docker build's hidden flags that buildx
+        ignores are ignored with a note; see the README's "buildx compatibility"
+        table.
         """
     )
 
@@ -72,7 +77,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: "Layer compression: gzip, zstd or uncompressed.")
     var compression: String = "gzip"
 
-    @Option(name: .customLong("compression-level"), help: "Compression level (gzip 0-9, default 6; zstd 1-19, default 3).")
+    @Option(name: .customLong("compression-level"), help: "Compression level: gzip 0-9, zstd 1-19 (default: 6 for gzip, 3 for zstd).")
     var compressionLevel: Int?
 
     @Option(help: "Parallel jobs (default: the number of cores).")
@@ -87,7 +92,7 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var cacheBound: CacheBoundOptions
 
     // `--pull=true|false` is rewritten to these two spellings before parsing (`Slipway.main`).
-    @Flag(inversion: .prefixedNo, help: "Re-resolve base image tags from their registries (the default, as if buildx's --pull were always given); --no-pull (or --pull=false) uses the cached resolution.")
+    @Flag(inversion: .prefixedNo, help: "Re-resolve base image tags from their registries, as if buildx's --pull were always given; --no-pull (or --pull=false) uses the cached resolution.")
     var pull = true
 
     @Flag(name: [.short, .customLong("quiet")], help: "Print only the image digest (the index for several platforms), as buildx prints the image ID.")

@@ -33,13 +33,16 @@ struct CachePruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Remove cached blobs, least recently used first.",
+        usage: "slipway cache prune [--all | --keep-storage <size>] [--cache-dir <dir>]",
         discussion: """
-        Without options, removes blobs not used for 30 days. Partial files left in the cache's
-        ingest directory by interrupted or killed runs are removed too: all of them when no
-        other slipway is running, else those untouched for an hour (a running writer's file
-        keeps changing). A blob removed while a build still needs it is simply downloaded again.
+        Without options, removes blobs not used for 30 days. Partial files left in
+        the cache's ingest directory by interrupted or killed runs are removed too:
+        all of them when no other slipway is running, else those untouched for an
+        hour (a running writer's file keeps changing). A blob removed while a build
+        still needs it is simply downloaded again.
 
-        Builds and copies keep the cache under a bound by themselves (see their --keep-storage).
+        Builds and copies keep the cache under a bound by themselves (see their
+        --keep-storage).
 
         Examples:
           slipway cache prune --keep-storage 10GiB

@@ -7,20 +7,25 @@ import Publish
 struct CopyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "copy",
-        abstract: "Copy an image or index between repositories and registries, preserving every digest.",
+        abstract: "Copy an image or index between registries, keeping every digest.",
+        usage: "slipway copy [<options>] <source> <destinations> ...",
         discussion: """
-        Manifests are copied byte for byte, so every digest stays the same. Blobs the target has
-        are skipped; blobs in another repository of the same registry are mounted; the rest are
-        streamed from the source through the local cache, never recompressed. Prints
-        DST@sha256:… for each destination.
+        Manifests are copied byte for byte, so every digest stays the same. Blobs
+        the target has are skipped; blobs in another repository of the same
+        registry are mounted; the rest are streamed from the source through the
+        local cache, never recompressed. Prints DST@sha256:… for each destination.
 
-        A destination without a tag takes the source's tag; a source named only by digest is
-        copied by digest (no tag). SRC may also be an OCI layout: oci:PATH[:TAG].
+        A destination without a tag takes the source's tag; a source named only by
+        digest is copied by digest (no tag). SRC may also be an OCI layout:
+        oci:PATH[:TAG].
 
         Examples:
-          slipway copy registry.example.com/dev/app:1.2 registry.example.com/prod/app:1.2
-          slipway copy dev.example.com/app@sha256:… prod.example.com/app:1.2 prod.example.com/app:latest
-          slipway copy --platform linux/arm64 docker.io/library/alpine:3.20 registry.example.com/alpine:3.20-arm64
+          slipway copy registry.example.com/dev/app:1.2 \\
+              registry.example.com/prod/app:1.2
+          slipway copy dev.example.com/app@sha256:… \\
+              prod.example.com/app:1.2 prod.example.com/app:latest
+          slipway copy --platform linux/arm64 docker.io/library/alpine:3.20 \\
+              registry.example.com/alpine:3.20-arm64
         """
     )
 
@@ -33,7 +38,7 @@ struct CopyCommand: AsyncParsableCommand {
     @Option(help: "Copy only this platform's manifest out of an index, e.g. linux/arm64.")
     var platform: String?
 
-    @Option(help: "Blobs copied at once (default: 8).")
+    @Option(help: "Blobs copied at once.")
     var jobs: Int = 8
 
     @Option(help: "Progress output: auto, plain, tty or quiet.")

@@ -8,7 +8,7 @@ struct AWSOptions: ParsableArguments {
     @Option(help: "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region).")
     var region: String?
 
-    @Option(help: "Named profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then 'default').")
+    @Option(help: "Named profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, else the 'default' profile).")
     var profile: String?
 
     @Flag(help: "Log every HTTP request and response (secrets, tokens and signatures are redacted).")
@@ -25,7 +25,7 @@ struct AWSOptions: ParsableArguments {
 struct ECRCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecr",
-        abstract: "Amazon ECR: login passwords, registry names, repositories, images and their controls.",
+        abstract: "Amazon ECR: logins, repositories, images and their controls.",
         discussion: """
         Credentials come from the AWS chain, in the SDKs' order:
           1. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [, AWS_SESSION_TOKEN]
@@ -68,7 +68,8 @@ struct ECRCommand: AsyncParsableCommand {
 struct ECRGetLoginPassword: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get-login-password",
-        abstract: "Print a registry password for the AWS user (12 hours), for other tools.",
+        abstract: "Print a registry password (valid 12 hours) for other tools.",
+        usage: "slipway ecr get-login-password [<options>]",
         discussion: """
         Examples:
           slipway ecr get-login-password --region us-east-1 | skopeo login \\
@@ -92,7 +93,7 @@ struct ECRGetLoginPassword: AsyncParsableCommand {
 struct ECRRegistryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registry",
-        abstract: "Print the caller's private registry host, ACCOUNT.dkr.ecr.REGION.amazonaws.com.",
+        abstract: "Print the caller's registry, ACCOUNT.dkr.ecr.REGION.amazonaws.com.",
         discussion: """
         The account comes from STS GetCallerIdentity. AWS_USE_FIPS_ENDPOINT
         and AWS_USE_DUALSTACK_ENDPOINT select the FIPS and dual-stack names.
@@ -116,6 +117,7 @@ struct ECRCreateRepository: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create-repository",
         abstract: "Create an ECR repository and print its URI.",
+        usage: "slipway ecr create-repository [<options>] <name>",
         discussion: """
         Examples:
           slipway ecr create-repository team/app \\
@@ -125,7 +127,8 @@ struct ECRCreateRepository: AsyncParsableCommand {
               --tag team=core --if-not-exists
           slipway ecr create-repository app --image-tag-mutability IMMUTABLE \\
               --scan-on-push --if-not-exists --update   # fix an existing one
-          slipway ecr create-repository app --image-tag-mutability IMMUTABLE_WITH_EXCLUSION \\
+          slipway ecr create-repository app \\
+              --image-tag-mutability IMMUTABLE_WITH_EXCLUSION \\
               --mutable-tag latest --mutable-tag 'dev-*' --if-not-exists
 
         With --if-not-exists, an existing repository must have the requested
@@ -194,7 +197,8 @@ struct ECRCreateRepository: AsyncParsableCommand {
 struct ECRDescribeImages: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "describe-images",
-        abstract: "Show the images of an ECR repository; with --tag or --digest, print that image's digest.",
+        abstract: "List an ECR repository's images, or print one image's digest.",
+        usage: "slipway ecr describe-images [<options>] <name>",
         discussion: """
         Without --format json: with --tag/--digest one line, the digest (for
         pull-by-digest); otherwise one line per image: DIGEST TAGS SIZE PUSHED-AT.
@@ -215,7 +219,7 @@ struct ECRDescribeImages: AsyncParsableCommand {
     @Option(help: "Only the image with this digest (sha256:…).")
     var digest: String?
 
-    @Option(help: "Output: text (default) or json (the API's imageDetails).")
+    @Option(help: "Output: text or json (the API's imageDetails).")
     var format: String = "text"
 
     @Option(name: .customLong("registry-id"), help: "The account that owns the registry (default: the caller's).")

@@ -6,14 +6,16 @@ import Publish
 struct ECRDeleteImages: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete-images",
-        abstract: "Delete images by tag, by digest, or untagged ones older than an age (BatchDeleteImage).",
+        abstract: "Delete images by tag, by digest, or untagged ones older than an age.",
+        usage: "slipway ecr delete-images [<options>] <name>",
         discussion: """
-        --tag removes that tag (the image goes with its last tag); --digest removes the
-        image with all its tags; --untagged-older-than removes untagged images pushed
-        before then. A platform manifest that an index staying in the repository
-        references is never deleted, and --untagged-older-than spares referrers (signatures,
-        SBOMs) of images that stay: each is listed as kept, with the reason. Tags and digests that
-        are already gone are reported, not an error: a re-run succeeds.
+        --tag removes that tag (the image goes with its last tag); --digest removes
+        the image with all its tags; --untagged-older-than removes untagged images
+        pushed before then. A platform manifest that an index staying in the
+        repository references is never deleted, and --untagged-older-than spares
+        referrers (signatures, SBOMs) of images that stay: each is listed as kept,
+        with the reason. Tags and digests that are already gone are reported, not an
+        error: a re-run succeeds.
 
         Examples:
           slipway ecr delete-images app --untagged-older-than 7d --dry-run

@@ -7,10 +7,12 @@ import Publish
 struct ECRDescribeRepositories: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "describe-repositories",
-        abstract: "Show repositories: tag mutability and exclusions, scanning, encryption, lifecycle policy.",
+        abstract: "Show repositories: tag mutability, scanning, encryption, lifecycle.",
+        usage: "slipway ecr describe-repositories [<options>] [<names> ...]",
         discussion: """
-        Without names: every repository of the registry. Scanning shows the repository's
-        scan on push and what the registry's scanning rules (basic or enhanced) give it.
+        Without names: every repository of the registry. Scanning shows the
+        repository's scan on push and what the registry's scanning rules (basic or
+        enhanced) give it.
 
         Examples:
           slipway ecr describe-repositories prod/app

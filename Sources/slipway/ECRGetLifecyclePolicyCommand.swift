@@ -7,9 +7,10 @@ struct ECRGetLifecyclePolicy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get-lifecycle-policy",
         abstract: "Print a repository's lifecycle policy.",
+        usage: "slipway ecr get-lifecycle-policy [<options>] <name>",
         discussion: """
-        Text: the policy document; json: GetLifecyclePolicy's answer with the policy as an
-        object. A repository without a policy fails (exit status 1) saying so.
+        Text: the policy document; json: GetLifecyclePolicy's answer with the policy
+        as an object. A repository without a policy fails (exit status 1) saying so.
 
         Examples:
           slipway ecr get-lifecycle-policy app > lifecycle.json

@@ -8,6 +8,7 @@ struct ECRGetRegistryScanningConfiguration: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get-registry-scanning-configuration",
         abstract: "Show the registry's scanning type and rules.",
+        usage: "slipway ecr get-registry-scanning-configuration [<options>]",
         discussion: """
         Examples:
           slipway ecr get-registry-scanning-configuration --format json

@@ -7,11 +7,12 @@ import Publish
 struct ECRListImages: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list-images",
-        abstract: "List a repository's images (newest first): DIGEST TAGS SIZE PUSHED-AT MEDIA-TYPE.",
+        abstract: "List a repository's images, newest first: digest, tags, size, pushed.",
+        usage: "slipway ecr list-images [<options>] <name>",
         discussion: """
-        The per-platform manifests of a multi-platform image are listed as untagged images
-        (that is how ECR stores them); `ecr delete-images` never deletes those while their
-        index stays.
+        The per-platform manifests of a multi-platform image are listed as untagged
+        images (that is how ECR stores them); `ecr delete-images` never deletes those
+        while their index stays.
 
         Examples:
           slipway ecr list-images app --untagged

@@ -5,7 +5,7 @@ import Publish
 /// `--format text|json` of the `ecr` subcommands: text for people, JSON (the API's field
 /// names, sorted keys) for scripts.
 struct ECRFormatOption: ParsableArguments {
-    @Option(help: "Output: text (default) or json.")
+    @Option(help: "Output: text or json.")
     var format: String = "text"
 
     var isJSON: Bool { format == "json" }

@@ -8,15 +8,18 @@ struct ECRPutImageTagMutability: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "put-image-tag-mutability",
         abstract: "Make a repository's tags immutable or mutable, with exceptions.",
+        usage: "slipway ecr put-image-tag-mutability [<options>] <name>",
         discussion: """
         Idempotent: nothing is sent when the repository already has these settings.
         Exclusion filters are ECR's WILDCARD filters (* matches anything; at most 5).
 
         Examples:
           slipway ecr put-image-tag-mutability app --image-tag-mutability IMMUTABLE
-          slipway ecr put-image-tag-mutability app --mutable-tag latest --mutable-tag 'dev-*'
+          slipway ecr put-image-tag-mutability app \\
+              --mutable-tag latest --mutable-tag 'dev-*'
               # IMMUTABLE_WITH_EXCLUSION: releases immutable, latest and dev-* movable
-          slipway ecr put-image-tag-mutability app --immutable-tag 'v*'   # MUTABLE_WITH_EXCLUSION
+          slipway ecr put-image-tag-mutability app --immutable-tag 'v*'
+              # MUTABLE_WITH_EXCLUSION
         """
     )
 

@@ -7,10 +7,11 @@ import Publish
 struct ECRPutLifecyclePolicy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "put-lifecycle-policy",
-        abstract: "Set a repository's lifecycle policy, from a JSON file or from presets.",
+        abstract: "Set a repository's lifecycle policy from a JSON file or presets.",
+        usage: "slipway ecr put-lifecycle-policy [<options>] [<options>] <name>",
         discussion: """
-        Presets combine: adjacent flags form one rule, in the order given
-        (priority 1 first; --keep-last without a prefix, for all images, goes
+        Presets combine: adjacent flags form one rule, in the order given (priority 1
+        first; --keep-last without a prefix, for all images, goes
         last as ECR requires):
           --keep-last N --tag-prefix release-    keep the newest N release-*
           --expire-tag-prefix feature- --after-days D
@@ -19,9 +20,9 @@ struct ECRPutLifecyclePolicy: AsyncParsableCommand {
           --expire-tag-prefix cache- --keep-last N
                                                  keep the newest N cache-*
         A plain prefix becomes tagPrefixList; a value with * ('v*-rc') a
-        tagPatternList pattern. The policy is checked before it is sent
-        (unique priorities, one tag list per tagged rule, count types and
-        units) and sent only when it differs from the repository's.
+        tagPatternList pattern. The policy is checked before it is sent (unique
+        priorities, one tag list per tagged rule, count types and units) and sent only
+        when it differs from the repository's.
 
         Examples:
           slipway ecr put-lifecycle-policy app --keep-last 30 \\

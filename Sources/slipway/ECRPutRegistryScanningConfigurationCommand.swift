@@ -7,13 +7,15 @@ import Publish
 struct ECRPutRegistryScanningConfiguration: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "put-registry-scanning-configuration",
-        abstract: "Set the registry's scanning: --enhanced (Amazon Inspector) or --basic, with repository filters.",
+        abstract: "Set the registry's scanning, --enhanced or --basic, per repository.",
+        usage: "slipway ecr put-registry-scanning-configuration [<options>]",
         discussion: """
         Filters are ECR's wildcard repository filters. Sent only when the registry's
         configuration differs (rule order aside).
 
         Examples:
-          slipway ecr put-registry-scanning-configuration --enhanced --continuous 'prod/*' --on-push '*'
+          slipway ecr put-registry-scanning-configuration --enhanced \\
+              --continuous 'prod/*' --on-push '*'
           slipway ecr put-registry-scanning-configuration --basic --on-push '*'
         """
     )

@@ -8,10 +8,12 @@ struct ECRPutReplicationConfiguration: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "put-replication-configuration",
         abstract: "Replicate the registry's images to other regions or accounts.",
+        usage: "slipway ecr put-replication-configuration [<options>]",
         discussion: """
         Replaces the registry's replication rules with one rule (ECR keeps one
-        configuration per registry), sent only when it differs. A destination in another
-        account also needs that registry's permission policy to allow ecr:ReplicateImage.
+        configuration per registry), sent only when it differs. A destination in
+        another account also needs that registry's permission policy to allow
+        ecr:ReplicateImage.
 
         Examples:
           slipway ecr put-replication-configuration --to-region eu-central-1

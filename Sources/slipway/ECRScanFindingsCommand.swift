@@ -6,20 +6,23 @@ import Publish
 struct ECRScanFindings: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan-findings",
-        abstract: "Show an image's scan findings (basic and enhanced) as a severity table; fail at a threshold.",
+        abstract: "Show an image's scan findings by severity; fail at a threshold.",
+        usage: "slipway ecr scan-findings [<options>] <name>",
         discussion: """
-        For an index (multi-platform image) each platform manifest is reported: ECR scans
-        those. --wait polls DescribeImageScanFindings with backoff (1 s doubling to 15 s)
-        while the scan is IN_PROGRESS or PENDING, and while ECR has no scan yet although
-        one is coming (scan on push, an enhanced-scanning rule, or --start-scan); a scan
-        that will not come is reported as missing (NOT_FOUND).
+        For an index (multi-platform image) each platform manifest is reported: ECR
+        scans those. --wait polls DescribeImageScanFindings with backoff (1 s doubling
+        to 15 s) while the scan is IN_PROGRESS or PENDING, and while ECR has no scan
+        yet although one is coming (scan on push, an enhanced-scanning rule, or
+        --start-scan); a scan that will not come is reported as missing (NOT_FOUND).
 
-        With --fail-on the exit status is 1 when any image has a finding at or above that
-        severity, or has no finished scan to judge (missing, FAILED, UNSUPPORTED_IMAGE, …).
+        With --fail-on the exit status is 1 when any image has a finding at or above
+        that severity, or has no finished scan to judge (missing, FAILED,
+        UNSUPPORTED_IMAGE, …).
 
         Examples:
           slipway ecr scan-findings app --tag 1.4.0 --wait --timeout 10m --fail-on HIGH
-          slipway ecr scan-findings app --digest sha256:… --start-scan --wait --format json
+          slipway ecr scan-findings app --digest sha256:… --start-scan --wait \\
+              --format json
         """
     )
 

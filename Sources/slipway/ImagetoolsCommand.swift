@@ -8,7 +8,7 @@ import Registry
 struct ImagetoolsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imagetools",
-        abstract: "Create and inspect multi-platform indexes in registries, as docker buildx imagetools does.",
+        abstract: "Create and inspect multi-platform indexes, as buildx imagetools does.",
         subcommands: [ImagetoolsCreateCommand.self, InspectCommand.self]
     )
 }
@@ -17,21 +17,25 @@ struct ImagetoolsCommand: AsyncParsableCommand {
 struct ImagetoolsCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Create an index over images already in registries, without pulling their layers.",
+        abstract: "Merge images already in registries into one index, pulling no layer.",
         discussion: """
-        Every source (REPO:TAG, REPO@sha256:…, or a bare sha256:… in the first target's
-        repository) is an image or an index; the new index lists every platform manifest of them
-        by its digest, unchanged (sources' index entries keep their platform and annotations;
-        a single manifest's platform is read from its config). Manifests already in the target
-        repository need nothing more; blobs in another repository of the target's registry are
-        mounted; sources in another registry are streamed through the cache. The index is
-        pushed by digest, then each tag. Prints REF@sha256:… for each tag.
+        Every source (REPO:TAG, REPO@sha256:..., or a bare sha256:... in the first
+        target's repository) is an image or an index. The new index lists every
+        platform manifest of them by its digest, unchanged: an index's entries
+        keep their platform and annotations, a single manifest's platform is read
+        from its config. Manifests already in the target repository need nothing
+        more; blobs in another repository of the target's registry are mounted;
+        sources in another registry are streamed through the cache. The index is
+        pushed by digest, then each tag. Prints REF@sha256:... for each tag.
 
         Examples:
           slipway imagetools create -t registry.example.com/app:1.0 \\
-              registry.example.com/app@sha256:… registry.example.com/app@sha256:…
-          slipway imagetools create --append -t registry.example.com/app:1.0 registry.example.com/app-s390x:1.0
-          slipway imagetools create --dry-run -t registry.example.com/app:1.0 -f amd64.json -f arm64.json
+              registry.example.com/app@sha256:... \\
+              registry.example.com/app@sha256:...
+          slipway imagetools create --append -t registry.example.com/app:1.0 \\
+              registry.example.com/app-s390x:1.0
+          slipway imagetools create --dry-run -t registry.example.com/app:1.0 \\
+              -f amd64.json -f arm64.json
         """
     )
 
@@ -50,7 +54,7 @@ struct ImagetoolsCreateCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the index (its exact bytes) instead of pushing it.")
     var dryRun = false
 
-    @Option(help: "Blobs copied at once when a source is in another registry (default: 8).")
+    @Option(help: "Blobs copied at once when a source is in another registry.")
     var jobs: Int = PushOptions.defaultJobs
 
     @Option(help: "Progress output: auto, plain, tty or quiet.")

@@ -7,11 +7,13 @@ import Publish
 struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show an image's digest, media type and platforms as a registry serves them.",
+        abstract: "Show an image's digest, media type and platforms in its registry.",
+        usage: "slipway inspect [<options>] <reference>",
         discussion: """
-        Prints the reference's digest, media type and size, then per manifest its digest, media
-        type, platform, size, layer count and a summary of its config. Every manifest and config
-        read is verified against its digest (and kept in the cache).
+        Prints the reference's digest, media type and size, then per manifest its
+        digest, media type, platform, size, layer count and a summary of its
+        config. Every manifest and config read is verified against its digest (and
+        kept in the cache).
 
         Examples:
           slipway inspect alpine:3.20
@@ -38,7 +40,7 @@ struct InspectCommand: AsyncParsableCommand {
 
     @OptionGroup var cache: CacheOptions
 
-    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var registry: RegistryReadOptions
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
@@ -48,7 +50,7 @@ struct InspectCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run(mode: "quiet") { console in
-            let inspector = try await ImageInspector.open(reference, registry: try registry.settings(console: console, cacheDir: cache.cacheDir),
+            let inspector = try await ImageInspector.open(reference, registry: registry.settings(console: console, cacheDir: cache.cacheDir),
                                                           onEvent: { event in if let notice = event.retryNotice { console.warn(notice) } })
             let wanted = try platform.map { try Platform(parsing: $0) }
             if raw {

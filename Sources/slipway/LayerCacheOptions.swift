@@ -11,7 +11,7 @@ struct LayerCacheOptions: ParsableArguments {
     var cacheFrom: [String] = []
 
     @Option(name: .customLong("cache-to"), help: ArgumentHelp(
-        "Export the layer cache: type=registry,ref=REPO:TAG[,mode=max][,ignore-error=true], type=local,dest=DIR, or type=inline (each layer's key in the image's layer descriptors) (repeatable).",
+        "Export the layer cache: type=registry,ref=REPO:TAG with optional ,mode=max and ,ignore-error=true; type=local,dest=DIR; or type=inline (each layer's key in the image's layer descriptors) (repeatable).",
         valueName: "spec"))
     var cacheTo: [String] = []
 

@@ -6,15 +6,19 @@ struct PushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push",
         abstract: "Push an image from an OCI layout (directory or tar) to registries.",
+        usage: "slipway push [<options>] <source> <references> ...",
         discussion: """
-        Blobs go up in parallel, each checked first and skipped when the registry has it; then
-        each platform manifest by digest, then the index, then the tags. A failed push can be
-        run again and uploads only what is missing. Credentials come from the docker config
+        Blobs go up in parallel, each checked first and skipped when the registry
+        has it; then each platform manifest by digest, then the index, then the
+        tags. A failed push can be run again and uploads only what is missing.
+        Credentials come from $REGISTRY_AUTH_FILE, else the docker config
         ($DOCKER_CONFIG/config.json or ~/.docker/config.json; see `slipway login`).
 
         Examples:
-          slipway build --platform linux/amd64,linux/arm64 --output type=oci,dest=image.tar .
-          slipway push image.tar registry.example.com/team/app:1.0 registry.example.com/team/app:latest
+          slipway build --platform linux/amd64,linux/arm64 \\
+              --output type=oci,dest=image.tar .
+          slipway push image.tar registry.example.com/team/app:1.0 \\
+              registry.example.com/team/app:latest
           slipway push out/layout:1.0 localhost:5000/app:1.0 --progress plain
         """
     )
@@ -29,7 +33,7 @@ struct PushCommand: AsyncParsableCommand {
 
     @OptionGroup var scanGate: ScanGateOptions
 
-    @Option(help: "Blobs uploaded at once (default: 8).")
+    @Option(help: "Blobs uploaded at once.")
     var jobs: Int = 8
 
     @Option(help: "Progress output: auto, plain, tty or quiet.")

@@ -7,12 +7,18 @@ import HTTP
 struct Slipway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slipway",
-        abstract: "Build multi-platform OCI images from a Dockerfile without a daemon, and publish them.",
+        abstract: "Build multi-platform OCI images without a daemon, and publish them.",
         discussion: """
+        Errors start with "error: ", warnings with "warning: "; results go to
+        stdout, progress to stderr.
+
         Examples:
-          slipway build --platform linux/amd64,linux/arm64 --output type=oci,dest=image.tar .
-          slipway build -t registry.example.com/app:1.0 --output type=oci,dest=out,tar=false .
-          slipway build --platform linux/amd64,linux/arm64 -t registry.example.com/app:1.0 --push .
+          slipway build --platform linux/amd64,linux/arm64 \\
+              --output type=oci,dest=image.tar .
+          slipway build -t registry.example.com/app:1.0 \\
+              --output type=oci,dest=out,tar=false .
+          slipway build --platform linux/amd64,linux/arm64 \\
+              -t registry.example.com/app:1.0 --push .
           slipway push image.tar registry.example.com/app:1.0
           slipway --generate-completion-script bash > /etc/bash_completion.d/slipway
           slipway version --format json

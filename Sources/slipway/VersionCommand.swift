@@ -55,7 +55,7 @@ struct VersionReport: Codable, Equatable {
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version",
-        abstract: "Show slipway's version, commit and the versions of the libraries it runs with.",
+        abstract: "Show slipway's version, commit and the libraries it runs with.",
         discussion: """
         Examples:
           slipway version
