@@ -173,14 +173,12 @@ public final class Pusher: Sendable {
             try await pushManifest(root, data: graph.content[root.digest]!, client: client, repository: repository, reference: root.digest.description, skipIfPresent: false, isTag: false)
         }
         for blob in graph.blobs { known[blob.digest, default: []].append(destination) }
-        let tags = references.filter { $0.name == destination.name }.compactMap(\.tag)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for tag in Set(tags) {
-                group.addTask {
-                    try await self.pushManifest(root, data: graph.content[root.digest]!, client: client, repository: repository, reference: tag, skipIfPresent: false, isTag: true)
-                }
+        // Tags one after another, in the order given: registries with immutable tags (ECR's
+        // exclusions among them) answer each PUT by the state the previous one left.
+        for reference in references where reference.name == destination.name {
+            if let tag = reference.tag {
+                try await pushManifest(root, data: graph.content[root.digest]!, client: client, repository: repository, reference: tag, skipIfPresent: false, isTag: true)
             }
-            try await group.waitForAll()
         }
     }
 
