@@ -26,7 +26,8 @@ let package = Package(
         .target(name: "Layers", dependencies: ["OCI", "CArchive", "CZlib", "CZstd", "COpenSSL"]),
         .target(name: "Registry", dependencies: ["OCI", "HTTP"]),
         .target(name: "AWS", dependencies: ["HTTP", "OCI", "COpenSSL"]),
-        .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "Registry", "HTTP", "CArchive", "COpenSSL"]),
+        .target(name: "CSandbox"),
+        .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "Registry", "HTTP", "CArchive", "COpenSSL", "CZlib", "CSandbox"]),
         .target(name: "Publish", dependencies: ["Builder", "Dockerfile", "Registry", "AWS", "OCI", "Layers", "HTTP"]),
         .executableTarget(name: "slipway", dependencies: [
             "Publish", "Builder", "OCI", "HTTP", "Registry", "Layers", "AWS",

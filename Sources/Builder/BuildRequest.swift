@@ -56,8 +56,12 @@ public struct BuildRequest: Sendable {
     public var keepFileTrees = false
     /// The layer cache (`--cache-from`, `--cache-to`, `--no-cache`); nil: none.
     public var layerCache: LayerCacheSettings?
+    /// Provenance and SBOM attestations to attach (nil or empty: none).
+    public var attestations: AttestationRequest?
     /// Receives progress events (from several threads while layers are written).
     public var progress: (@Sendable (BuildEvent) -> Void)?
+    /// `--allow` and `--network` for RUN.
+    public var runSettings = RunSettings()
 
     public init(contextDirectory: String, dockerfileText: String, dockerfileName: String = "Dockerfile",
                 ignorePatterns: [String] = [], platforms: [Platform], buildArgs: [String: String] = [:],
@@ -91,6 +95,8 @@ public enum BuildEvent: Sendable {
     /// A layer is being written (`index` of `count` distinct layers).
     case layerStarted(index: Int, count: Int, entries: Int)
     case layerFinished(index: Int, count: Int, digest: Digest, size: Int64, seconds: Double)
+    /// A line a RUN command printed (stdout and stderr merged).
+    case runOutput(platform: Platform, stage: String, line: Int, text: String)
     /// A layer's blob was taken from the layer cache (`from`: the local cache or a `--cache-from`).
     case layerReused(index: Int, count: Int, digest: Digest, size: Int64, from: String)
     /// `force-compression`: a base layer was recompressed into a new blob.
@@ -121,4 +127,7 @@ public struct BuildResult: Sendable {
     /// The layer cache's entry of every layer the build wrote or reused (what `--cache-to`
     /// exports); empty without a layer cache.
     public var layerCacheEntries: [LayerCacheEntry] = []
+    /// One per platform when attestations were asked for: in `root` (storage `.index`) or
+    /// to be pushed as referrers of their subject (`.referrers`).
+    public var attestations: [AttestationManifest] = []
 }

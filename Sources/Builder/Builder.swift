@@ -20,6 +20,9 @@ public enum Builder {
         var graphs = try platforms.map { try StageGraph(plan: plan, platform: $0, target: target, request: request) }
         // The Dockerfile may set the epoch (a global ARG); later phases read the resolved one.
         var request = request
+        // Provenance records times only when an epoch was given (else it omits them).
+        let epochGiven = request.sourceDateEpoch != nil || request.buildArgs["SOURCE_DATE_EPOCH"]?.isEmpty == false
+            || graphs.first?.globalArgs["SOURCE_DATE_EPOCH"]?.isEmpty == false
         request.sourceDateEpoch = try SourceDateEpoch.resolve(plan, globalArgs: graphs.first?.globalArgs ?? [:], request: request)
         let epoch = request.sourceDateEpoch ?? 0
         try refuseRun(plan, graphs: graphs, request: request)
@@ -36,6 +39,7 @@ public enum Builder {
         var states: [(Platform, StageState)] = []
         var blobSources: [Digest: String] = [:]
         var baseImages: [BaseImage] = []
+        var materials: [BuildMaterials] = []
         for graph in graphs {
             let build = PlatformBuild(graph: graph, request: request, contexts: contexts, jobs: jobs, bases: bases)
             var state = try build.build(graph.target)
@@ -43,6 +47,7 @@ public enum Builder {
             states.append((graph.platform, state))
             blobSources.merge(build.blobSources) { first, _ in first }
             baseImages += build.baseImages
+            materials.append(build.materials)
         }
         let options = LayerOptions(mtime: epoch, compression: request.compression, jobs: request.jobs)
         // Planning metadata is not needed while layers are written; free it first so peak
@@ -71,15 +76,40 @@ public enum Builder {
         if request.forceCompression {
             try await ForcedCompression.apply(to: &states, baseImages: baseImages, bases: bases, request: request, store: store)
         }
-        let (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels, annotations: annotations,
-                                                    mediaTypes: request.mediaTypes, layerAnnotations: layerCache?.inlineAnnotations() ?? [:],
+        let attestation = request.attestations.flatMap { $0.isEmpty ? nil : $0 }
+        var mediaTypes = request.mediaTypes
+        var attestationWarnings: [String] = []
+        if attestation != nil, mediaTypes == .docker {
+            // As BuildKit (EnableOCITypes "for attestations"): attestation manifests are OCI.
+            mediaTypes = .oci
+            attestationWarnings.append("oci-mediatypes=false: attestations need OCI media types, so the image uses them (as BuildKit does); add --provenance=false to keep Docker media types")
+        }
+        var (root, images) = try Assembler.assemble(states: states, blobs: blobs, labels: request.labels, annotations: annotations,
+                                                    mediaTypes: mediaTypes, layerAnnotations: layerCache?.inlineAnnotations() ?? [:],
                                                     store: store)
-        if request.fetchBaseLayers {
+        // The SBOM reads every base layer, so it needs them here even for a push alone.
+        if request.fetchBaseLayers || attestation?.sbom == true {
             for image in baseImages { try await bases.fetchLayers(of: image) }
         }
+        var attestations: [AttestationManifest] = []
+        if let attestation {
+            let inputs = zip(images, zip(states, materials)).map { image, built in
+                Attestor.PlatformInput(image: image, layers: built.0.1.layers, materials: built.1)
+            }
+            attestations = try Attestor.attest(attestation, inputs: inputs, request: request, jobs: jobs, store: store,
+                                               explicitEpoch: epochGiven ? epoch : nil, epoch: epoch)
+            if attestation.storage == .index {
+                // As buildx: the image becomes an index (also for one platform), attestation
+                // manifests after the images.
+                let index = Index(manifests: images.map(\.manifest) + attestations.map(\.indexEntry),
+                                  annotations: annotations.index.isEmpty ? nil : annotations.index)
+                root = try store.putJSON(index, mediaType: MediaType.imageIndex)
+            }
+        }
         return BuildResult(root: root, images: images, blobSources: blobSources, store: store,
-                           warnings: unusedArgWarnings(parsed, request: request) + layerCountWarnings(images) + (layerCache?.warnings ?? []),
-                           sourceDateEpoch: epoch, layerCacheEntries: layerCache?.entries(for: wanted) ?? [])
+                           warnings: unusedArgWarnings(parsed, request: request) + layerCountWarnings(images) + (layerCache?.warnings ?? [])
+                               + attestationWarnings,
+                           sourceDateEpoch: epoch, layerCacheEntries: layerCache?.entries(for: wanted) ?? [], attestations: attestations)
     }
 
     /// Docker refuses to run an image of more than 125 layers ("max depth exceeded": overlayfs
@@ -114,21 +144,31 @@ public enum Builder {
                          file: request.dockerfileName)
     }
 
-    /// RUN cannot be executed without a container runtime: find every RUN in the stages the
-    /// target needs (and in the ONBUILD triggers they run), for any platform, before any work
-    /// starts, so the user learns at once everything there is to replace.
+    /// RUN runs natively for the host's platform and, for another one, only through an
+    /// emulator the kernel starts by itself (binfmt_misc with the F flag): checked for every
+    /// stage the target needs, before any work, so the user learns it at once.
     static func refuseRun(_ plan: DockerfilePlan, graphs: [StageGraph], request: BuildRequest) throws {
-        let needed = graphs.reduce(into: Set<Int>()) { $0.formUnion($1.needed) }
-        let triggers = graphs.flatMap { graph in graph.needed.flatMap { graph.nodes[$0]?.triggers ?? [] } }
         let isRun: (Instruction) -> Bool = {
             if case .run = $0.kind { return true }
             return false
         }
-        let runs = needed.flatMap { plan.stages[$0].instructions }.filter(isRun).map { RunLine(line: $0.line, text: $0.original, trigger: false) }
-            + triggers.filter(isRun).map { RunLine(line: $0.line, text: $0.original, trigger: true) }
-        let lines = Array(Set(runs)).sorted { ($0.line, $0.text) < ($1.line, $1.text) }
-        guard let first = lines.first else { return }
-        throw BuildError(RunLine.refusal(lines, file: request.dockerfileName), file: request.dockerfileName, line: first.line)
+        for graph in graphs {
+            var problem: String?
+            var lines: Set<RunLine> = []
+            for index in graph.needed.sorted() {
+                guard let node = graph.nodes[index], let found = RunPlatform.problem(node.platform) else { continue }
+                let runs = plan.stages[index].instructions.filter(isRun).map { RunLine(line: $0.line, text: $0.original, trigger: false) }
+                    + node.triggers.filter(isRun).map { RunLine(line: $0.line, text: $0.original, trigger: true) }
+                guard !runs.isEmpty else { continue }
+                problem = problem ?? found
+                lines.formUnion(runs)
+            }
+            let sorted = lines.sorted { ($0.line, $0.text) < ($1.line, $1.text) }
+            if let problem, let first = sorted.first {
+                throw BuildError(RunLine.emulatorRefusal(problem, lines: sorted, file: request.dockerfileName),
+                                 file: request.dockerfileName, line: first.line)
+            }
+        }
     }
 
     static func unusedArgWarnings(_ plan: DockerfilePlan, request: BuildRequest) -> [String] {

@@ -5,6 +5,8 @@ public struct Descriptor: Sendable, Hashable, Codable {
     public var size: Int64
     public var platform: Platform?
     public var annotations: [String: String]?
+    /// OCI 1.1: the artifact type of the manifest described (entries of a referrers list).
+    public var artifactType: String?
 
     public init(mediaType: String, digest: Digest, size: Int64, platform: Platform? = nil, annotations: [String: String]? = nil) {
         self.mediaType = mediaType

@@ -5,13 +5,21 @@ public struct Manifest: Sendable, Hashable, Codable {
     public var config: Descriptor
     public var layers: [Descriptor]
     public var annotations: [String: String]?
+    /// OCI 1.1: what this manifest refers to (a signature or attestation of that image); a
+    /// registry with the referrers API lists it under `GET /v2/<name>/referrers/<subject>`.
+    public var subject: Descriptor?
+    /// OCI 1.1: the kind of artifact, when the manifest is not a runnable image.
+    public var artifactType: String?
 
-    public init(config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil) {
+    public init(config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil,
+                subject: Descriptor? = nil, artifactType: String? = nil) {
         schemaVersion = 2
         mediaType = MediaType.imageManifest
         self.config = config
         self.layers = layers
         self.annotations = annotations
+        self.subject = subject
+        self.artifactType = artifactType
     }
 }
 

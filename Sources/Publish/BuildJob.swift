@@ -37,7 +37,11 @@ public struct BuildJob: Sendable {
     public var cacheFrom: [String] = []
     public var cacheTo: [String] = []
     public var noCache = false
+    /// `--provenance`, `--sbom`, `--attest`, `--attest-mode` as typed.
+    public var attestations = AttestationFlags()
     public var environment = ProcessInfo.processInfo.environment
+    /// buildx's `--allow` and `--network`, for RUN.
+    public var runSettings = RunSettings()
 
     public init(contextDirectory: String = ".", dockerfile: String? = nil, platforms: [String] = [], buildArgs: [String] = [],
                 labels: [String] = [], annotations: [String] = [], target: String? = nil, tags: [String] = [],

@@ -52,6 +52,9 @@ public enum BuildWorkflow {
         request.forceCompression = specs.contains(where: \.forceCompression)
         request.mediaTypes = try BuildJob.mediaTypes(outputs: specs)
         request.progress = { onEvent(.build($0)) }
+        request.runSettings = job.runSettings
+        request.attestations = try AttestationPlan.request(job.attestations, outputs: outputs, pushing: pushing,
+                                                           environment: job.environment, onEvent: onEvent)
         request.keepFileTrees = outputs.contains { if case .local = $0 { return true } else { return false } }
         // A push alone mounts or streams base layers from their registry; files need them here.
         request.fetchBaseLayers = !outputs.isEmpty
@@ -84,6 +87,8 @@ public enum BuildWorkflow {
             let pushed = try await Publisher(session: session, onEvent: onEvent)
                 .publish(result.root, from: result.store, to: targets, options: options)
             pushedNames = pushed.map { byDigest ? $0.description : $0.reference.description }
+            try await Publisher(session: session, onEvent: onEvent)
+                .publishReferrers(result.attestations, from: result.store, to: targets, options: options)
         }
         try await layerCachePlan.export(result, session: session, pushed: pushing ? targets : [], jobs: job.jobs ?? 4, onEvent: onEvent)
         if let metadataFile = job.metadataFile {

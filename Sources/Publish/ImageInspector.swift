@@ -31,7 +31,7 @@ public struct ImageInspection: Sendable {
 public struct ImageInspector: Sendable {
     public let reference: ImageReference
     public let root: FetchedManifest
-    private let puller: ImagePuller
+    let puller: ImagePuller
     /// The cache's lease and interruption cleanup while manifests and configs are fetched.
     private let cacheRun: CacheRun
 

@@ -7,10 +7,11 @@ struct BuildCommand: AsyncParsableCommand {
         commandName: "build",
         abstract: "Build an image from a Dockerfile for one or more platforms.",
         discussion: """
-        RUN is parsed but cannot be executed (there is no container runtime): a
-        build whose target needs RUN fails before any work, listing every RUN line
-        it needs. Produce those files beforehand (e.g. cross-compile per
-        TARGETARCH) and COPY them: docs/building-without-run.md has recipes.
+        RUN runs in a sandbox of slipway's own (Linux namespaces, no daemon, rootless
+        when not run as root) for the host's platform; for another platform it needs
+        a binfmt_misc emulator (qemu-user-static), else the build fails before any
+        work, listing every RUN line. docs/building-without-run.md shows how to
+        produce such files beforehand and COPY them.
 
         Examples:
           slipway build --platform linux/amd64,linux/arm64 \\
@@ -25,13 +26,13 @@ struct BuildCommand: AsyncParsableCommand {
         Unchanged layers are reused from the layer cache (local, --cache-from);
         --cache-to exports it.
 
-        buildx flags that need a daemon or RUN are accepted with a note (--load,
-        --builder, --network, --add-host, --allow, --secret, --ssh,
-        --no-cache-filter) or refused with the reason (--attest, --provenance and
-        --sbom other than false, --call, --check, --cgroup-parent, --shm-size,
-        --ulimit, --resource, --policy); docker build's hidden flags that buildx
-        ignores are ignored with a note; see the README's "buildx compatibility"
-        table.
+        buildx flags that need a daemon are accepted with a note (--load,
+        --builder, --add-host, --secret, --ssh, --no-cache-filter) or refused
+        with the reason (--call, --check, --cgroup-parent, --shm-size, --ulimit,
+        --resource, --policy); docker build's hidden flags that buildx ignores
+        are ignored with a note. --provenance, --sbom and --attest work as in
+        buildx (see the README's "Attestations"); see its "buildx
+        compatibility" table for every flag.
         """
     )
 
@@ -109,6 +110,7 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var buildxLater: BuildxLaterFlags
 
     @OptionGroup var layerCache: LayerCacheOptions
+    @OptionGroup var attestation: AttestationOptions
 
     @OptionGroup var pushByDigest: PushByDigestOptions
 
@@ -128,7 +130,9 @@ struct BuildCommand: AsyncParsableCommand {
                                annotations: annotations, target: target, tags: tags, outputs: outputs, iidfile: iidfile,
                                metadataFile: metadataFile, buildContexts: buildContexts, sourceDateEpoch: sourceDateEpoch,
                                compression: compression, compressionLevel: compressionLevel, jobs: jobs, pull: pull, push: push)
+            job.runSettings = try buildx.runSettings()
             layerCache.apply(to: &job)
+            job.attestations = attestation.flags
             var settings = try scanGate.apply(to: registry.settings(console: console, cacheDir: cacheDir))
             settings.cacheBound = try cacheBound.bound()
             try await BuildWorkflow.run(pushByDigest.applied(to: job), registry: settings,

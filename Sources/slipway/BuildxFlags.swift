@@ -11,13 +11,13 @@ struct BuildxFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Accepted for buildx compatibility: slipway is its own builder.", visibility: .hidden))
     var builder: String?
 
-    @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN uses a network.", visibility: .hidden))
+    @Option(help: ArgumentHelp("The network of RUN commands without their own --network: default (the host's), none, or host (needs --allow network.host)."))
     var network: String?
 
     @Option(name: .customLong("add-host"), help: ArgumentHelp("Accepted for buildx compatibility: only RUN resolves hosts.", visibility: .hidden))
     var addHosts: [String] = []
 
-    @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN needs entitlements.", visibility: .hidden))
+    @Option(help: ArgumentHelp("Grant an entitlement to RUN, as buildx: network.host (security.insecure is refused: the sandbox has no privileged mode)."))
     var allow: [String] = []
 
     @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN --mount=type=secret reads secrets.", visibility: .hidden))
@@ -29,14 +29,6 @@ struct BuildxFlags: ParsableArguments {
     @Option(name: .customLong("no-cache-filter"), help: ArgumentHelp("Accepted for buildx compatibility: a reused layer is byte-identical to a written one.", visibility: .hidden))
     var noCacheFilter: [String] = []
 
-    @Option(help: ArgumentHelp("Refused unless false: slipway writes no provenance attestation.", visibility: .hidden))
-    var provenance: String?
-
-    @Option(help: ArgumentHelp("Refused unless false: slipway writes no SBOM attestation.", visibility: .hidden))
-    var sbom: String?
-
-    @Option(help: ArgumentHelp("Refused: slipway writes no attestations.", visibility: .hidden))
-    var attest: [String] = []
 
     @Option(help: ArgumentHelp("Only 'build' (the default) is supported.", visibility: .hidden))
     var call: String?
@@ -56,13 +48,6 @@ struct BuildxFlags: ParsableArguments {
     /// Flags that would change what buildx produces, and slipway cannot honour.
     func refusals() -> [String] {
         var refused: [String] = []
-        if let provenance, provenance != "false", provenance != "0" {
-            refused.append("--provenance: slipway writes no provenance attestation; use --provenance=false (or leave it out)")
-        }
-        if let sbom, sbom != "false", sbom != "0" {
-            refused.append("--sbom: slipway writes no SBOM attestation; use --sbom=false (or leave it out)")
-        }
-        if !attest.isEmpty { refused.append("--attest: slipway writes no attestations") }
         if let call, call != "build" { refused.append("--call=\(call): slipway only builds (--call=build)") }
         if check { refused.append("--check: slipway has no Dockerfile lint checks") }
         if cgroupParent != nil || shmSize != nil || !ulimit.isEmpty {
@@ -78,10 +63,9 @@ struct BuildxFlags: ParsableArguments {
             notes.append("--load: slipway has no daemon to load into; use --output type=docker,dest=image.tar then 'docker load -i image.tar' (ignored)")
         }
         if builder != nil { notes.append("--builder: slipway builds in-process without a builder instance (ignored)") }
-        let runOnly = [("--network", network != nil), ("--add-host", !addHosts.isEmpty), ("--allow", !allow.isEmpty),
-                       ("--secret", !secret.isEmpty), ("--ssh", !ssh.isEmpty)].filter(\.1).map(\.0)
+        let runOnly = [("--add-host", !addHosts.isEmpty), ("--secret", !secret.isEmpty), ("--ssh", !ssh.isEmpty)].filter(\.1).map(\.0)
         if !runOnly.isEmpty {
-            notes.append("\(runOnly.joined(separator: ", ")): only RUN can use \(runOnly.count == 1 ? "it" : "them"), and slipway has no RUN (ignored)")
+            notes.append("\(runOnly.joined(separator: ", ")): slipway's RUN does not use \(runOnly.count == 1 ? "it" : "them") yet (ignored)")
         }
         if !noCacheFilter.isEmpty {
             notes.append("--no-cache-filter: slipway's layer cache has no per-stage switch; a reused layer is byte-identical to a written one, use --no-cache to write every layer (ignored)")

@@ -8,7 +8,7 @@ extension Slipway {
     /// parsing; `--create-repository=IMMUTABLE,scan-on-push` passes through unchanged. Same for
     /// `build --pull=BOOL` next to buildx's bare `--pull` (`BuildCommand.normalizingPull`).
     static func main() async {
-        await run(arguments: BuildCommand.normalizingPull(ECRArguments.rewrite(Array(CommandLine.arguments.dropFirst()))))
+        await run(arguments: AttestationOptions.normalizing(BuildCommand.normalizingPull(ECRArguments.rewrite(Array(CommandLine.arguments.dropFirst())))))
     }
 }
 

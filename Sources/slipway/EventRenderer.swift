@@ -81,6 +81,8 @@ final class EventRenderer: Sendable {
             if console.mode == "plain" { console.step("layer \(index)/\(count): writing \(entries) entries") }
         case .layerFinished(let index, let count, let digest, let size, let seconds):
             console.step("layer \(index)/\(count): \(digest.short) \(Console.bytes(size)) in \(String(format: "%.2f", seconds))s")
+        case .runOutput(let platform, let stage, let line, let text):
+            if console.mode == "plain" { console.step("[\(platform) \(stage)] \(line): \(text)") }
         case .layerReused(let index, let count, let digest, let size, let source):
             console.step("layer \(index)/\(count): \(digest.short) \(Console.bytes(size)) reused from \(source)")
         case .baseLayerRecompressed(let from, let to, let mediaType, let size, let seconds):

@@ -20,6 +20,8 @@ struct InspectCommand: AsyncParsableCommand {
           slipway inspect --raw registry.example.com/app:1.0 | sha256sum
           slipway inspect --config --platform linux/arm64 registry.example.com/app:1.0
           slipway inspect --format json registry.example.com/app@sha256:…
+          slipway inspect --provenance --format json registry.example.com/app:1.0
+          slipway inspect --sbom registry.example.com/app:1.0
         """
     )
 
@@ -38,6 +40,8 @@ struct InspectCommand: AsyncParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: String = "text"
 
+    @OptionGroup var attestations: InspectAttestationOptions
+
     @OptionGroup var cache: CacheOptions
 
     @OptionGroup var registry: RegistryReadOptions
@@ -46,6 +50,7 @@ struct InspectCommand: AsyncParsableCommand {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
         if raw && config { throw ValidationError("--raw and --config exclude each other") }
         if let platform { _ = try Platform(parsing: platform) }
+        try attestations.validate(raw: raw, config: config)
     }
 
     func run() async throws {
@@ -53,7 +58,9 @@ struct InspectCommand: AsyncParsableCommand {
             let inspector = try await ImageInspector.open(reference, registry: registry.settings(console: console, cacheDir: cache.cacheDir),
                                                           onEvent: { event in if let notice = event.retryNotice { console.warn(notice) } })
             let wanted = try platform.map { try Platform(parsing: $0) }
-            if raw {
+            if attestations.requested {
+                try await attestations.print(inspector, json: format == "json")
+            } else if raw {
                 FileHandle.standardOutput.write(try await inspector.rawManifest(platform: wanted))
             } else if config {
                 FileHandle.standardOutput.write(try await inspector.config(platform: wanted) + Data("\n".utf8))

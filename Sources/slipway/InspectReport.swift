@@ -42,6 +42,16 @@ enum InspectReport {
             item["annotations"] = annotations
             platformText = (platformText.map { $0 + " " } ?? "") + "(\(kind))"
         }
+        if entry.listed.isAttestationManifest {
+            // Not a platform: BuildKit's attestation manifest for one of the images above.
+            let subject = entry.listed.annotations?[AttestationAnnotation.referenceDigest] ?? "?"
+            let target = inspection.entries.first { $0.listed.digest.description == subject }?.listed.platform?.description
+            let types = (entry.manifest?.layers ?? []).compactMap { $0.annotations?[AttestationAnnotation.predicateType] }
+            item["attestation"] = ["for": subject, "platform": target ?? "", "predicateTypes": types] as [String: Any]
+            block += field("Attestation", "for \(subject)\(target.map { " (\($0))" } ?? "")", indent: "  ")
+                + field("Predicates", types.joined(separator: ", "), indent: "  ") + field("Size", "\(fetched.size)", indent: "  ")
+            return (block, item)
+        }
         var details = ""
         if let manifest = entry.manifest {
             let layerBytes = manifest.layers.reduce(Int64(0)) { $0 + $1.size }

@@ -131,9 +131,9 @@ final class BuildxParityTests: XCTestCase {
         XCTAssertEqual(notes.count, 4, result.stderr)
         XCTAssertTrue(result.stderr.contains("--load") && result.stderr.contains("type=docker,dest=") && result.stderr.contains("docker load"), result.stderr)
         XCTAssertTrue(result.stderr.contains("--builder"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("--network, --add-host, --allow, --secret, --ssh: only RUN can use them"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("--add-host, --secret, --ssh: slipway's RUN does not use them yet (ignored)"), result.stderr)
         XCTAssertTrue(result.stderr.contains("--no-cache-filter"), result.stderr)
-        for refused in [["--cache-to", "type=gha"], ["--provenance", "mode=max"], ["--call", "outline"], ["--check"], ["--shm-size", "1g"]] {
+        for refused in [["--cache-to", "type=gha"], ["--attest", "type=sbom,generator=docker/scout-sbom-indexer:1"], ["--call", "outline"], ["--check"], ["--shm-size", "1g"]] {
             let output = try build(refused + ["-o", "type=oci,dest=\(work)/r.tar", context])
             XCTAssertNotEqual(output.status, 0, refused.joined(separator: " "))
             XCTAssertTrue(output.stderr.contains(refused[0]), output.stderr)

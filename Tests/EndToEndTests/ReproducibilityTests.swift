@@ -36,8 +36,10 @@ final class ReproducibilityTests: XCTestCase {
         return target
     }
 
-    private func build(_ context: String, jobs: Int, cwd: String, umask: String) throws -> String {
-        let output = try Run.command("bash", ["-c", "cd '\(cwd)' && umask \(umask) && exec '\(Run.slipway)' build --platform linux/amd64,linux/arm64 --jobs \(jobs) --progress quiet --output type=oci,dest=out-\(jobs).tar '\(context)'"])
+    /// slipway's defaults (provenance on for an OCI output), unless `flags` say otherwise.
+    private func build(_ context: String, jobs: Int, cwd: String, umask: String, flags: String = "") throws -> String {
+        let output = try Run.command("bash", ["-c", "cd '\(cwd)' && umask \(umask) && exec '\(Run.slipway)' build --platform linux/amd64,linux/arm64 --jobs \(jobs) --progress quiet \(flags) --output type=oci,dest=out-\(jobs).tar '\(context)'"],
+                                     environment: ["BUILDX_NO_DEFAULT_ATTESTATIONS": ""])
         XCTAssertEqual(output.status, 0, output.stderr)
         let line = try XCTUnwrap(output.stdout.split(separator: "\n").last { $0.hasPrefix("index ") })
         return String(line.dropFirst("index ".count))
@@ -53,11 +55,42 @@ final class ReproducibilityTests: XCTestCase {
         XCTAssertEqual(one, eight)
         let golden = try String(contentsOfFile: Run.repositoryRoot.path + "/testdata/example.index-digest", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        XCTAssertEqual(one, golden, "testdata/example.index-digest: the checked-in digest of this build; it changes only when the image format or the example changes on purpose")
+        XCTAssertEqual(one, golden, "testdata/example.index-digest: the checked-in digest of this build (with the default min provenance); it changes only when the image format or the example changes on purpose")
         // The tar output itself is byte-identical too.
         let a = try Data(contentsOf: URL(fileURLWithPath: work + "/cwd1/out-1.tar"))
         let b = try Data(contentsOf: URL(fileURLWithPath: work + "/cwd2/out-8.tar"))
         XCTAssertEqual(sha256(a), sha256(b))
+    }
+
+    /// The second golden digest: the same build without attestations (the image as it was
+    /// before provenance became the default), also what BUILDX_NO_DEFAULT_ATTESTATIONS=1 gives.
+    func testWithoutAttestationsTheDigestIsTheSecondGolden() throws {
+        let context = try makeContext("p", reversed: false, mtime: "2001-02-03 04:05:06", umask: "022")
+        try FileManager.default.createDirectory(atPath: work + "/cwd3", withIntermediateDirectories: true)
+        let plain = try build(context, jobs: 2, cwd: work + "/cwd3", umask: "022", flags: "--provenance=false")
+        let golden = try String(contentsOfFile: Run.repositoryRoot.path + "/testdata/example.index-digest.no-attestations", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(plain, golden, "testdata/example.index-digest.no-attestations: the example without attestations")
+        let index = try Run.json(Run.tool("skopeo", ["inspect", "--raw", "oci-archive:\(work)/cwd3/out-2.tar"]))
+        XCTAssertEqual((index["manifests"] as? [[String: Any]])?.count, 2, "no attestation entries")
+    }
+
+    /// Provenance (max, v1 and v0.2) and the SBOM do not break reproducibility: two copies of
+    /// the context that differ in path, mtimes, umask and creation order give the same index.
+    func testProvenanceAndSBOMKeepTheIndexDigestReproducible() throws {
+        let first = try makeContext("x", reversed: false, mtime: "2001-02-03 04:05:06", umask: "022")
+        let second = try makeContext("y/deeper", reversed: true, mtime: "2024-12-31 23:59:59", umask: "077")
+        for dir in ["cwd4", "cwd5"] { try FileManager.default.createDirectory(atPath: work + "/" + dir, withIntermediateDirectories: true) }
+        for flags in ["--provenance=mode=max --sbom=true", "--attest type=provenance,mode=max,version=v1 --attest type=sbom"] {
+            let one = try build(first, jobs: 1, cwd: work + "/cwd4", umask: "022", flags: flags)
+            let two = try build(second, jobs: 4, cwd: work + "/cwd5", umask: "077", flags: flags)
+            XCTAssertEqual(one, two, flags)
+            let index = try Run.json(Run.tool("skopeo", ["inspect", "--raw", "oci-archive:\(work)/cwd4/out-1.tar"]))
+            let attestations = (index["manifests"] as? [[String: Any]] ?? []).filter {
+                ($0["annotations"] as? [String: String])?["vnd.docker.reference.type"] == "attestation-manifest"
+            }
+            XCTAssertEqual(attestations.count, 2, "one attestation manifest per platform: \(index)")
+        }
     }
 
     func testSourceDateEpochChangesTimesAndCreated() throws {

@@ -28,7 +28,7 @@ public enum Run {
     }
 
     /// Runs `executable` (a path, or a name looked up in PATH) with this process's environment
-    /// minus `SOURCE_DATE_EPOCH`, plus `environment`.
+    /// minus `SOURCE_DATE_EPOCH`, with `BUILDX_NO_DEFAULT_ATTESTATIONS=1`, plus `environment`.
     @discardableResult
     public static func command(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                                stdin: Data? = nil) throws -> Output {
@@ -37,6 +37,10 @@ public enum Run {
         }
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "SOURCE_DATE_EPOCH")
+        // Tests see images as they were before provenance became the default (a manifest
+        // for one platform); the attestation tests turn the default back on by passing
+        // BUILDX_NO_DEFAULT_ATTESTATIONS="" (AttestationTests, ReproducibilityTests).
+        env["BUILDX_NO_DEFAULT_ATTESTATIONS"] = "1"
         env.merge(environment) { _, new in new }
         let result = try Subprocess.run(path, arguments, input: stdin ?? Data(), environment: env)
         return Output(status: result.status, stdout: String(decoding: result.stdout, as: UTF8.self),

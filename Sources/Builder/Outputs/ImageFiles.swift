@@ -59,6 +59,11 @@ struct ImageFiles {
             add(image.config.digest)
             add(image.manifest.digest)
         }
+        // Attestations in the index travel with it; referrers only go where the image is pushed.
+        for attestation in result.attestations where attestation.storage == .index {
+            attestation.blobs.forEach { add($0.digest) }
+            add(attestation.manifest.digest)
+        }
         add(result.root.digest)
         files.files.append(("blobs", .bytes([])))
         for digest in blobs.sorted() {

@@ -14,6 +14,9 @@ struct Dispatcher {
     let copySource: (_ from: String?, _ line: Int) throws -> CopySource
     let prepareAdd: (_ url: String, _ checksum: String?, _ line: Int) throws -> CopyRequest.GeneratedFile
     let extractArchive: (String) throws -> [LayerEntry]?
+    /// Where RUN works and what it may do; the stage's name for its output lines.
+    var runContext: RunContext?
+    var stageName = ""
     /// Whether anything reads the stage's file tree after the instruction being dispatched.
     var treeNeededAfter = true
 
@@ -117,8 +120,10 @@ struct Dispatcher {
             }
         case .maintainer(let name):
             state.config.author = name
-        case .run:
-            throw BuildError("RUN needs a container runtime; slipway builds without one — produce those files before the build (e.g. cross-compile) and COPY them")
+        case .run(let command):
+            guard let runContext else { throw BuildError("internal error: RUN without a run context") }
+            layer = try RunStep.run(command, line: line, stage: stageName, context: runContext, jobs: jobs, state: &state)
+            createdBy = "RUN " + ((try? RunStep.commandLine(command, shell: state.shell)) ?? []).joined(separator: " ") + " # buildkit"
         case .copy(let command):
             layer = try copy(command, line: line, state: &state)
             createdBy += " # buildkit"

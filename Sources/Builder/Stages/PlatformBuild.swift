@@ -19,6 +19,8 @@ final class PlatformBuild {
     /// Base layers and the registry references they can be fetched or mounted from.
     private(set) var blobSources: [Digest: String] = [:]
     private(set) var baseImages: [BaseImage] = []
+    /// Images and downloads this platform used, for provenance.
+    private(set) var materials = BuildMaterials()
     private var building: Set<Int> = []
 
     init(graph: StageGraph, request: BuildRequest, contexts: Contexts, jobs: LayerJobs, bases: BaseImages) {
@@ -97,8 +99,14 @@ final class PlatformBuild {
                 file: request.dockerfileName, buildArgs: request.buildArgs, globalArgs: graph.globalArgs,
                 epoch: Timestamp.rfc3339(request.sourceDateEpoch ?? 0), jobs: jobs,
                 copySource: { [unowned self] from, line in try self.source(from, line: line, stage: index) },
-                prepareAdd: { [unowned self] url, checksum, _ in try self.contexts.download(url, checksum: checksum) },
+                prepareAdd: { [unowned self] url, checksum, _ in
+                    let file = try self.contexts.download(url, checksum: checksum)
+                    if case .path(let path) = file.source { self.materials.addDownload(url, file: path) }
+                    return file
+                },
                 extractArchive: { [unowned self] path in try self.contexts.extract(path) })
+            frame.dispatcher?.runContext = RunContext(scratch: request.scratchDirectory, settings: request.runSettings, progress: request.progress)
+            frame.dispatcher?.stageName = stage.name ?? String(index)
             frame.lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1
             // ONBUILD triggers of the base run first, and the new stage's config has none.
             frame.state?.config.config?.onBuild = nil
@@ -160,6 +168,8 @@ final class PlatformBuild {
             // `--platform` says.
             stagePlatform = state.platform
             state.cmdSet = false
+            // The other stage's RUN root stays its own.
+            state.runRoot = nil
             state.variables = Variables(escapeToken: plan.escapeToken)
             state.variables.loadEnv(state.containerConfig.env)
         case .scratch:
@@ -216,6 +226,7 @@ final class PlatformBuild {
             for layer in image.layers { blobSources[layer.digest] = source }
         }
         baseImages.append(image)
+        materials.add(image.material)
         return state
     }
 
@@ -230,7 +241,9 @@ final class PlatformBuild {
             }
             return ContextSource(context: context)
         case .image(let image):
-            return TreeSource(tree: try bases.image(image).loadTree(), name: "image '\(from)'")
+            let base = try bases.image(image)
+            materials.add(base.material)
+            return TreeSource(tree: try base.loadTree(), name: "image '\(from)'")
         case .unusable(let error):
             throw error
         case .scratch:

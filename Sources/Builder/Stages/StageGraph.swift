@@ -140,7 +140,7 @@ struct StageGraph: Sendable {
     /// loaded first): COPY and ADD, and WORKDIR, which creates a missing directory.
     static func readsTree(_ instruction: Instruction) -> Bool {
         switch instruction.kind {
-        case .copy, .workdir: return true
+        case .copy, .workdir, .run: return true
         default: return false
         }
     }

@@ -27,6 +27,8 @@ struct StageState: Sendable {
     /// Layers taken from another platform's plan whose entries `tree` does not have yet
     /// (`tree.lineage` already includes them): applied only if something reads the tree.
     var pendingLayers: [[LayerEntry]] = []
+    /// The scratch root the stage's RUNs share (nil until its first RUN).
+    var runRoot: RunRoot?
 
     /// Loads the base image's files and applies pending layers when something is about to
     /// read the tree.

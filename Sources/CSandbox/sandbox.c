@@ -1,0 +1,210 @@
+// The RUN sandbox: new mount, PID, IPC, UTS (and optionally user and network) namespaces,
+// a private /proc and /dev, pivot_root into the stage's root, then exec. Everything after
+// fork() is a plain system call on memory prepared before it: the calling process is
+// multithreaded, so nothing here may allocate or take a lock.
+#define _GNU_SOURCE
+#include "slipway_sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static size_t text_length(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
+
+/// Reports "<step> <errno>" on the error pipe and ends the child.
+static void fail(int fd, const char *step) {
+    int code = errno;
+    char buffer[256];
+    size_t n = 0;
+    size_t len = text_length(step);
+    if (len > 200) len = 200;
+    for (size_t i = 0; i < len; i++) buffer[n++] = step[i];
+    buffer[n++] = ' ';
+    char digits[16];
+    int d = 0;
+    do { digits[d++] = (char)('0' + code % 10); code /= 10; } while (code > 0 && d < 15);
+    while (d > 0) buffer[n++] = digits[--d];
+    ssize_t ignored = write(fd, buffer, n);
+    (void)ignored;
+    _exit(127);
+}
+
+static void write_file(const char *path, const char *text, int error_fd) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail(error_fd, path);
+    size_t len = text_length(text);
+    if (write(fd, text, len) != (ssize_t)len) fail(error_fd, path);
+    close(fd);
+}
+
+/// "0 <id> 1" for the rootless mapping.
+static void format_map(char *out, unsigned long id) {
+    char digits[24];
+    int d = 0;
+    do { digits[d++] = (char)('0' + id % 10); id /= 10; } while (id > 0 && d < 23);
+    int n = 0;
+    out[n++] = '0'; out[n++] = ' ';
+    while (d > 0) out[n++] = digits[--d];
+    out[n++] = ' '; out[n++] = '1'; out[n] = 0;
+}
+
+static const char *const device_names[] = {"null", "zero", "full", "random", "urandom", "tty", 0};
+
+static void make_dev(int error_fd) {
+    if (mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k") != 0) fail(error_fd, "mount /dev");
+    char target[64];
+    char source[64];
+    for (int i = 0; device_names[i]; i++) {
+        size_t n = text_length(device_names[i]);
+        memcpy(target, "dev/", 4); memcpy(target + 4, device_names[i], n + 1);
+        memcpy(source, "/dev/", 5); memcpy(source + 5, device_names[i], n + 1);
+        int fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+        if (fd >= 0) close(fd);
+        // /dev/tty may be absent on the host (no controlling terminal): skipped, as runc does.
+        if (mount(source, target, 0, MS_BIND, 0) != 0 && i < 5) fail(error_fd, source);
+    }
+    if (mkdir("dev/shm", 01777) != 0) fail(error_fd, "mkdir /dev/shm");
+    if (mount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") != 0) fail(error_fd, "mount /dev/shm");
+    if (mkdir("dev/pts", 0755) != 0) fail(error_fd, "mkdir /dev/pts");
+    if (symlink("/proc/self/fd", "dev/fd") != 0 || symlink("/proc/self/fd/0", "dev/stdin") != 0 ||
+        symlink("/proc/self/fd/1", "dev/stdout") != 0 || symlink("/proc/self/fd/2", "dev/stderr") != 0) fail(error_fd, "symlink /dev/fd");
+}
+
+static void loopback_up(int error_fd) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) fail(error_fd, "socket");
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    memcpy(request.ifr_name, "lo", 3);
+    if (ioctl(s, SIOCGIFFLAGS, &request) != 0) fail(error_fd, "SIOCGIFFLAGS lo");
+    request.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &request) != 0) fail(error_fd, "SIOCSIFFLAGS lo");
+    close(s);
+}
+
+static void exec_command(const struct slipway_sandbox *box) {
+    const char *name = box->argv[0];
+    int has_slash = 0;
+    for (const char *p = name; *p; p++) if (*p == '/') has_slash = 1;
+    if (has_slash) {
+        execve(name, (char *const *)box->argv, (char *const *)box->envp);
+        fail(box->error_fd, name);
+    }
+    char candidate[4096];
+    size_t name_len = text_length(name);
+    const char *path = box->path_env;
+    int saved = ENOENT;
+    while (1) {
+        const char *end = path;
+        while (*end && *end != ':') end++;
+        size_t dir_len = (size_t)(end - path);
+        if (dir_len + name_len + 2 < sizeof candidate) {
+            memcpy(candidate, path, dir_len);
+            size_t n = dir_len;
+            if (n == 0) candidate[n++] = '.';
+            candidate[n++] = '/';
+            memcpy(candidate + n, name, name_len + 1);
+            execve(candidate, (char *const *)box->argv, (char *const *)box->envp);
+            if (errno != ENOENT && errno != ENOTDIR) saved = errno;
+        }
+        if (!*end) break;
+        path = end + 1;
+    }
+    errno = saved;
+    fail(box->error_fd, name);
+}
+
+/// The command's process: PID 1 of the new PID namespace.
+static void run_inside(const struct slipway_sandbox *box) {
+    int error_fd = box->error_fd;
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(error_fd, "prctl");
+    if (mount(0, "/", 0, MS_REC | MS_PRIVATE, 0) != 0) fail(error_fd, "make mounts private");
+    if (mount(box->rootfs, box->rootfs, 0, MS_BIND | MS_REC, 0) != 0) fail(error_fd, "bind root");
+    if (chdir(box->rootfs) != 0) fail(error_fd, "chdir root");
+    if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0) != 0) fail(error_fd, "mount /proc");
+    make_dev(error_fd);
+    for (const char *const *b = box->binds; b && b[0] && b[1]; b += 2) {
+        const char *target = b[1];
+        int readonly = 0;
+        if (target[0] == 'r' && target[1] == 'o' && target[2] == ':') { readonly = 1; target += 3; }
+        if (mount(b[0], target, 0, MS_BIND | MS_REC, 0) != 0) fail(error_fd, target);
+        if (readonly && mount(0, target, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, 0) != 0) fail(error_fd, target);
+    }
+    for (const char *const *t = box->tmpfs; t && *t; t++) {
+        if (mount("tmpfs", *t, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) fail(error_fd, *t);
+    }
+    if (box->new_network) loopback_up(error_fd);
+    if (sethostname("buildkitsandbox", 15) != 0) fail(error_fd, "sethostname");
+    if (syscall(SYS_pivot_root, ".", ".") != 0) fail(error_fd, "pivot_root");
+    if (umount2(".", MNT_DETACH) != 0) fail(error_fd, "detach old root");
+    if (chdir("/") != 0 || chdir(box->workdir) != 0) fail(error_fd, box->workdir);
+    if (!box->rootless && setgroups(0, 0) != 0) fail(error_fd, "setgroups");
+    if (setgid(box->gid) != 0) fail(error_fd, "setgid");
+    if (setuid(box->uid) != 0) fail(error_fd, "setuid");
+    exec_command(box);
+}
+
+pid_t slipway_sandbox_spawn(const struct slipway_sandbox *box) {
+    char uid_map[32];
+    char gid_map[32];
+    format_map(uid_map, box->outer_uid);
+    format_map(gid_map, box->outer_gid);
+    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (box->rootless) flags |= CLONE_NEWUSER;
+    if (box->new_network) flags |= CLONE_NEWNET;
+
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+
+    // The supervisor: enters the namespaces, forks the command, reports its status.
+    int error_fd = box->error_fd;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, 0);
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(box->output_fd, 1) < 0 || dup2(box->output_fd, 2) < 0) fail(error_fd, "redirect output");
+    if (error_fd > 3) syscall(SYS_close_range, 3, error_fd - 1, 0);
+    syscall(SYS_close_range, error_fd + 1, ~0U, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(error_fd, "prctl");
+    if (unshare(flags) != 0) fail(error_fd, "unshare");
+    if (box->rootless) {
+        write_file("/proc/self/setgroups", "deny", error_fd);
+        write_file("/proc/self/uid_map", uid_map, error_fd);
+        write_file("/proc/self/gid_map", gid_map, error_fd);
+    }
+    pid_t child = fork();
+    if (child < 0) fail(error_fd, "fork");
+    if (child == 0) run_inside(box);
+    close(error_fd);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) _exit(127);
+    }
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    _exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+}
+
+int slipway_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+long slipway_copy_file_range(int in, int out, long length) {
+    return (long)copy_file_range(in, 0, out, 0, (size_t)length, 0);
+}
+
+long long slipway_birth_time(const char *path) {
+    struct statx info;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &info) != 0) return 0;
+    if (!(info.stx_mask & STATX_BTIME)) return 0;
+    return (long long)info.stx_btime.tv_sec * 1000000000LL + info.stx_btime.tv_nsec;
+}
