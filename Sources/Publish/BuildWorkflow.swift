@@ -60,7 +60,8 @@ public enum BuildWorkflow {
         request.fetchBaseLayers = !outputs.isEmpty
         // Bases on ECR log in through the AWS credential chain, others through the docker config.
         let session = try RegistrySession(registry)
-        request.baseResolver = RegistryBaseResolver(puller: try session.puller(resolveTags: job.pull, onEvent: { onEvent(.pull($0)) }))
+        request.baseResolver = RegistryBaseResolver(puller: try session.puller(resolveTags: job.pull, onEvent: { onEvent(.pull($0)) }),
+                                                    mirrors: registry.mirrors, onWarning: { onEvent(.warning($0)) })
         request.downloadTransport = RetryingTransport(session.transport, policy: registry.retryPolicy)
         request.layerCache = try layerCachePlan.settings(cache: registry.cache, session: session, onEvent: onEvent)
         if outputs.isEmpty && !pushing {

@@ -17,8 +17,9 @@ enum ECRRepositories {
                 }
                 continue
             }
-            let aws = try await credentials.awsCredentials.credentials()
-            let client = try ECRClient(environment: credentials.environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
+            let login = try credentials.login(for: reference.registry)
+            let aws = try await login.awsCredentials.credentials()
+            let client = try ECRClient(environment: login.environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
             do {
                 let existing = try await client.describeRepositories([reference.repository], registryID: host.account, credentials: aws)
                 // An implicit creation does not change or refuse an existing repository (a push

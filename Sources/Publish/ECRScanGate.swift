@@ -38,8 +38,10 @@ enum ECRScanGate {
                 onEvent(.scanGate(.skipped("\(reference.name) is not an ECR repository: --scan-gate does not apply")))
                 continue
             }
-            let client = try ECRClient(environment: credentials.environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
-            let waiter = ECRScanWaiter(client: client, credentials: try await credentials.awsCredentials.credentials(), registryID: host.account,
+            // The identity that pushed there (per-registry identities) reads its findings.
+            let login = try credentials.login(for: reference.registry)
+            let client = try ECRClient(environment: login.environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
+            let waiter = ECRScanWaiter(client: client, credentials: try await login.awsCredentials.credentials(), registryID: host.account,
                                        options: policy.options, deadline: deadline) { onEvent(.scanGate(.progress($0))) }
             for (digest, platform) in images {
                 let report = try await waiter.report(reference.repository, digest: digest.description, platform: platform)

@@ -34,8 +34,9 @@ enum ImmutableTagCheck {
     /// cannot be read, and the push decides.
     private static func repository(_ repository: String, host: ECRHost, credentials: ECRCredentialProvider) async -> ECRRepository? {
         do {
-            let aws = try await credentials.awsCredentials.credentials()
-            let client = try ECRClient(environment: credentials.environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
+            let login = try credentials.login(for: host.host)
+            let aws = try await login.awsCredentials.credentials()
+            let client = try ECRClient(environment: login.environment, region: host.region, fips: host.fips, dualStack: host.dualStack)
             return try await client.describeRepositories([repository], registryID: host.account, credentials: aws).first
         } catch {
             return nil

@@ -23,6 +23,10 @@ public struct RegistrySettings: Sendable {
     public var cache = CacheLocation()
     /// How large the cache may grow (`--keep-storage`, `SLIPWAY_CACHE_KEEP_STORAGE`).
     public var cacheBound = CacheSizeBound.automatic
+    /// Which AWS identity logs in to which ECR registry (flags and slipway's config file).
+    public var identities = RegistryIdentities()
+    /// Mirrors for base images (`--registry-mirror`, the config file's `registryMirrors`).
+    public var mirrors = RegistryMirrors()
 
     public init() {}
 
@@ -68,7 +72,10 @@ public struct RegistrySettings: Sendable {
     /// over the registry's transport with the registry's retry policy.
     public func credentials(transport: any HTTPTransport) throws -> ECRCredentialProvider {
         let environment = try AWSEnvironment(profile: awsProfile, transport: transport, retry: retryPolicy)
-        return ECRCredentialProvider(authorizations: ECRAuthorizationProvider(environment: environment, cacheDirectory: cache.directory))
+        let login = ECRAuthorizationProvider(environment: environment, cacheDirectory: cache.directory)
+        let logins = identities.isEmpty ? nil : ECRLogins(defaultLogin: login, identities: identities, defaultProfile: awsProfile,
+                                                           transport: transport, retry: retryPolicy, cacheDirectory: cache.directory)
+        return ECRCredentialProvider(authorizations: login, logins: logins)
     }
 
     public func pushOptions(jobs: Int) -> PushOptions {

@@ -3,7 +3,7 @@ import Publish
 
 /// buildx's attestation flags, plus where to store them (`--attest-mode`).
 struct AttestationOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("SLSA provenance: true, false, or mode=min|max[,version=v0.2|v1][,builder-id=URI] (default: mode=min for type=oci outputs and pushes; BUILDX_NO_DEFAULT_ATTESTATIONS=1 turns the default off).", valueName: "value"))
+    @Option(help: ArgumentHelp("SLSA provenance: true, false, or mode=min|max[,version=v0.2|v1][,builder-id=URI] mode=min is on by default for type=oci outputs and pushes; BUILDX_NO_DEFAULT_ATTESTATIONS=1 turns that off.", valueName: "value"))
     var provenance: String?
 
     @Option(help: ArgumentHelp("An SPDX 2.3 SBOM of each platform's image: true or false (default: false).", valueName: "bool"))

@@ -106,6 +106,8 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var scanGate: ScanGateOptions
 
+    @OptionGroup var mirrors: MirrorOptions
+
     @OptionGroup var buildx: BuildxFlags
     @OptionGroup var buildxLater: BuildxLaterFlags
 
@@ -135,6 +137,7 @@ struct BuildCommand: AsyncParsableCommand {
             job.attestations = attestation.flags
             var settings = try scanGate.apply(to: registry.settings(console: console, cacheDir: cacheDir))
             settings.cacheBound = try cacheBound.bound()
+            try mirrors.apply(to: &settings)
             try await BuildWorkflow.run(pushByDigest.applied(to: job), registry: settings,
                                         onEvent: EventRenderer(console: console, digestOnly: quiet,
                                                                resultsToStandardError: job.writesToStandardOutput).handler)

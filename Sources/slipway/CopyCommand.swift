@@ -26,6 +26,9 @@ struct CopyCommand: AsyncParsableCommand {
               prod.example.com/app:1.2 prod.example.com/app:latest
           slipway copy --platform linux/arm64 docker.io/library/alpine:3.20 \\
               registry.example.com/alpine:3.20-arm64
+          slipway copy $DEV_REGISTRY/app@sha256:… $PROD_REGISTRY/app:1.4.0 \\
+              --src-profile dev \\
+              --dest-profile arn:aws:iam::444455556666:role/promote
         """
     )
 
@@ -50,6 +53,8 @@ struct CopyCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @OptionGroup var identities: CopyIdentityOptions
+
     func validate() throws {
         guard !destinations.isEmpty else { throw ValidationError("name at least one destination reference") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -60,6 +65,7 @@ struct CopyCommand: AsyncParsableCommand {
         try await Console.run(mode: progress) { console in
             var settings = try registry.settings(console: console, cacheDir: cache.cacheDir)
             settings.cacheBound = try cacheBound.bound()
+            try identities.apply(to: &settings, source: source, destinations: destinations)
             try await CopyWorkflow.run(source: source, to: destinations, platform: try platform.map { try Platform(parsing: $0) }, jobs: jobs,
                                        registry: settings, onEvent: EventRenderer(console: console).handler)
         }

@@ -62,6 +62,7 @@ struct ECRCommand: AsyncParsableCommand {
           slipway ecr describe-repositories app
         """,
         subcommands: [ECRGetLoginPassword.self, ECRRegistryCommand.self, ECRCreateRepository.self, ECRDescribeImages.self] + ECRCommand.controls
+            + [ECRSetRepositoryPolicy.self, ECRGetRepositoryPolicy.self]
     )
 }
 

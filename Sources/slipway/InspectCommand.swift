@@ -55,7 +55,7 @@ struct InspectCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run(mode: "quiet") { console in
-            let inspector = try await ImageInspector.open(reference, registry: registry.settings(console: console, cacheDir: cache.cacheDir),
+            let inspector = try await ImageInspector.open(reference, registry: try registry.settings(console: console, cacheDir: cache.cacheDir),
                                                           onEvent: { event in if let notice = event.retryNotice { console.warn(notice) } })
             let wanted = try platform.map { try Platform(parsing: $0) }
             if attestations.requested {

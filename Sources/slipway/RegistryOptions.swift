@@ -12,7 +12,7 @@ struct RegistryOptions: ParsableArguments {
 
     /// The workflows' view of these flags; `cacheDir` is the command's `--cache-dir`, if it has one.
     func settings(console: Console, cacheDir: String? = nil) throws -> RegistrySettings {
-        var settings = read.settings(console: console, cacheDir: cacheDir)
+        var settings = try read.settings(console: console, cacheDir: cacheDir)
         try upload.apply(to: &settings)
         return settings
     }

@@ -37,9 +37,12 @@ struct RegistryReadOptions: ParsableArguments {
     @Option(help: "AWS profile that logs in to ECR registries (default: AWS_PROFILE, else the 'default' profile).")
     var profile: String?
 
-    func settings(console: Console, cacheDir: String? = nil) -> RegistrySettings {
+    @OptionGroup var identities: RegistryIdentityOptions
+
+    func settings(console: Console, cacheDir: String? = nil) throws -> RegistrySettings {
         var settings = transport.settings(console: console, cacheDir: cacheDir)
         settings.awsProfile = profile
+        try identities.apply(to: &settings)
         return settings
     }
 }

@@ -159,6 +159,7 @@ final class CIIntegrationTests: XCTestCase {
         // The job's own script lines, run as GitLab runs them (one shell, in order), with
         // moto's ECR standing in for AWS and the repository's example as the project.
         var env = moto.slipwayEnvironment(home: work)
+        env["BUILDX_NO_DEFAULT_ATTESTATIONS"] = ""  // the job gets buildx's defaults, as on a runner
         env["AWS_ACCESS_KEY_ID"] = "testing"
         env["AWS_SECRET_ACCESS_KEY"] = "testing"
         for (key, value) in job["variables"] as? [String: String] ?? [:] where !value.contains("$") { env[key] = value }
@@ -189,11 +190,18 @@ final class CIIntegrationTests: XCTestCase {
         }
         let golden = try String(contentsOfFile: Run.repositoryRoot.path + "/testdata/example.index-digest", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let ci = try build(["CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567", "GITHUB_REF": "refs/heads/main",
-                            "GITLAB_CI": "true", "CI_COMMIT_SHA": "89abcdef0123456789abcdef0123456789abcdef", "BUILDX_NO_DEFAULT_ATTESTATIONS": "1",
-                            "BUILDKIT_PROGRESS": "plain", "BUILDX_GIT_LABELS": "full"])
+        let withoutAttestations = try String(contentsOfFile: Run.repositoryRoot.path + "/testdata/example.index-digest.no-attestations", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let variables = ["CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567", "GITHUB_REF": "refs/heads/main",
+                         "GITLAB_CI": "true", "CI_COMMIT_SHA": "89abcdef0123456789abcdef0123456789abcdef",
+                         "BUILDKIT_PROGRESS": "plain", "BUILDX_GIT_LABELS": "full"]
+        // With buildx's defaults (min provenance on), CI variables leave the image as the golden.
+        let ci = try build(variables.merging(["BUILDX_NO_DEFAULT_ATTESTATIONS": ""]) { _, new in new })
         XCTAssertEqual(ci.stdout.trimmingCharacters(in: .whitespacesAndNewlines), golden, "no CI variable changes the image: \(ci.stderr)")
         XCTAssertFalse(ci.stderr.contains("error"), ci.stderr)
+        // BUILDX_NO_DEFAULT_ATTESTATIONS=1 only drops the default provenance.
+        let noDefaults = try build(variables.merging(["BUILDX_NO_DEFAULT_ATTESTATIONS": "1"]) { _, new in new })
+        XCTAssertEqual(noDefaults.stdout.trimmingCharacters(in: .whitespacesAndNewlines), withoutAttestations, noDefaults.stderr)
         let epoch = try build(["SOURCE_DATE_EPOCH": "1700000000"])
         XCTAssertNotEqual(epoch.stdout.trimmingCharacters(in: .whitespacesAndNewlines), golden, "SOURCE_DATE_EPOCH is honoured")
     }

@@ -19,7 +19,11 @@
     {"action", "repositoryName", "imageDigest", "responses": [{"status", "body"}, …]}:
     each matching call takes the next one, the last one repeats (e.g. a scan IN_PROGRESS
     twice, then COMPLETE with enhancedFindings, which moto never sends). Each API call is
-    logged as `API Action repository digest`.
+    logged as `API Action repository digest`;
+  - any other account's host (ACCOUNT.dkr.ecr.us-east-1.amazonaws.com, by the Host header) is
+    that account's registry: its repositories are those moto holds for that account (asked with
+    keys of a role the proxy assumes there), its login is AWS with moto's password for that
+    account; repositories of all accounts share the one backend, so their names must differ.
 Usage: ecr-proxy.py STATE_DIR PORT BACKEND_PORT MOTO_ENDPOINT
 STATE_DIR holds server.crt/server.key (the proxy's TLS), ca.crt (to trust the backend) and
 registry-password (the backend's AWS password, for the S3-style downloads).
@@ -37,17 +41,39 @@ log_lock = threading.Lock()
 part_sizes = {}  # upload session path -> size of its last PATCH
 MIN_PART = 5 << 20
 ACCOUNT = "123456789012"
+HOST_ACCOUNT = re.compile(r"^(\d{12})\.dkr\.ecr\.")
+account_keys = {ACCOUNT: "AKIDPROXY"}  # account -> access key moto attributes to it
+account_lock = threading.Lock()
+
+def account_of(host):
+    m = HOST_ACCOUNT.match(host or "")
+    return m.group(1) if m else ACCOUNT
+
+def account_key(account):
+    """An access key moto counts as `account`'s: from AssumeRole into a role there."""
+    with account_lock:
+        if account in account_keys:
+            return account_keys[account]
+        form = urlencode({"Action": "AssumeRole", "Version": "2011-06-15", "RoleSessionName": "ecr-proxy",
+                          "RoleArn": f"arn:aws:iam::{account}:role/ecr-proxy"}).encode()
+        req = urllib.request.Request(moto + "/", data=form, method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDPROXY/20240101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            key = re.search(r"<AccessKeyId>([^<]+)</AccessKeyId>", r.read().decode()).group(1)
+        account_keys[account] = key
+        return key
 
 def log(line):
     with log_lock, open(f"{state}/ecr-proxy.log", "a") as f:
         f.write(line + "\n")
 
-def moto_call(action, payload):
-    """Calls moto's ECR API; returns (status, parsed body). moto does not check signatures."""
+def moto_call(action, payload, account=ACCOUNT):
+    """Calls moto's ECR API as `account`; returns (status, parsed body). moto does not check signatures."""
     req = urllib.request.Request(moto + "/", data=json.dumps(payload).encode(), method="POST", headers={
         "X-Amz-Target": f"AmazonEC2ContainerRegistry_V20150921.{action}",
         "Content-Type": "application/x-amz-json-1.1",
-        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDPROXY/20240101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=0"})
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={account_key(account)}/20240101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=0"})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, json.loads(r.read() or b"{}")
@@ -58,9 +84,9 @@ def moto_call(action, payload):
         except ValueError:
             return e.code, {"message": body.decode(errors="replace")}
 
-def repository(name):
-    """moto's record of a repository, or None when it does not exist."""
-    status, body = moto_call("DescribeRepositories", {"repositoryNames": [name], "registryId": ACCOUNT})
+def repository(name, account=ACCOUNT):
+    """moto's record of a repository of `account`, or None when it does not exist."""
+    status, body = moto_call("DescribeRepositories", {"repositoryNames": [name], "registryId": account}, account)
     if status == 200 and body.get("repositories"):
         return body["repositories"][0]
     return None
@@ -155,7 +181,8 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         body = self.read_body()
         url = urlsplit(self.path)
-        log(f"{self.command} {self.path} auth={'yes' if self.headers.get('Authorization') else 'no'}")
+        log(f"{self.command} {self.path} auth={'yes' if self.headers.get('Authorization') else 'no'} "
+            f"host={self.headers.get('Host', '')} len={len(body)}")
         if url.path.startswith("/_s3/"):
             return self.s3(url)
         if url.path == "/_script/ecr-api" and self.command == "POST":
@@ -166,13 +193,22 @@ class Handler(BaseHTTPRequestHandler):
         if not m or not self.headers.get("Authorization"):
             return self.forward(self.path, body)
         name, kind, rest = m.group("name"), m.group("kind"), m.group("rest") or ""
-        repo = repository(name)
+        account = account_of(self.headers.get("Host"))
+        if account != ACCOUNT:
+            # Another account's registry: its own login, then the backend's.
+            expected = "Basic " + base64.b64encode(f"AWS:{account}-auth-token".encode()).decode()
+            if not hmac.compare_digest(self.headers.get("Authorization", ""), expected):
+                return self.reply(401, error_body("UNAUTHORIZED", "authentication required"),
+                                  [("WWW-Authenticate", f'Basic realm="{account}"')])
+            self.headers.replace_header("Authorization", backend_auth)
+        self.account = account
+        repo = repository(name, account)
         if repo is None:
             # Credentials first: a wrong login is a 401 whether or not the repository exists.
             resp, data = backend("GET", "/v2/", self.request_headers(("authorization", "host")))
             if resp.status == 401:
                 return self.reply(401, data, [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP and k.lower() != "content-length"])
-            return self.reply(404, error_body("NAME_UNKNOWN", f"The repository with name '{name}' does not exist in the registry with id '{ACCOUNT}'"))
+            return self.reply(404, error_body("NAME_UNKNOWN", f"The repository with name '{name}' does not exist in the registry with id '{account}'"))
         if kind == "blobs/uploads" and self.command == "POST":
             query = [(k, v) for k, v in parse_qsl(url.query) if k not in ("mount", "from")]
             path = url.path + ("?" + urlencode(query) if query else "")
@@ -229,12 +265,12 @@ class Handler(BaseHTTPRequestHandler):
                     f"The image tag '{reference}' already exists in the '{name}' repository and cannot be overwritten because the repository is immutable."))
         status, headers, _ = self.forward(self.path, body)
         if status == 201:
-            payload = {"repositoryName": name, "registryId": ACCOUNT, "imageManifest": body.decode(),
+            payload = {"repositoryName": name, "registryId": self.account, "imageManifest": body.decode(),
                        "imageManifestMediaType": self.headers.get("Content-Type", ""),
                        "imageDigest": headers.get("docker-content-digest") or "sha256:" + hashlib.sha256(body).hexdigest()}
             if is_tag:
                 payload["imageTag"] = reference
-            code, answer = moto_call("PutImage", payload)
+            code, answer = moto_call("PutImage", payload, self.account)
             if code != 200:
                 log(f"PutImage {name}:{reference} -> {code} {answer}")
 

@@ -17,11 +17,14 @@ public struct ResolvedBase: Sendable {
     public var manifestDigest: Digest
     public var manifest: Manifest
     public var config: ImageConfig
+    /// Where its layers are fetched and mounted from, when not `name` (a registry mirror).
+    public var source: String?
 
-    public init(name: String, manifestDigest: Digest, manifest: Manifest, config: ImageConfig) {
+    public init(name: String, manifestDigest: Digest, manifest: Manifest, config: ImageConfig, source: String? = nil) {
         self.name = name
         self.manifestDigest = manifestDigest
         self.manifest = manifest
         self.config = config
+        self.source = source
     }
 }

@@ -88,7 +88,7 @@ extension BaseImages {
             }
             let resolved = try await resolver.resolve(reference, platform: image.platform)
             return BaseImage(name: resolved.name, config: resolved.config, layers: resolved.manifest.layers,
-                             manifestDigest: resolved.manifestDigest, source: resolved.name, trees: trees)
+                             manifestDigest: resolved.manifestDigest, source: resolved.source ?? resolved.name, trees: trees)
         case .layout(let name, let path, let reference):
             do {
                 let layout = try OCILayoutReader(path: path)
