@@ -21,7 +21,19 @@ static inline CURLcode slipway_curl_setopt_blob(CURL *h, CURLoption o, const voi
 }
 static inline CURLcode slipway_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 
-/* A share handle (connections, DNS, TLS sessions) safe to use from many threads: one mutex per
+/* ---- The multi interface: one loop drives every transfer of a client. ---- */
+static inline CURLMcode slipway_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+/* The next finished transfer (its easy handle, and its result in *result); NULL when none is left. */
+static inline CURL *slipway_curl_multi_next_done(CURLM *m, CURLcode *result) {
+    int left = 0;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE) { *result = msg->data.result; return msg->easy_handle; }
+    }
+    return NULL;
+}
+
+/* A share handle (DNS, TLS sessions) safe to use from many threads: one mutex per
    lock_data kind, allocated with the share and freed by slipway_curl_share_free. */
 struct slipway_share_locks { pthread_mutex_t m[CURL_LOCK_DATA_LAST]; };
 static inline void slipway_share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u) {
@@ -41,7 +53,8 @@ static inline CURLSH *slipway_curl_share_new(void **locks_out) {
     curl_share_setopt(s, CURLSHOPT_USERDATA, (void *)l);
     curl_share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    /* Connections are not shared here: they live in the client's one multi handle, which
+       multiplexes HTTP/2 streams over them (a shared connection cache would bypass it). */
     *locks_out = l;
     return s;
 }

@@ -11,11 +11,15 @@ extension HTTPClient {
         slipway_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         slipway_curl_setopt_ptr(h, CURLOPT_USERAGENT, c.userAgent)
         // Blob uploads go over HTTP/1.1: one connection per parallel upload streams at full speed,
-        // where an HTTP/2 stream is held back by flow-control windows; everything else may use h2.
-        if case .file = request.body {
+        // where an HTTP/2 stream is held back by flow-control windows (see `HTTPRequest.bulk`;
+        // measured in scripts/bench-push --rtt); everything else may use h2,
+        // and waits for a connection being set up rather than opening one more (PIPEWAIT), so
+        // concurrent HEADs and manifest requests become streams of one connection.
+        if request.isBulk {
             slipway_curl_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
         } else {
             slipway_curl_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+            slipway_curl_setopt_long(h, CURLOPT_PIPEWAIT, 1)
         }
         slipway_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
         slipway_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(c.connectTimeout * 1000))

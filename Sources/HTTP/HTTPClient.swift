@@ -1,14 +1,16 @@
 import CCurl
 import Foundation
 
-/// The one HTTP layer, on libcurl. Connections, DNS answers and TLS sessions live in a curl
-/// share handle used by every request, and easy handles are pooled, so a push of many blobs
-/// over a few threads reuses a handful of connections (HTTP/2 where the server offers it).
-/// TLS is always verified; plain HTTP is only for loopback and hosts named insecure.
-/// Each transfer blocks one dispatch thread; `send` exposes it as async.
+/// The one HTTP layer, on libcurl. Every transfer runs in one multi handle driven by one thread
+/// (`TransferLoop`): connections are reused, and concurrent small requests to a host share one
+/// HTTP/2 connection as streams where the server offers h2; DNS answers and TLS sessions live
+/// in a share handle, and easy handles are pooled. No thread blocks per request, so hundreds
+/// can be in flight. TLS is always verified; plain HTTP is only for loopback and hosts named
+/// insecure.
 public final class HTTPClient: HTTPTransport, @unchecked Sendable {
     // @unchecked: the share handle is locked by its own mutexes (shim.h), the handle pool and
-    // TLS cache by `Locked`; the slists are written once in init and only read afterwards.
+    // TLS cache by `Locked`; the slists are written once in init and only read afterwards;
+    // easy handles are used by one thread at a time (configured here, run by the loop).
 
     public let configuration: Configuration
     let share: UnsafeMutableRawPointer
@@ -18,6 +20,8 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
     let tlsCache = Locked<[String: TLSSettings]>([:])
     /// Per host (no port): its addresses when they are all loopback, nil when not.
     let loopbackCache = Locked<[String: [String]?]>([:])
+    /// The one multi handle every transfer of this client runs in (connections live there).
+    let loop = TransferLoop()
 
     /// A client configured from the environment, shared by everything in the process so all
     /// requests share one connection cache.
@@ -40,6 +44,7 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
     }
 
     deinit {
+        loop.stop()
         for handle in pool.withLock({ $0 }) { curl_easy_cleanup(handle) }
         slipway_curl_share_free(share, shareLocks)
         curl_slist_free_all(connectToList)
@@ -86,83 +91,117 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let cancel = CancelFlag()
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, Error>) in
-                DispatchQueue.global().async {
-                    continuation.resume(with: Result { try self.sendBlocking(request, cancel: cancel) })
+            var current = request
+            for _ in 0..<Self.redirectLimit {
+                let sent = current
+                let response = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, Error>) in
+                    self.start(sent, cancel: cancel) { continuation.resume(with: $0) }
                 }
+                guard let next = Self.redirect(from: current, answered: response) else { return response }
+                current = next
             }
+            throw Self.tooManyRedirects(request)
         } onCancel: {
             cancel.set()
         }
     }
 
-    /// Sends a request on the calling thread, following redirects by hand so that credentials
-    /// never reach a host they were not meant for.
+    /// Sends a request and waits on the calling thread (never the transfer loop's), following
+    /// redirects by hand so that credentials never reach a host they were not meant for.
     public func sendBlocking(_ request: HTTPRequest, cancel: CancelFlag = CancelFlag()) throws -> HTTPResponse {
         var current = request
-        for _ in 0..<10 {
-            let response = try perform(current, cancel: cancel)
-            guard current.followRedirects, HTTPResponse.redirectStatuses.contains(response.status), let next = response.location else {
-                return response
+        for _ in 0..<Self.redirectLimit {
+            let outcome = Locked<Result<HTTPResponse, Error>>(.failure(HTTPError.cancelled))
+            let done = DispatchSemaphore(value: 0)
+            start(current, cancel: cancel) { result in
+                outcome.withLock { $0 = result }
+                done.signal()
             }
-            if next.origin != current.url.origin { current.headers.remove("Authorization") }
-            if response.status == 303 || ((response.status == 301 || response.status == 302) && current.method == "POST") {
-                current.method = current.method == "HEAD" ? "HEAD" : "GET"
-                current.body = .none
-                current.headers.remove("Content-Type")
-                current.headers.remove("Content-Length")
-            }
-            current.url = next
-            // Only the URL the caller named may be plain HTTP on its say-so.
-            current.permitsPlainHTTP = false
+            done.wait()
+            let response = try outcome.withLock { $0 }.get()
+            guard let next = Self.redirect(from: current, answered: response) else { return response }
+            current = next
         }
-        throw HTTPError.protocolViolation(host: request.url.hostAndPort, detail: "too many redirects from \(request.method) \(request.url.path)")
+        throw Self.tooManyRedirects(request)
     }
 
-    private func perform(_ request: HTTPRequest, cancel: CancelFlag) throws -> HTTPResponse {
+    static let redirectLimit = 10
+
+    static func tooManyRedirects(_ request: HTTPRequest) -> HTTPError {
+        .protocolViolation(host: request.url.hostAndPort, detail: "too many redirects from \(request.method) \(request.url.path)")
+    }
+
+    /// The request a redirect answer leads to, or nil when the response is final.
+    static func redirect(from current: HTTPRequest, answered response: HTTPResponse) -> HTTPRequest? {
+        guard current.followRedirects, HTTPResponse.redirectStatuses.contains(response.status), let target = response.location else { return nil }
+        var next = current
+        if target.origin != current.url.origin { next.headers.remove("Authorization") }
+        if response.status == 303 || ((response.status == 301 || response.status == 302) && current.method == "POST") {
+            next.method = current.method == "HEAD" ? "HEAD" : "GET"
+            next.body = .none
+            next.headers.remove("Content-Type")
+            next.headers.remove("Content-Length")
+        }
+        next.url = target
+        // Only the URL the caller named may be plain HTTP on its say-so.
+        next.permitsPlainHTTP = false
+        return next
+    }
+
+    /// Configures a pooled easy handle for one exchange and hands it to the transfer loop;
+    /// `completion` runs on the loop thread (it must be quick) with the response or error.
+    private func start(_ request: HTTPRequest, cancel: CancelFlag, completion: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
         let host = request.url.hostAndPort
         switch request.url.scheme?.lowercased() {
         case "https": break
-        case "http": guard request.permitsPlainHTTP || allowsPlainHTTP(host: host) else { throw HTTPError.insecureNotAllowed(host: host) }
-        default: throw HTTPError.protocolViolation(host: host, detail: "unsupported URL scheme in \(request.url.absoluteString)")
+        case "http":
+            guard request.permitsPlainHTTP || allowsPlainHTTP(host: host) else { return completion(.failure(HTTPError.insecureNotAllowed(host: host))) }
+        default:
+            return completion(.failure(HTTPError.protocolViolation(host: host, detail: "unsupported URL scheme in \(request.url.absoluteString)")))
         }
-        if cancel.isSet { throw HTTPError.cancelled }
+        if cancel.isSet { return completion(.failure(HTTPError.cancelled)) }
 
-        let handle = checkoutHandle()
-        var reusable = true
-        defer { checkin(handle, reusable: reusable) }
-
-        let state = try TransferState(request: request, cancel: cancel)
-        defer { state.close() }
-        let userdata = Unmanaged.passUnretained(state).toOpaque()
-
-        var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
-        var resolveList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(resolveList) }
+        let transfer: Transfer
+        do {
+            transfer = Transfer(handle: checkoutHandle(), state: try TransferState(request: request, cancel: cancel))
+        } catch {
+            return completion(.failure(error))
+        }
         if request.url.scheme?.lowercased() == "http", let pinned = pinnedResolution(for: request) {
-            resolveList = curl_slist_append(nil, pinned)
+            transfer.resolveList = curl_slist_append(nil, pinned)
         }
-        for field in request.headers { headerList = curl_slist_append(headerList, "\(field.name): \(field.value)") }
+        for field in request.headers { transfer.headerList = curl_slist_append(transfer.headerList, "\(field.name): \(field.value)") }
         // No 100-continue round trip: registries answer auth failures before reading bodies anyway,
         // and some proxies mishandle it.
-        headerList = curl_slist_append(headerList, "Expect:")
+        transfer.headerList = curl_slist_append(transfer.headerList, "Expect:")
 
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errbuf in
-            slipway_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errbuf.baseAddress)
-            configure(handle, request: request, headers: headerList, userdata: userdata, state: state)
-            if let resolveList { slipway_curl_setopt_ptr(handle, CURLOPT_RESOLVE, resolveList) }
-            debug("→ \(request.method) \(request.url.absoluteString)" + request.headers.map { " \($0.name): \(Redactor.redactHeader(name: $0.name, value: $0.value))" }.joined(separator: ";"))
-            let code = curl_easy_perform(handle)
+        let handle = transfer.handle
+        slipway_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
+        configure(handle, request: request, headers: transfer.headerList, userdata: Unmanaged.passUnretained(transfer.state).toOpaque(), state: transfer.state)
+        if let resolveList = transfer.resolveList { slipway_curl_setopt_ptr(handle, CURLOPT_RESOLVE, resolveList) }
+        debug("→ \(request.method) \(request.url.absoluteString)" + request.headers.map { " \($0.name): \(Redactor.redactHeader(name: $0.name, value: $0.value))" }.joined(separator: ";"))
+        loop.submit(TransferLoop.Job(handle: handle) { code in
+            completion(Result { try self.finish(transfer, code: code) })
+        })
+    }
+
+    /// Reads the outcome of a finished transfer and returns its handle to the pool.
+    private func finish(_ transfer: Transfer, code: CURLcode) throws -> HTTPResponse {
+        let request = transfer.state.request
+        let state = transfer.state
+        let handle = transfer.handle
+        let host = request.url.hostAndPort
+        var reusable = true
+        defer {
             slipway_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, nil)
-            return code
+            transfer.release()
+            checkin(handle, reusable: reusable)
         }
         if code != CURLE_OK {
-            reusable = code != CURLE_OUT_OF_MEMORY
-            if cancel.isSet { throw HTTPError.cancelled }
+            reusable = code != CURLE_OUT_OF_MEMORY && code != CURLE_FAILED_INIT
+            if state.cancel.isSet { throw HTTPError.cancelled }
             if let failure = state.failure { throw failure }
-            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let detail = transfer.errorMessage
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             debug("✗ \(request.method) \(request.url.absoluteString): \(message)")
             if Self.isUnreachable(code) { throw HTTPError.unreachable(host: host, message: message) }

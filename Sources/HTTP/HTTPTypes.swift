@@ -88,6 +88,11 @@ public struct HTTPRequest: Sendable {
     /// The caller named this `http://` URL itself (an `ADD` source, as Docker allows): it may
     /// go over plain HTTP even to a host not named insecure. Never carried across redirects.
     public var permitsPlainHTTP = false
+    /// Part of a bulk transfer (a blob upload session: its POST, PATCHes and PUT), which goes
+    /// over HTTP/1.1 connections of its own rather than as a stream of the shared HTTP/2 one:
+    /// an h2 stream is held to the server's flow-control window per round trip (1 MiB for
+    /// distribution's Go server, ≤ 20 MB/s at 50 ms RTT). Requests with a file body always are.
+    public var bulk = false
 
     public init(method: String, url: URL, headers: HTTPHeaders = HTTPHeaders(), body: HTTPBody = .none,
                 sink: ResponseSink = .memory(limit: ResponseSink.manifestLimit), followRedirects: Bool = true,
@@ -99,6 +104,15 @@ public struct HTTPRequest: Sendable {
         self.sink = sink
         self.followRedirects = followRedirects
         self.onUploadProgress = onUploadProgress
+    }
+}
+
+extension HTTPRequest {
+    /// Whether the request goes over an HTTP/1.1 connection of its own (`bulk`, or a file body).
+    var isBulk: Bool {
+        if bulk { return true }
+        if case .file = body { return true }
+        return false
     }
 }
 

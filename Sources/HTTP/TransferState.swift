@@ -2,7 +2,7 @@ import CCurl
 import Foundation
 
 /// The mutable state of one transfer, reached from curl's C callbacks through a raw pointer.
-/// Only the transfer's own thread touches it while `curl_easy_perform` runs.
+/// Only the transfer loop touches it while the transfer runs.
 final class TransferState {
     let request: HTTPRequest
     let cancel: CancelFlag

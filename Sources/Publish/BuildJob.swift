@@ -31,6 +31,8 @@ public struct BuildJob: Sendable {
     /// Re-resolve base image tags (false: `--pull=false`/`--no-pull`, use the cached resolution).
     public var pull: Bool
     public var push: Bool
+    /// `--push-by-digest`: push untagged, by digest only, to each tag's repository.
+    public var pushByDigest = false
     /// `--cache-from` / `--cache-to` (buildx syntax) and `--no-cache` (reuse no layer).
     public var cacheFrom: [String] = []
     public var cacheTo: [String] = []

@@ -16,14 +16,15 @@ public enum BuildWorkflow {
         let specs = try job.outputs.map(OutputSpec.parse)
         try BuildJob.checkStandardOutput(specs)
         let outputs = specs.compactMap(\.output)
-        let pushing = job.push || specs.contains { $0.push }
+        let byDigest = job.pushByDigest || specs.contains { $0.pushByDigest }
+        let pushing = job.push || byDigest || specs.contains { $0.push }
         if registry.signer != nil && !pushing {
             throw PublishError.invalidArgument("--sign signs what is pushed: add --push (or --output type=registry), or sign later with `slipway sign`")
         }
         // `name=` on an output names the image as -t does.
         var tags: [String] = []
         for tag in job.tags + specs.flatMap(\.names) where !tags.contains(tag) { tags.append(tag) }
-        let targets = try pushTargets(tags, pushing: pushing)
+        let targets = try pushTargets(tags, pushing: pushing, byDigest: byDigest)
         let annotations = job.annotations + specs.flatMap(\.annotations)
         try BuildJob.checkIndexAnnotations(annotations, platforms: platforms)
         let compression = try job.parseCompression(outputs: specs)
@@ -82,14 +83,14 @@ public enum BuildWorkflow {
         }
         var pushedNames: [String] = []
         if pushing {
-            var options = registry.pushOptions(jobs: job.jobs ?? 4)
+            var options = registry.pushOptions(jobs: job.jobs ?? PushOptions.defaultJobs)
             for (digest, source) in result.blobSources {
                 if let reference = try? ImageReference(parsing: source) { options.blobSources[digest] = [reference] }
             }
             options.blobCache = result.store
             let pushed = try await Publisher(session: session, onEvent: onEvent)
                 .publish(result.root, from: result.store, to: targets, options: options)
-            pushedNames = pushed.map { $0.reference.description }
+            pushedNames = pushed.map { byDigest ? $0.description : $0.reference.description }
             try await Publisher(session: session, onEvent: onEvent)
                 .publishReferrers(result.attestations, from: result.store, to: targets, options: options)
         }
@@ -101,13 +102,22 @@ public enum BuildWorkflow {
     }
 
     /// Where `--push` goes: every `-t`, which must then exist and parse.
-    static func pushTargets(_ tags: [String], pushing: Bool) throws -> [ImageReference] {
+    /// With `byDigest`, only each tag's repository (untagged; once per repository).
+    static func pushTargets(_ tags: [String], pushing: Bool, byDigest: Bool = false) throws -> [ImageReference] {
         guard pushing else { return [] }
         guard !tags.isEmpty else {
-            throw PublishError.invalidArgument("--push needs at least one -t/--tag naming where to push, e.g. -t registry.example.com/app:1.0")
+            throw PublishError.invalidArgument(byDigest
+                ? "--push-by-digest needs a -t/--tag (or name=) naming the repository, e.g. -t registry.example.com/app"
+                : "--push needs at least one -t/--tag naming where to push, e.g. -t registry.example.com/app:1.0")
         }
-        return try tags.map { tag in
+        let references = try tags.map { tag in
             do { return try ImageReference(parsing: tag) } catch { throw PublishError.invalidArgument("-t '\(tag)': \(error)") }
         }
+        guard byDigest else { return references }
+        var repositories: [ImageReference] = []
+        for reference in references where !repositories.contains(where: { $0.name == reference.name }) {
+            repositories.append(reference.with(tag: nil, digest: nil))
+        }
+        return repositories
     }
 }

@@ -17,6 +17,9 @@ public struct OutputSpec: Equatable, Sendable {
     public var compressionLevel: Int?
     /// `force-compression=true`: base layers are recompressed to the requested compression too.
     public var forceCompression = false
+    /// `push-by-digest=true`: push untagged, by digest only (`name-canonical=true` is accepted:
+    /// the metadata's `image.name` is always the canonical `REPO@sha256:…` then).
+    public var pushByDigest = false
     /// `oci-mediatypes=`: nil when not given (OCI types).
     public var ociMediaTypes: Bool?
     /// `annotation*.KEY=VALUE`, rewritten into `--annotation`'s `[index:|manifest:…]KEY=VALUE`.
@@ -26,8 +29,8 @@ public struct OutputSpec: Equatable, Sendable {
     static let knownKeys: [String: [String]] = [
         "oci": ["type", "dest", "tar"] + imageKeys,
         "docker": ["type", "dest", "tar"] + imageKeys,
-        "registry": ["type", "push"] + imageKeys,
-        "image": ["type", "push"] + imageKeys,
+        "registry": ["type", "push", "push-by-digest", "name-canonical"] + imageKeys,
+        "image": ["type", "push", "push-by-digest", "name-canonical"] + imageKeys,
         "local": ["type", "dest"],
     ]
 
@@ -80,6 +83,8 @@ public struct OutputSpec: Equatable, Sendable {
             compressionLevel = level
         }
         forceCompression = try Self.bool(values["force-compression"], key: "force-compression") ?? false
+        pushByDigest = try Self.bool(values["push-by-digest"], key: "push-by-digest") ?? false
+        _ = try Self.bool(values["name-canonical"], key: "name-canonical")
         ociMediaTypes = try Self.bool(values["oci-mediatypes"], key: "oci-mediatypes")
         if let pushValue = try Self.bool(values["push"], key: "push") {
             guard pushValue else {

@@ -123,6 +123,7 @@ struct BlobUpload {
         var request = HTTPRequest(method: "PATCH", url: location,
                                   headers: ["Content-Type": "application/octet-stream", "Content-Range": "\(start)-\(start + length - 1)"],
                                   body: .file(path: file.path, offset: start, length: length))
+        request.bulk = true
         if let progress { request.onUploadProgress = { progress(start + $0) } }
         let response = try await client.send(request, scopes: scopes, operation: "\(what) (PATCH \(start)-\(start + length - 1))")
         guard response.status == 202 || response.status == 201 || response.status == 204 else {
@@ -138,6 +139,7 @@ struct BlobUpload {
     private func close(_ session: Session) async throws {
         var closing = HTTPRequest(method: "PUT", url: RegistryClient.appendingQuery(session.location, "digest=\(descriptor.digest)"),
                                   headers: ["Content-Type": "application/octet-stream"], body: .data(Data()))
+        closing.bulk = true
         if !session.chunked {
             closing.body = .file(path: file.path, offset: 0, length: descriptor.size)
             closing.onUploadProgress = progress

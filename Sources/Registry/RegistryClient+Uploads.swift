@@ -29,7 +29,10 @@ extension RegistryClient {
             scopes.append(Self.pullScope(source))
         }
         let url = try await self.url(path)
-        let response = try await send(HTTPRequest(method: "POST", url: url, body: .data(Data())), scopes: scopes, operation: operation)
+        var start = HTTPRequest(method: "POST", url: url, body: .data(Data()))
+        // The session's PUT follows on the same HTTP/1.1 connection; a mount is one request.
+        start.bulk = mount == nil
+        let response = try await send(start, scopes: scopes, operation: operation)
         switch response.status {
         case 201 where mount != nil:
             return .mounted

@@ -116,6 +116,8 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var layerCache: LayerCacheOptions
     @OptionGroup var attestation: AttestationOptions
 
+    @OptionGroup var pushByDigest: PushByDigestOptions
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if !["auto", "plain", "tty", "quiet", "none"].contains(progress) {
@@ -140,7 +142,7 @@ struct BuildCommand: AsyncParsableCommand {
             settings.cacheBound = try cacheBound.bound()
             try mirrors.apply(to: &settings)
             settings.signer = try await signing.signer(settings: settings)
-            try await BuildWorkflow.run(job, registry: settings,
+            try await BuildWorkflow.run(pushByDigest.applied(to: job), registry: settings,
                                         onEvent: EventRenderer(console: console, digestOnly: quiet,
                                                                resultsToStandardError: job.writesToStandardOutput).handler)
         }

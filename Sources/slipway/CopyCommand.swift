@@ -42,7 +42,7 @@ struct CopyCommand: AsyncParsableCommand {
     var platform: String?
 
     @Option(help: "Blobs copied at once.")
-    var jobs: Int = 4
+    var jobs: Int = 8
 
     @Option(help: "Progress output: auto, plain, tty or quiet.")
     var progress: String = "auto"

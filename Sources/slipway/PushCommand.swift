@@ -36,7 +36,7 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var scanGate: ScanGateOptions
 
     @Option(help: "Blobs uploaded at once.")
-    var jobs: Int = 4
+    var jobs: Int = 8
 
     @Option(help: "Progress output: auto, plain, tty or quiet.")
     var progress: String = "auto"
