@@ -48,9 +48,16 @@ extension RegistryClient {
     /// `Docker-Content-Digest` against the bytes sent and returns the digest.
     @discardableResult
     public func putManifest(_ data: Data, mediaType: String, reference: String, in repository: String) async throws -> Digest {
+        try await putManifestAnswering(data, mediaType: mediaType, reference: reference, in: repository).digest
+    }
+
+    /// `putManifest`, also returning the headers of the registry's answer (the referrers push
+    /// reads `OCI-Subject` from them).
+    func putManifestAnswering(_ data: Data, mediaType: String, reference: String,
+                              in repository: String) async throws -> (digest: Digest, headers: HTTPHeaders) {
         let digest = Digest.sha256(of: data)
         let what = "PUT manifest \(repository):\(reference)"
-        try await retry.run(what, onRetry: retryReporter(what)) {
+        let headers = try await retry.run(what, onRetry: retryReporter(what)) {
             let url = try await self.url("/v2/\(repository)/manifests/\(reference)")
             let response = try await self.send(HTTPRequest(method: "PUT", url: url, headers: ["Content-Type": mediaType], body: .data(data)),
                                                scopes: [Self.pushScope(repository)], operation: what)
@@ -60,8 +67,9 @@ extension RegistryClient {
                 throw RetryableFailure(error: .digestMismatch(what: "manifest pushed to \(self.registry)/\(repository):\(reference)", expected: digest, actual: reported),
                                        retryAfter: nil, forced: true)
             }
+            return response.headers
         }
-        return digest
+        return (digest, headers)
     }
 
     public static let manifestMediaTypes = [MediaType.imageIndex, MediaType.imageManifest, MediaType.dockerManifestList, MediaType.dockerManifest]

@@ -36,7 +36,9 @@ extension RegistryClient {
         guard Digest.sha256(of: data) == descriptor.digest else {
             throw RegistryError.digestMismatch(what: "referrer for \(subject)", expected: descriptor.digest, actual: Digest.sha256(of: data).description)
         }
-        let indexed = try await putManifestReportingSubject(data, mediaType: descriptor.mediaType, reference: descriptor.digest.description, in: repository)
+        let answer = try await putManifestAnswering(data, mediaType: descriptor.mediaType, reference: descriptor.digest.description, in: repository)
+        // A registry with the referrers API answers with `OCI-Subject` and keeps the list itself.
+        let indexed = answer.headers["OCI-Subject"].map { !$0.isEmpty } ?? false
         if indexed { return .referrersAPI }
         let tag = Self.referrersFallbackTag(for: subject)
         var index = try await fallbackIndex(tag, in: repository) ?? Index(manifests: [])
@@ -95,24 +97,6 @@ extension RegistryClient {
             return try CanonicalJSON.decode(Index.self, from: fetched.data, what: "referrers index \(repository):\(tag)")
         } catch {
             throw RegistryError.protocolViolation(registry: registry, detail: "\(error)")
-        }
-    }
-
-    /// A manifest PUT that reports whether the registry answered with `OCI-Subject` (it then
-    /// maintains the referrers list itself). Checks `Docker-Content-Digest` as `putManifest` does.
-    private func putManifestReportingSubject(_ data: Data, mediaType: String, reference: String, in repository: String) async throws -> Bool {
-        let digest = Digest.sha256(of: data)
-        let what = "PUT manifest \(repository):\(reference)"
-        return try await retry.run(what, onRetry: retryReporter(what)) {
-            let url = try await self.url("/v2/\(repository)/manifests/\(reference)")
-            let response = try await self.send(HTTPRequest(method: "PUT", url: url, headers: ["Content-Type": mediaType], body: .data(data)),
-                                               scopes: [Self.pushScope(repository)], operation: what)
-            guard response.status == 201 || response.status == 200 || response.status == 202 else { throw self.statusError(what, response) }
-            if let reported = response.headers["Docker-Content-Digest"], !reported.isEmpty, reported != digest.description {
-                throw RetryableFailure(error: .digestMismatch(what: "manifest pushed to \(self.registry)/\(repository):\(reference)", expected: digest, actual: reported),
-                                       retryAfter: nil, forced: true)
-            }
-            return response.headers["OCI-Subject"].map { !$0.isEmpty } ?? false
         }
     }
 }
