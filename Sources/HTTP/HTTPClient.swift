@@ -44,10 +44,10 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
     }
 
     deinit {
-        loop.stop()
-        for handle in pool.withLock({ $0 }) { curl_easy_cleanup(handle) }
-        slipway_curl_share_free(share, shareLocks)
-        curl_slist_free_all(connectToList)
+        // Freed on the loop thread once its multi handle is cleaned up: freeing the share while
+        // the multi still held connections into it was a double free at exit.
+        let owned = OwnedCurlState(handles: pool.withLock { $0 }, share: share, shareLocks: shareLocks, connectTo: connectToList)
+        loop.stop { owned.free() }
     }
 
     public func allowsPlainHTTP(host: String) -> Bool {
@@ -243,4 +243,19 @@ public final class CancelFlag: Sendable {
     public init() {}
     public func set() { flag.withLock { $0 = true } }
     public var isSet: Bool { flag.withLock { $0 } }
+}
+
+/// The libcurl state an `HTTPClient` leaves for its loop thread to free, in a safe order.
+private struct OwnedCurlState: @unchecked Sendable {
+    // @unchecked: handed from the client's deinit to the loop thread once, used there only.
+    let handles: [UnsafeMutableRawPointer]
+    let share: UnsafeMutableRawPointer
+    let shareLocks: UnsafeMutableRawPointer
+    let connectTo: UnsafeMutablePointer<curl_slist>?
+
+    func free() {
+        for handle in handles { curl_easy_cleanup(handle) }
+        slipway_curl_share_free(share, shareLocks)
+        curl_slist_free_all(connectTo)
+    }
 }

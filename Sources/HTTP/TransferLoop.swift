@@ -20,6 +20,9 @@ final class TransferLoop: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let incoming = Locked<[Job]>([])
     private let stopping = Locked(false)
+    /// What the owner frees once the multi handle is gone (the share handle its connections'
+    /// TLS sessions and DNS cache point into): run on the loop thread after `curl_multi_cleanup`.
+    private let release = Locked<(@Sendable () -> Void)?>(nil)
     private var active: [UnsafeMutableRawPointer: Job] = [:]
 
     /// Streams per HTTP/2 connection at most (servers usually allow 100–250). Past that,
@@ -44,8 +47,10 @@ final class TransferLoop: @unchecked Sendable {
         curl_multi_wakeup(multi)
     }
 
-    /// Lets the thread end once the transfers under way are done.
-    func stop() {
+    /// Lets the thread end once the transfers under way are done; it then cleans up the multi
+    /// handle (closing its cached connections) and only after that runs `thenRelease`.
+    func stop(thenRelease: @escaping @Sendable () -> Void) {
+        release.withLock { $0 = thenRelease }
         stopping.withLock { $0 = true }
         curl_multi_wakeup(multi)
     }
@@ -71,10 +76,9 @@ final class TransferLoop: @unchecked Sendable {
             // 250 ms (cancellation is noticed in the progress callback, which runs then).
             _ = curl_multi_poll(multi, nil, 0, 250, nil)
         }
-    }
-
-    /// Runs once both the client and the ended thread have let go, so no wakeup can race it.
-    deinit {
+        // Only the loop thread touches `multi`; the cached connections it closes still use the
+        // owner's share handle, so that is freed after this, never before.
         curl_multi_cleanup(multi)
+        release.withLock { $0 }?()
     }
 }
