@@ -29,9 +29,10 @@ let package = Package(
         .target(name: "Signing", dependencies: ["OCI", "COpenSSL"]),
         .target(name: "CSandbox"),
         .target(name: "Builder", dependencies: ["Dockerfile", "OCI", "Layers", "Registry", "HTTP", "CArchive", "COpenSSL", "CZlib", "CSandbox"]),
-        .target(name: "Publish", dependencies: ["Builder", "Dockerfile", "Registry", "AWS", "Signing", "OCI", "Layers", "HTTP"]),
+        .target(name: "Bake"),
+        .target(name: "Publish", dependencies: ["Bake", "Builder", "Dockerfile", "Registry", "AWS", "Signing", "OCI", "Layers", "HTTP"]),
         .executableTarget(name: "slipway", dependencies: [
-            "Publish", "Builder", "OCI", "HTTP", "Registry", "Layers", "AWS", "Signing",
+            "Publish", "Bake", "Builder", "OCI", "HTTP", "Registry", "Layers", "AWS", "Signing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -47,6 +48,7 @@ let package = Package(
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "Dockerfile", "OCI", "Layers", "HTTP", "TestSupport"]),
         .testTarget(name: "PublishTests", dependencies: ["Publish", "Builder", "Layers", "OCI", "AWS", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "OCI", "TestSupport"]),
+        .testTarget(name: "BakeTests", dependencies: ["Bake", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OCI", "HTTP", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,7 +8,10 @@ import Registry
 /// through the cache, write the outputs, report the digests, then `--iidfile`, the push
 /// (`--push` / `type=registry`) and `--metadata-file`.
 public enum BuildWorkflow {
-    public static func run(_ job: BuildJob, registry: RegistrySettings, onEvent: @escaping PublishEventHandler) async throws {
+    /// `shared`: one registry session and base-image resolution for several builds of one
+    /// command (`bake`); nil: this build's own.
+    public static func run(_ job: BuildJob, registry: RegistrySettings, shared: SharedBuildResources? = nil,
+                           onEvent: @escaping PublishEventHandler) async throws {
         let contextPath = URL(fileURLWithPath: job.contextDirectory).standardizedFileURL.path
         let dockerfile = try DockerfileSource.read(file: job.dockerfile, contextDirectory: contextPath)
         let platforms = try job.parsePlatforms()
@@ -62,9 +65,10 @@ public enum BuildWorkflow {
         // A push alone mounts or streams base layers from their registry; files need them here.
         request.fetchBaseLayers = !outputs.isEmpty
         // Bases on ECR log in through the AWS credential chain, others through the docker config.
-        let session = try RegistrySession(registry)
-        request.baseResolver = RegistryBaseResolver(puller: try session.puller(resolveTags: job.pull, onEvent: { onEvent(.pull($0)) }),
-                                                    mirrors: registry.mirrors, onWarning: { onEvent(.warning($0)) })
+        let session = try shared?.session ?? RegistrySession(registry)
+        let resolver = RegistryBaseResolver(puller: try session.puller(resolveTags: job.pull, onEvent: { onEvent(.pull($0)) }),
+                                            mirrors: registry.mirrors, onWarning: { onEvent(.warning($0)) })
+        request.baseResolver = shared.map { SharedBaseResolver(inner: resolver, memo: $0.resolutions, pull: job.pull) } ?? resolver
         request.downloadTransport = RetryingTransport(session.transport, policy: registry.retryPolicy)
         request.layerCache = try layerCachePlan.settings(cache: registry.cache, session: session, onEvent: onEvent)
         if outputs.isEmpty && !pushing {

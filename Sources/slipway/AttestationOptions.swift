@@ -26,7 +26,7 @@ extension AttestationOptions {
     /// unless the next argument is its value (a bool or `key=value,…`), so `build --sbom .`
     /// means what it means in buildx. (`inspect --sbom` is a flag and stays untouched.)
     static func normalizing(_ arguments: [String]) -> [String] {
-        guard arguments.first == "build" else { return arguments }
+        guard arguments.first == "build" || arguments.first == "bake" else { return arguments }
         var out: [String] = []
         var index = 0
         var afterSeparator = false

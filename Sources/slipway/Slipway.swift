@@ -24,6 +24,6 @@ struct Slipway: AsyncParsableCommand {
           slipway version --format json
         """,
         version: VersionReport.current().short,
-        subcommands: [BuildCommand.self, PushCommand.self, CopyCommand.self, InspectCommand.self, ImagetoolsCommand.self, CacheCommand.self, LoginCommand.self, LogoutCommand.self, ECRCommand.self, SignCommand.self, VerifyCommand.self, KeygenCommand.self, VersionCommand.self]
+        subcommands: [BuildCommand.self, BakeCommand.self, PushCommand.self, CopyCommand.self, InspectCommand.self, ImagetoolsCommand.self, CacheCommand.self, LoginCommand.self, LogoutCommand.self, ECRCommand.self, SignCommand.self, VerifyCommand.self, KeygenCommand.self, VersionCommand.self]
     )
 }

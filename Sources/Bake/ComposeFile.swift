@@ -1,0 +1,239 @@
+/// A compose file's `build:` sections as bake targets, as buildx reads them: one target per
+/// service with a build (named by the service, `.` as `_`), the service's `image` as its tag
+/// when the build names no tags, all of them in the `default` group. Values are interpolated
+/// (`${VAR}`, `${VAR:-default}`, `${VAR?error}`, `$VAR`, `$$`) from the environment.
+enum ComposeFile {
+    static let buildKeys: Set<String> = ["context", "dockerfile", "dockerfile_inline", "args", "labels", "tags", "platforms", "target",
+                                         "cache_from", "cache_to", "additional_contexts", "no_cache", "pull", "network", "secrets", "ssh",
+                                         "extra_hosts", "provenance", "sbom", "entitlements", "shm_size", "ulimits", "isolation", "privileged"]
+
+    static func read(_ file: BakeFile, environment: [String: String]) throws -> BakeConfig {
+        let root = try YAMLReader.read(file.text, file: file.name)
+        guard case .mapping = root else { throw BakeError("a compose file must be a mapping with 'services'", at: root.position) }
+        guard let services = root["services"] else { throw BakeError("the compose file has no 'services'", at: root.position) }
+        guard case .mapping(let members, _) = services else { throw BakeError("'services' must be a mapping of services by name", at: services.position) }
+        let reader = ComposeValues(environment: environment, secrets: root["secrets"])
+        var config = BakeConfig()
+        var group = BakeGroup(name: "default", targets: [])
+        for (serviceName, service) in members {
+            guard let build = service["build"] else { continue }
+            let name = serviceName.replacingOccurrences(of: ".", with: "_")
+            guard name.range(of: HCLBakeDecoder.namePattern, options: .regularExpression) != nil else {
+                throw BakeError("invalid service name '\(name)': only letters, digits, '_' and '-' are allowed", at: service.position)
+            }
+            var target = try reader.target(name, build: build, service: service)
+            target.position = service.position
+            config.targets.append(target)
+            group.targets.append(name)
+        }
+        group.targets.sort()
+        if !members.isEmpty { config.groups.append(group) }
+        return config
+    }
+}
+
+struct ComposeValues {
+    let environment: [String: String]
+    let secrets: YAMLNode?
+
+    func target(_ name: String, build: YAMLNode, service: YAMLNode) throws -> BakeTarget {
+        var target = BakeTarget(name: name)
+        if case .scalar = build {
+            target.context = try string(build)
+        } else {
+            guard case .mapping(let keys, _) = build else { throw BakeError("'build' must be a path or a mapping", at: build.position) }
+            for (key, value) in keys {
+                if case .null = value { continue }
+                switch key {
+                case "context": target.context = try string(value)
+                case "dockerfile": target.dockerfile = try string(value)
+                case "dockerfile_inline": target.dockerfileInline = try string(value)
+                case "args": target.args = try map(value, service: service)
+                case "labels": target.labels = try map(value, service: nil)
+                case "tags": target.tags = try strings(value)
+                case "platforms": target.platforms = try strings(value)
+                case "target": target.target = try string(value)
+                case "cache_from": target.cacheFrom = try strings(value).map { try BakeEntry.parse($0, kind: .cache) }
+                case "cache_to": target.cacheTo = try strings(value).map { try BakeEntry.parse($0, kind: .cache) }
+                case "additional_contexts":
+                    target.contexts = try map(value, service: nil).mapValues { value in
+                        let text = value ?? ""
+                        return text.hasPrefix("service:") ? "target:" + text.dropFirst("service:".count) : text
+                    }
+                case "no_cache": target.noCache = try bool(value)
+                case "pull": target.pull = try bool(value)
+                case "network": target.network = try string(value)
+                case "entitlements": target.entitlements = try strings(value)
+                case "ssh": target.ssh = try strings(value).map { try BakeEntry.parse($0, kind: .ssh) }
+                case "extra_hosts": target.extraHosts = try map(value, service: nil)
+                case "secrets": target.secret = try secretEntries(value)
+                case "provenance", "sbom":
+                    let text = try string(value)
+                    let type = key
+                    let entry = try BakeEntry.parse(Bool(text).map { "type=\(type),disabled=\(!$0)" } ?? "type=\(type),\(text)", kind: .attest)
+                    target.attest = (target.attest ?? []) + [entry]
+                case "shm_size", "ulimits", "isolation", "privileged":
+                    throw BakeError("build.\(key) is not supported: slipway builds without a daemon", at: value.position)
+                case "x-bake":
+                    try extensions(value, into: &target)
+                default:
+                    if key.hasPrefix("x-") { continue }
+                    throw BakeError("unknown key '\(key)' in the build section of service '\(name)' (known: \(ComposeFile.buildKeys.sorted().joined(separator: ", ")))", at: value.position)
+                }
+            }
+        }
+        if target.tags?.isEmpty ?? true, let image = service["image"], case .scalar = image {
+            target.tags = [try string(image)]
+        }
+        return target
+    }
+
+    /// `x-bake:` keys buildx reads from a compose build section.
+    func extensions(_ node: YAMLNode, into target: inout BakeTarget) throws {
+        guard case .mapping(let keys, _) = node else { throw BakeError("x-bake must be a mapping", at: node.position) }
+        for (key, value) in keys {
+            func list() throws -> [String] { if case .scalar = value { return [try string(value)] } else { return try strings(value) } }
+            switch key {
+            case "tags": target.tags = (target.tags ?? []) + (try list())
+            case "platforms": target.platforms = (target.platforms ?? []) + (try list())
+            case "output": target.output = try list().map { try BakeEntry.parse($0, kind: .output) }
+            case "cache-from": target.cacheFrom = (target.cacheFrom ?? []) + (try list().map { try BakeEntry.parse($0, kind: .cache) })
+            case "cache-to": target.cacheTo = (target.cacheTo ?? []) + (try list().map { try BakeEntry.parse($0, kind: .cache) })
+            case "secret": target.secret = (target.secret ?? []) + (try list().map { try BakeEntry.parse($0, kind: .secret) })
+            case "ssh": target.ssh = (target.ssh ?? []) + (try list().map { try BakeEntry.parse($0, kind: .ssh) })
+            case "pull": target.pull = try bool(value)
+            case "no-cache": target.noCache = try bool(value)
+            case "no-cache-filter": target.noCacheFilter = try list()
+            case "contexts": target.contexts = (target.contexts ?? [:]).merging(try map(value, service: nil).mapValues { $0 ?? "" }) { $1 }
+            default: throw BakeError("unknown key '\(key)' in x-bake", at: value.position)
+            }
+        }
+    }
+
+    func secretEntries(_ node: YAMLNode) throws -> [BakeEntry] {
+        guard case .sequence(let items, _) = node else { throw BakeError("'secrets' must be a list", at: node.position) }
+        return try items.map { item in
+            var source: String
+            var id: String
+            if case .scalar = item {
+                source = try string(item)
+                id = source
+            } else {
+                guard let named = item["source"] else { throw BakeError("a secret needs a source", at: item.position) }
+                source = try string(named)
+                id = try item["target"].map(string) ?? source
+            }
+            guard let definition = secrets?[source] else { throw BakeError("secret '\(source)' is not defined in the top-level 'secrets'", at: item.position) }
+            if let file = definition["file"] { return BakeEntry(["id": id, "src": try string(file)]) }
+            if let variable = definition["environment"] { return BakeEntry(["id": id, "env": try string(variable)]) }
+            throw BakeError("secret '\(source)': only file and environment secrets are supported", at: definition.position)
+        }
+    }
+
+    func string(_ node: YAMLNode) throws -> String {
+        guard case .scalar(let text, _, let position) = node else { throw BakeError("expected a string", at: node.position) }
+        return try ComposeInterpolation.expand(text, environment: environment, at: position)
+    }
+
+    func bool(_ node: YAMLNode) throws -> Bool {
+        switch try string(node).lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw BakeError("expected true or false", at: node.position)
+        }
+    }
+
+    func strings(_ node: YAMLNode) throws -> [String] {
+        guard case .sequence(let items, _) = node else { throw BakeError("expected a list", at: node.position) }
+        return try items.map(string)
+    }
+
+    /// A mapping (`KEY: VALUE`) or a list (`KEY=VALUE`); a key without a value takes the
+    /// service's `environment`, then the process environment, or is left out (compose's rule).
+    func map(_ node: YAMLNode, service: YAMLNode?) throws -> [String: String?] {
+        var result: [String: String?] = [:]
+        func lookup(_ key: String) -> String? {
+            if let environmentNode = service?["environment"], let value = try? map(environmentNode, service: nil)[key], let value { return value }
+            return service == nil ? nil : environment[key]
+        }
+        switch node {
+        case .mapping(let members, _):
+            for (key, value) in members {
+                if case .null = value {
+                    if let found = lookup(key) { result[key] = found } else if service == nil { result[key] = "" }
+                } else {
+                    result[key] = try string(value)
+                }
+            }
+        case .sequence(let items, _):
+            for item in items {
+                let text = try string(item)
+                if let eq = text.firstIndex(of: "=") {
+                    result[String(text[..<eq])] = String(text[text.index(after: eq)...])
+                } else if let found = lookup(text) {
+                    result[text] = found
+                } else if service == nil {
+                    result[text] = ""
+                }
+            }
+        default:
+            throw BakeError("expected a mapping or a list of KEY=VALUE", at: node.position)
+        }
+        return result
+    }
+}
+
+/// compose's variable interpolation.
+enum ComposeInterpolation {
+    static func expand(_ text: String, environment: [String: String], at position: SourcePosition) throws -> String {
+        guard text.contains("$") else { return text }
+        var out = ""
+        var characters = Array(text)[...]
+        while let c = characters.popFirst() {
+            guard c == "$" else { out.append(c); continue }
+            guard let next = characters.first else { out.append("$"); break }
+            if next == "$" { characters.removeFirst(); out.append("$"); continue }
+            if next == "{" {
+                characters.removeFirst()
+                var inner = ""
+                var depth = 1
+                while let d = characters.popFirst() {
+                    if d == "{" { depth += 1 }
+                    if d == "}" { depth -= 1; if depth == 0 { break } }
+                    inner.append(d)
+                }
+                guard depth == 0 else { throw BakeError("unterminated ${ in '\(text)'", at: position) }
+                out += try substitute(inner, environment: environment, at: position)
+                continue
+            }
+            if next == "_" || next.isLetter {
+                var name = ""
+                while let d = characters.first, d == "_" || d.isLetter || d.isNumber { name.append(d); characters.removeFirst() }
+                out += environment[name] ?? ""
+                continue
+            }
+            out.append("$")
+        }
+        return out
+    }
+
+    static func substitute(_ inner: String, environment: [String: String], at position: SourcePosition) throws -> String {
+        for op in [":-", ":?", ":+", "-", "?", "+"] {
+            guard let range = inner.range(of: op) else { continue }
+            let name = String(inner[..<range.lowerBound])
+            guard name.allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber }) else { continue }
+            let word = try expand(String(inner[range.upperBound...]), environment: environment, at: position)
+            let value = environment[name]
+            let unsetOrEmpty = value?.isEmpty ?? true
+            switch op {
+            case ":-": return unsetOrEmpty ? word : value ?? ""
+            case "-": return value ?? word
+            case ":?": if unsetOrEmpty { throw BakeError("required variable \(name) is missing a value: \(word)", at: position) }; return value ?? ""
+            case "?": guard let value else { throw BakeError("required variable \(name) is missing a value: \(word)", at: position) }; return value
+            case ":+": return unsetOrEmpty ? "" : word
+            default: return value == nil ? "" : word
+            }
+        }
+        return environment[inner] ?? ""
+    }
+}

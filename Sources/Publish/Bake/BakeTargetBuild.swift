@@ -1,0 +1,98 @@
+import Bake
+import Builder
+import Foundation
+
+/// One resolved bake target as the `build` it stands for: buildx's target keys turned into
+/// `BuildJob` values (the same flag syntax `slipway build` takes), so a target builds exactly
+/// as `slipway build` with those flags would.
+struct BakeTargetBuild {
+    var name: String
+    var job: BuildJob
+    /// Targets whose result this one reads as a named context (`target:NAME`).
+    var dependencies: [String]
+    /// Things the build accepts but cannot use, said once per target.
+    var notes: [String]
+
+    /// `links`: where each target used as a context writes its OCI layout.
+    static func make(_ target: BakeTarget, bake: BakeJob, links: [String: String], scratch: String) throws -> BakeTargetBuild {
+        let name = target.name
+        func absolute(_ path: String) -> String {
+            let plain = path.hasPrefix("cwd://") ? String(path.dropFirst("cwd://".count)) : path
+            return plain.hasPrefix("/") ? plain : bake.workingDirectory + "/" + plain
+        }
+        let context = target.context ?? "."
+        if context.contains("://") && !context.hasPrefix("cwd://") || context.hasPrefix("git@") {
+            throw PublishError.invalidArgument("target '\(name)': context '\(context)' is remote; slipway's bake builds local directories")
+        }
+        if context.hasPrefix("target:") {
+            throw PublishError.invalidArgument("target '\(name)': a target as the main context ('\(context)') is not supported; use contexts = { NAME = \"\(context)\" }")
+        }
+        var job = BuildJob(contextDirectory: absolute(context))
+        if let inline = target.dockerfileInline {
+            let path = scratch + "/\(name).Dockerfile"
+            try Data(inline.utf8).write(to: URL(fileURLWithPath: path))
+            job.dockerfile = path
+        } else {
+            let dockerfile = target.dockerfile ?? "Dockerfile"
+            job.dockerfile = dockerfile.hasPrefix("/") ? dockerfile : job.contextDirectory + "/" + dockerfile
+        }
+        job.platforms = target.platforms ?? []
+        job.buildArgs = (target.args ?? [:]).keys.sorted().compactMap { key in (target.args?[key] ?? nil).map { "\(key)=\($0)" } }
+        job.labels = (target.labels ?? [:]).keys.sorted().compactMap { key in (target.labels?[key] ?? nil).map { "\(key)=\($0)" } }
+        job.annotations = target.annotations ?? []
+        job.target = target.target
+        job.tags = target.tags ?? []
+        job.cacheFrom = (target.cacheFrom ?? []).map(\.flagText)
+        job.cacheTo = (target.cacheTo ?? []).map(\.flagText)
+        job.noCache = target.noCache ?? false
+        job.pull = target.pull ?? true
+        job.jobs = bake.jobs
+        job.compression = bake.compression
+        job.compressionLevel = bake.compressionLevel
+        job.sourceDateEpoch = bake.sourceDateEpoch
+        job.environment = bake.environment
+        job.runSettings = RunSettings(allow: Set(target.entitlements ?? []), network: target.network)
+        var notes: [String] = []
+        for entry in target.attest ?? [] {
+            let disabled = entry.attributes["disabled"] == "true"
+            switch entry.type {
+            case "provenance" where disabled: job.attestations.provenance = "false"
+            case "sbom" where disabled: job.attestations.sbom = "false"
+            default: job.attestations.attest.append(BakeEntry(entry.attributes.filter { $0.key != "disabled" }).flagText)
+            }
+        }
+        for output in target.output ?? [] {
+            switch output.type {
+            case "cacheonly":
+                continue
+            case "image" where output.attributes["push"] != "true":
+                notes.append("output type=image without push=true: the image is only kept in slipway's cache (add --push to push it)")
+            case "docker" where output.attributes["dest"] == nil:
+                notes.append("output type=docker without dest (--load): slipway has no daemon to load into; add dest=FILE.tar to write a docker archive (ignored)")
+            default:
+                job.outputs.append(output.flagText)
+            }
+        }
+        if let layout = links[name] { job.outputs.append("type=oci,dest=\(layout),tar=false") }
+        var dependencies: [String] = []
+        for (key, value) in (target.contexts ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if value.hasPrefix("target:") {
+                let other = String(value.dropFirst("target:".count))
+                guard let layout = links[other] else { throw PublishError.failed("target '\(name)': context '\(key)' names target '\(other)', which is not part of this bake") }
+                job.buildContexts.append("\(key)=oci-layout://\(layout)")
+                dependencies.append(other)
+            } else if value.contains("://") && !value.hasPrefix("cwd://") {
+                job.buildContexts.append("\(key)=\(value)")
+            } else {
+                job.buildContexts.append("\(key)=\(absolute(value))")
+            }
+        }
+        if let secrets = target.secret, !secrets.isEmpty {
+            notes.append("secret \(secrets.compactMap { $0.attributes["id"] }.joined(separator: ", ")): accepted for buildx compatibility; only RUN --mount=type=secret reads secrets")
+        }
+        if let ssh = target.ssh, !ssh.isEmpty { notes.append("ssh: accepted for buildx compatibility; slipway forwards no SSH agent (ignored)") }
+        if let hosts = target.extraHosts, !hosts.isEmpty { notes.append("extra-hosts: accepted for buildx compatibility (ignored)") }
+        if let filters = target.noCacheFilter, !filters.isEmpty { notes.append("no-cache-filter: accepted for buildx compatibility (ignored)") }
+        return BakeTargetBuild(name: name, job: job, dependencies: dependencies, notes: notes)
+    }
+}
