@@ -19,6 +19,19 @@ public struct BakeEntry: Sendable, Equatable {
         return fields.joined(separator: ",")
     }
 
+    /// One text as buildx's list parsers read it: nothing for "", and for caches a list of
+    /// bare references (`"ref1,ref2"`) is one registry entry each.
+    public static func parseList(_ text: String, kind: Kind) throws -> [BakeEntry] {
+        if text.isEmpty { return [] }
+        if kind == .cache {
+            let fields = try csvFields(text)
+            if fields.count > 1, fields.allSatisfy({ !$0.contains("=") }) {
+                return fields.map { BakeEntry(["type": "registry", "ref": $0]) }
+            }
+        }
+        return [try parse(text, kind: kind)]
+    }
+
     /// Parses buildx's CSV form (fields may be double-quoted, as `csvvalue` reads them).
     public static func parse(_ text: String, kind: Kind) throws -> BakeEntry {
         let fields = try csvFields(text)
@@ -30,7 +43,13 @@ public struct BakeEntry: Sendable, Equatable {
         case .cache:
             if fields.count == 1, !fields[0].contains("=") { return BakeEntry(["type": "registry", "ref": fields[0]]) }
         case .ssh:
-            if fields.count == 1, !fields[0].contains("=") { return BakeEntry(["id": fields[0]]) }
+            // buildx: ID[=PATH[,PATH…]]
+            guard let first = fields.first else { throw BakeError("'\(text)': an ssh entry needs an id") }
+            let pair = first.split(separator: "=", maxSplits: 1).map(String.init)
+            var attributes = ["id": pair[0]]
+            let paths = (pair.count == 2 ? [pair[1]] : []) + fields.dropFirst()
+            if !paths.isEmpty { attributes["paths"] = paths.joined(separator: ",") }
+            return BakeEntry(attributes)
         default:
             break
         }

@@ -26,9 +26,13 @@ public struct BakeConfig: Sendable {
 
     /// buildx's `mergeConfig`: a later file's target merges into the earlier one of that name,
     /// a group's targets are added to the earlier group's.
-    mutating func merge(_ other: BakeConfig) {
+    /// `replacingGroups`: HCL and JSON files decode over compose files, so their group of a
+    /// name replaces the compose one (buildx's `default` group of an HCL file wins).
+    mutating func merge(_ other: BakeConfig, replacingGroups: Bool = false) {
         for group in other.groups {
-            if let at = groups.firstIndex(where: { $0.name == group.name }) {
+            if let at = groups.firstIndex(where: { $0.name == group.name }), replacingGroups {
+                groups[at] = group
+            } else if let at = groups.firstIndex(where: { $0.name == group.name }) {
                 for name in group.targets where !groups[at].targets.contains(name) { groups[at].targets.append(name) }
             } else {
                 groups.append(group)
@@ -61,7 +65,7 @@ public enum BakeFileReader {
                 bodies.append(try HCLParser.parse(file.text, file: file.name))
             }
         }
-        if !bodies.isEmpty { config.merge(try HCLBakeDecoder(bodies: bodies, environment: environment).decode()) }
+        if !bodies.isEmpty { config.merge(try HCLBakeDecoder(bodies: bodies, environment: environment).decode(), replacingGroups: true) }
         return config
     }
 }
@@ -120,6 +124,10 @@ struct HCLBakeDecoder {
                 }
             }
         }
+        // Every variable is evaluated, used or not, as buildx does (a cycle is an error either way).
+        for name in evaluator.variables.keys.sorted() {
+            if let definition = evaluator.variables[name] { _ = try evaluator.variable(name, at: definition.position) }
+        }
         var config = BakeConfig()
         for group in groups { config.groups.append(try decodeGroup(group)) }
         for target in targets { config.targets.append(try decodeTarget(target)) }
@@ -158,8 +166,11 @@ struct HCLBakeDecoder {
             case "params", "variadic_params":
                 guard case .tuple(let items, _) = attribute.expression else { throw BakeError("\(attribute.name) must be a list of names", at: attribute.position) }
                 let names = try items.map { item -> String in
-                    guard case .variable(let parameter, _) = item else { throw BakeError("a parameter must be a bare name", at: item.position) }
-                    return parameter
+                    switch item {
+                    case .variable(let parameter, _): return parameter
+                    case .literal(.string(let parameter), _): return parameter   // JSON: "params": ["inp"]
+                    default: throw BakeError("a parameter must be a bare name", at: item.position)
+                    }
                 }
                 if attribute.name == "params" { parameters = names } else { variadic = names.first }
             case "result": result = attribute.expression
@@ -269,9 +280,9 @@ struct HCLBakeDecoder {
 
     func entries(_ value: BakeValue, _ attribute: HCLAttribute, kind: BakeEntry.Kind) throws -> [BakeEntry] {
         guard case .list(let items) = value else { throw BakeError("'\(attribute.name)' must be a list, not a \(value.typeName)", at: attribute.position) }
-        return try items.compactMap { item in
+        return try items.flatMap { item -> [BakeEntry] in
             switch item {
-            case .null: return nil
+            case .null: return []
             case .object(let members):
                 var attributes: [String: String] = [:]
                 for (key, member) in members where member != .null {
@@ -280,10 +291,10 @@ struct HCLBakeDecoder {
                 }
                 if kind == .attest, attributes["disabled"] == "false" { attributes["disabled"] = nil }
                 if kind != .secret && kind != .ssh, attributes["type"] == nil { throw BakeError("'\(attribute.name)': type is required", at: attribute.position) }
-                return BakeEntry(attributes)
+                return [BakeEntry(attributes)]
             default:
                 guard let text = item.stringValue else { throw BakeError("'\(attribute.name)' must be a list of strings or objects", at: attribute.position) }
-                do { return try BakeEntry.parse(text, kind: kind) } catch let error as BakeError {
+                do { return try BakeEntry.parseList(text, kind: kind) } catch let error as BakeError {
                     throw BakeError("'\(attribute.name)': \(error.message)", at: attribute.position)
                 }
             }

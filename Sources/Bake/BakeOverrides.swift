@@ -105,7 +105,7 @@ public enum BakeOverrides {
     }
 
     static func applyList(_ key: String, _ values: [String], append: Bool, to target: inout BakeTarget) throws {
-        func entries(_ kind: BakeEntry.Kind) throws -> [BakeEntry] { try values.map { try BakeEntry.parse($0, kind: kind) } }
+        func entries(_ kind: BakeEntry.Kind) throws -> [BakeEntry] { try values.flatMap { try BakeEntry.parseList($0, kind: kind) } }
         switch key {
         case "tags": target.tags = append ? (target.tags ?? []) + values : values
         case "platform": target.platforms = append ? (target.platforms ?? []) + values.flatMap { $0.split(separator: ",").map(String.init) } : values.flatMap { $0.split(separator: ",").map(String.init) }

@@ -37,12 +37,13 @@ public struct BakeResolver {
             }
             for groupName in groupNames { if let group = config.group(groupName) { groups[groupName] = group } }
         }
-        if !(names.contains("default") && groups["default"] != nil) {
-            var defaultGroup = groups["default"] ?? BakeGroup(name: "default", targets: [])
-            for name in names where name != "default" || groups["default"] == nil { defaultGroup.targets.append(name) }
-            defaultGroup.targets = Array(Set(defaultGroup.targets)).sorted()
-            groups["default"] = defaultGroup
-        }
+        // buildx's `default` group: the names asked for (a `default` group of the file keeps
+        // its targets, and other names asked for join it).
+        let fileDefault = groups["default"] != nil
+        var defaultGroup = groups["default"] ?? BakeGroup(name: "default", targets: [])
+        for name in names where !(fileDefault && name == "default") { defaultGroup.targets.append(name) }
+        defaultGroup.targets = Array(Set(defaultGroup.targets)).sorted()
+        groups["default"] = defaultGroup
         var linked = Set<String>()
         for name in targets.keys.sorted() {
             guard let target = targets[name] else { continue }
@@ -63,6 +64,8 @@ public struct BakeResolver {
     /// group is a target.
     func expand(_ name: String, path: [String]) throws -> ([String], [String]) {
         guard let group = config.group(name) else { return ([name], []) }
+        // A group may list a target of its own name (`group "foo" { targets = ["foo"] }`).
+        if path.last == name || path.contains(name), config.target(name) != nil { return ([name], []) }
         if path.contains(name) {
             throw BakeError("group '\(name)' includes itself (\((path + [name]).joined(separator: " → ")))", at: group.position)
         }
@@ -89,7 +92,7 @@ public struct BakeResolver {
             if let from = path.last, let parent = config.target(from) {
                 throw BakeError("target '\(from)' inherits from '\(name)', which is not defined", at: parent.position)
             }
-            throw BakeError("failed to find target '\(name)' (defined: \(config.targets.map(\.name).joined(separator: ", ")))")
+            throw BakeError("failed to find target \(name) (defined: \(config.targets.map(\.name).joined(separator: ", ")))")
         }
         if path.contains(name) {
             throw BakeError("target '\(name)' inherits from itself (\((path + [name]).joined(separator: " → ")))", at: own.position)

@@ -9,6 +9,7 @@ enum ComposeFile {
 
     static func read(_ file: BakeFile, environment: [String: String]) throws -> BakeConfig {
         let root = try YAMLReader.read(file.text, file: file.name)
+        if case .null = root { throw BakeError("empty compose file", at: root.position) }
         guard case .mapping = root else { throw BakeError("a compose file must be a mapping with 'services'", at: root.position) }
         guard let services = root["services"] else { throw BakeError("the compose file has no 'services'", at: root.position) }
         guard case .mapping(let members, _) = services else { throw BakeError("'services' must be a mapping of services by name", at: services.position) }
@@ -39,13 +40,13 @@ struct ComposeValues {
     func target(_ name: String, build: YAMLNode, service: YAMLNode) throws -> BakeTarget {
         var target = BakeTarget(name: name)
         if case .scalar = build {
-            target.context = try string(build)
+            target.context = Self.cleanPath(try string(build))
         } else {
             guard case .mapping(let keys, _) = build else { throw BakeError("'build' must be a path or a mapping", at: build.position) }
             for (key, value) in keys {
                 if case .null = value { continue }
                 switch key {
-                case "context": target.context = try string(value)
+                case "context": target.context = Self.cleanPath(try string(value))
                 case "dockerfile": target.dockerfile = try string(value)
                 case "dockerfile_inline": target.dockerfileInline = try string(value)
                 case "args": target.args = try map(value, service: service)
@@ -53,19 +54,19 @@ struct ComposeValues {
                 case "tags": target.tags = try strings(value)
                 case "platforms": target.platforms = try strings(value)
                 case "target": target.target = try string(value)
-                case "cache_from": target.cacheFrom = try strings(value).map { try BakeEntry.parse($0, kind: .cache) }
-                case "cache_to": target.cacheTo = try strings(value).map { try BakeEntry.parse($0, kind: .cache) }
+                case "cache_from": target.cacheFrom = try strings(value).flatMap { try BakeEntry.parseList($0, kind: .cache) }
+                case "cache_to": target.cacheTo = try strings(value).flatMap { try BakeEntry.parseList($0, kind: .cache) }
                 case "additional_contexts":
                     target.contexts = try map(value, service: nil).mapValues { value in
                         let text = value ?? ""
-                        return text.hasPrefix("service:") ? "target:" + text.dropFirst("service:".count) : text
+                        return text.hasPrefix("service:") ? "target:" + text.dropFirst("service:".count) : text.contains(":") ? text : Self.cleanPath(text)
                     }
                 case "no_cache": target.noCache = try bool(value)
                 case "pull": target.pull = try bool(value)
                 case "network": target.network = try string(value)
                 case "entitlements": target.entitlements = try strings(value)
                 case "ssh": target.ssh = try strings(value).map { try BakeEntry.parse($0, kind: .ssh) }
-                case "extra_hosts": target.extraHosts = try map(value, service: nil)
+                case "extra_hosts": target.extraHosts = try extraHosts(value)
                 case "secrets": target.secret = try secretEntries(value)
                 case "provenance", "sbom":
                     let text = try string(value)
@@ -86,6 +87,34 @@ struct ComposeValues {
             target.tags = [try string(image)]
         }
         return target
+    }
+
+    /// compose-go cleans paths (`./db` is `db`).
+    static func cleanPath(_ path: String) -> String {
+        guard !path.contains("://") else { return path }
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            parts.append(part)
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
+    /// `HOST:IP` list items or a `HOST: IP` mapping; several addresses of a host are joined with ','.
+    func extraHosts(_ node: YAMLNode) throws -> [String: String?] {
+        if case .sequence(let items, _) = node {
+            var hosts: [String: String?] = [:]
+            for item in items {
+                let text = try string(item)
+                guard let separator = text.firstIndex(where: { $0 == ":" || $0 == "=" }) else { throw BakeError("extra_hosts '\(text)': expected HOST:IP", at: item.position) }
+                let host = String(text[..<separator]), address = String(text[text.index(after: separator)...])
+                hosts[host] = (hosts[host] ?? nil).map { $0 + "," + address } ?? address
+            }
+            return hosts
+        }
+        return try map(node, service: nil)
     }
 
     /// `x-bake:` keys buildx reads from a compose build section.

@@ -36,13 +36,14 @@ final class HCLEvaluator {
     func variable(_ name: String, at position: SourcePosition) throws -> BakeValue {
         if let value = values[name] { return value }
         if resolving.contains(name) {
-            throw BakeError("variable '\(name)' refers to itself (\((resolving + [name]).joined(separator: " → ")))", at: position)
+            throw BakeError("variable cycle not allowed: \((resolving + [name]).joined(separator: " → "))", at: position)
         }
         resolving.append(name)
         defer { resolving.removeLast() }
         let value: BakeValue
         if let definition = variables[name] {
-            let fallback = try definition.defaultValue.map { try evaluate($0, scope: [:]) }
+            // A root attribute of the same name (another file's `NAME = …`) replaces the default.
+            let fallback = try (attributes[name] ?? definition.defaultValue).map { try evaluate($0, scope: [:]) }
             if let text = lookup(name) {
                 value = try Self.convert(environment: text, like: fallback, name: name, at: definition.position)
             } else {

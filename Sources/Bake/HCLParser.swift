@@ -41,6 +41,8 @@ public struct HCLParser {
     static func simplify(_ parts: [TemplatePart], at position: SourcePosition) -> HCLExpression {
         if parts.isEmpty { return .literal(.string(""), position) }
         if parts.count == 1, case .text(let text) = parts[0] { return .literal(.string(text), position) }
+        // HCL: a template that is one interpolation alone is that value, unconverted ("${FOO}" may be null or a list).
+        if parts.count == 1, case .interpolation(let inner) = parts[0] { return inner }
         return .template(parts, position)
     }
 

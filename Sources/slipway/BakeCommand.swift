@@ -120,6 +120,8 @@ struct BakeCommand: AsyncParsableCommand {
                     // Scripts read these: each line names its target.
                     for image in result.images { console.result("\(target) \(image.platform) \(image.manifest.digest)") }
                     console.result("\(target) \(result.images.count > 1 ? "index" : "digest") \(result.root.digest)")
+                case .warning(let message):
+                    console.warn(message.hasPrefix("target \(target):") ? message : "[\(target)] \(message)")
                 case .published(let pushed):
                     if pushed.alreadyPublished { renderer.handle(event) } else { console.result("\(target) \(pushed)") }
                 default:

@@ -27,10 +27,8 @@ public struct BakeJob: Sendable {
 
     public init() {}
 
-    /// buildx's default files, in the order they are merged (bake/bake.go `defaultFilenames`:
-    /// compose-go's default names, then the bake files and their overrides).
-    public static let defaultFiles = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml",
-                                      "docker-bake.json", "docker-bake.hcl", "docker-bake.override.json", "docker-bake.override.hcl"]
+    /// buildx's default files, in the order they are merged.
+    public static var defaultFiles: [String] { BakeDefaults.files }
 
     /// The overrides the flags stand for, after the `--set` ones (buildx's order).
     public var allOverrides: [String] {

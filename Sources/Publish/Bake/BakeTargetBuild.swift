@@ -12,6 +12,24 @@ struct BakeTargetBuild {
     var dependencies: [String]
     /// Things the build accepts but cannot use, said once per target.
     var notes: [String]
+    /// `target:` contexts: context name → the layout the other target writes. They become
+    /// `--build-context NAME=oci-layout://DIR@DIGEST` once that target is built.
+    var linkedContexts: [String: String] = [:]
+
+    /// The job with every `target:` context pointing at the image its target built (the
+    /// layout's root; it has one entry per tag, all of that one image).
+    func resolvedJob() throws -> BuildJob {
+        var job = self.job
+        for (key, layout) in linkedContexts.sorted(by: { $0.key < $1.key }) {
+            guard let data = FileManager.default.contents(atPath: layout + "/index.json"),
+                  let index = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let digest = (index["manifests"] as? [[String: Any]])?.first?["digest"] as? String else {
+                throw PublishError.failed("target '\(name)': context '\(key)': the target it names wrote no image")
+            }
+            job.buildContexts.append("\(key)=oci-layout://\(layout)@\(digest)")
+        }
+        return job
+    }
 
     /// `links`: where each target used as a context writes its OCI layout.
     static func make(_ target: BakeTarget, bake: BakeJob, links: [String: String], scratch: String) throws -> BakeTargetBuild {
@@ -75,11 +93,12 @@ struct BakeTargetBuild {
         }
         if let layout = links[name] { job.outputs.append("type=oci,dest=\(layout),tar=false") }
         var dependencies: [String] = []
+        var linkedContexts: [String: String] = [:]
         for (key, value) in (target.contexts ?? [:]).sorted(by: { $0.key < $1.key }) {
             if value.hasPrefix("target:") {
                 let other = String(value.dropFirst("target:".count))
                 guard let layout = links[other] else { throw PublishError.failed("target '\(name)': context '\(key)' names target '\(other)', which is not part of this bake") }
-                job.buildContexts.append("\(key)=oci-layout://\(layout)")
+                linkedContexts[key] = layout
                 dependencies.append(other)
             } else if value.contains("://") && !value.hasPrefix("cwd://") {
                 job.buildContexts.append("\(key)=\(value)")
@@ -93,6 +112,6 @@ struct BakeTargetBuild {
         if let ssh = target.ssh, !ssh.isEmpty { notes.append("ssh: accepted for buildx compatibility; slipway forwards no SSH agent (ignored)") }
         if let hosts = target.extraHosts, !hosts.isEmpty { notes.append("extra-hosts: accepted for buildx compatibility (ignored)") }
         if let filters = target.noCacheFilter, !filters.isEmpty { notes.append("no-cache-filter: accepted for buildx compatibility (ignored)") }
-        return BakeTargetBuild(name: name, job: job, dependencies: dependencies, notes: notes)
+        return BakeTargetBuild(name: name, job: job, dependencies: dependencies, notes: notes, linkedContexts: linkedContexts)
     }
 }

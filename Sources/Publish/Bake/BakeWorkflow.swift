@@ -41,7 +41,7 @@ public enum BakeWorkflow {
                 await gate.acquire()
                 do {
                     try Task.checkCancellation()
-                    try await BuildWorkflow.run(build.job, registry: registry, shared: shared, onEvent: { onEvent(name, $0) })
+                    try await BuildWorkflow.run(try build.resolvedJob(), registry: registry, shared: shared, onEvent: { onEvent(name, $0) })
                 } catch {
                     await gate.release()
                     throw error
