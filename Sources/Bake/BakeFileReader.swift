@@ -70,8 +70,8 @@ public enum BakeFileReader {
     }
 }
 
-/// Turns merged HCL bodies into targets and groups: blocks of one type and name in several
-/// places (or files) are one block whose later attributes win, as HCL's merged bodies are.
+/// Turns the HCL bodies of all files into targets and groups: a target defined in several
+/// blocks (or files) is their merge, in order; a later group of a name replaces an earlier one.
 struct HCLBakeDecoder {
     let bodies: [HCLBody]
     let evaluator: HCLEvaluator
@@ -111,14 +111,14 @@ struct HCLBakeDecoder {
                     if let nested = block.body.blocks.first {
                         throw BakeError("unknown block '\(nested.type)' in \(block.type) '\(name)'", at: nested.position)
                     }
-                    var list = block.type == "target" ? targets : groups
-                    var merged = list.first { $0.name == name } ?? MergedBlock(name: name, position: block.position)
+                    // Each block is decoded on its own; blocks of one name merge as buildx merges
+                    // targets (`args` by key, most other keys replaced by the later block).
+                    var decoded = MergedBlock(name: name, position: block.position)
                     for attribute in block.body.attributes {
-                        if merged.attributes[attribute.name] == nil { merged.order.append(attribute.name) }
-                        merged.attributes[attribute.name] = attribute
+                        if decoded.attributes[attribute.name] == nil { decoded.order.append(attribute.name) }
+                        decoded.attributes[attribute.name] = attribute
                     }
-                    if let at = list.firstIndex(where: { $0.name == name }) { list[at] = merged } else { list.append(merged) }
-                    if block.type == "target" { targets = list } else { groups = list }
+                    if block.type == "target" { targets.append(decoded) } else { groups.append(decoded) }
                 default:
                     throw BakeError("unknown block type '\(block.type)' (known: target, group, variable, function)", at: block.position)
                 }
@@ -129,8 +129,11 @@ struct HCLBakeDecoder {
             if let definition = evaluator.variables[name] { _ = try evaluator.variable(name, at: definition.position) }
         }
         var config = BakeConfig()
-        for group in groups { config.groups.append(try decodeGroup(group)) }
-        for target in targets { config.targets.append(try decodeTarget(target)) }
+        for group in groups {
+            let decoded = try decodeGroup(group)
+            if let at = config.groups.firstIndex(where: { $0.name == decoded.name }) { config.groups[at] = decoded } else { config.groups.append(decoded) }
+        }
+        for target in targets { config.merge(BakeConfig(targets: [try decodeTarget(target)])) }
         return config
     }
 
@@ -178,6 +181,9 @@ struct HCLBakeDecoder {
             }
         }
         guard let result else { throw BakeError("function '\(name)' has no result", at: block.position) }
+        guard block.body.attributes.contains(where: { $0.name == "params" }) else {
+            throw BakeError("function '\(name)' has no params (write params = [] for none)", at: block.position)
+        }
         evaluator.functions[name] = HCLEvaluator.UserFunction(parameters: parameters, variadic: variadic, result: result, position: block.position)
     }
 

@@ -17,7 +17,12 @@ enum ComposeFile {
         var config = BakeConfig()
         var group = BakeGroup(name: "default", targets: [])
         for (serviceName, service) in members {
-            guard let build = service["build"] else { continue }
+            guard let build = service["build"] else {
+                if case .mapping = service, service["image"] == nil {
+                    throw BakeError("service \"\(serviceName)\" has neither an image nor a build context specified", at: service.position)
+                }
+                continue
+            }
             let name = serviceName.replacingOccurrences(of: ".", with: "_")
             guard name.range(of: HCLBakeDecoder.namePattern, options: .regularExpression) != nil else {
                 throw BakeError("invalid service name '\(name)': only letters, digits, '_' and '-' are allowed", at: service.position)
@@ -65,7 +70,12 @@ struct ComposeValues {
                 case "pull": target.pull = try bool(value)
                 case "network": target.network = try string(value)
                 case "entitlements": target.entitlements = try strings(value)
-                case "ssh": target.ssh = try strings(value).map { try BakeEntry.parse($0, kind: .ssh) }
+                case "ssh":
+                    if case .mapping(let keys, _) = value {
+                        target.ssh = try keys.map { BakeEntry(["id": $0.key, "paths": try string($0.value)]) }
+                    } else {
+                        target.ssh = try strings(value).map { try BakeEntry.parse($0, kind: .ssh) }
+                    }
                 case "extra_hosts": target.extraHosts = try extraHosts(value)
                 case "secrets": target.secret = try secretEntries(value)
                 case "provenance", "sbom":

@@ -91,18 +91,14 @@ final class HCLEvaluator {
             switch text.lowercased() {
             case "1", "t", "true": return .bool(true)
             case "0", "f", "false": return .bool(false)
-            default: throw BakeError("variable '\(name)': the environment's value '\(text)' is not a bool", at: position)
+            default: throw BakeError("failed to parse \(name) as bool: '\(text)'", at: position)
             }
         case .number?:
-            guard let number = Double(text) else { throw BakeError("variable '\(name)': the environment's value '\(text)' is not a number", at: position) }
+            guard let number = Double(text), number.isFinite else { throw BakeError("failed to parse \(name) as number: '\(text)'", at: position) }
             return .number(number)
         case .list?, .object?:
-            var reader = JSONReader(bytes: Array(text.utf8), file: "$\(name)")
-            guard let json = try? reader.document() else {
-                if case .list? = fallback { return .list(text.split(separator: ",").map { .string(String($0)) }) }
-                throw BakeError("variable '\(name)': the environment's value is not JSON", at: position)
-            }
-            return BakeValue(json: json)
+            // buildx: an untyped list or map variable cannot be set from the environment.
+            throw BakeError("variable '\(name)': unsupported type \(fallback?.typeName ?? "") for a value from the environment", at: position)
         default:
             return .string(text)
         }

@@ -30,8 +30,15 @@ enum JSONBakeFile {
         var body = HCLBody()
         for member in members {
             if blockTypes.contains(member.key) {
-                guard case .object(let blocks, _) = member.value else {
-                    throw BakeError("'\(member.key)' must be an object of \(member.key)s by name", at: member.value.position)
+                // `"target": {"a": {…}}`, or HCL-JSON's list form `"target": [{"a": [{…}]}]`.
+                var blocks: [(key: String, keyPosition: SourcePosition, value: PositionedJSON)] = []
+                let groups: [PositionedJSON]
+                if case .array(let items, _) = member.value { groups = items } else { groups = [member.value] }
+                for group in groups {
+                    guard case .object(let named, _) = group else {
+                        throw BakeError("'\(member.key)' must be an object of \(member.key)s by name", at: group.position)
+                    }
+                    blocks += named
                 }
                 for block in blocks {
                     // `"target": {"a": [{…}, {…}]}` is HCL-JSON's form for repeated blocks.

@@ -1,0 +1,163 @@
+import Bake
+import XCTest
+
+/// docker/buildx `bake/compose_test.go`, ported (the rows of Tests/BuildxBakeConformance.md):
+/// slipway reads compose files with its own bounded YAML reader.
+final class BuildxComposeConformanceTests: XCTestCase {
+    func compose(_ yaml: String, environment: [String: String] = [:]) throws -> BakeConfig {
+        try Bakefile.read([("docker-compose.yml", yaml)], environment: environment)
+    }
+
+    func target(_ config: BakeConfig, _ name: String) -> BakeTarget? { config.target(name) }
+
+    func testParseCompose() throws {
+        let yaml = """
+        services:
+          db:
+            build: ./db
+            command: ./entrypoint.sh
+            image: docker.io/tonistiigi/db
+          webapp:
+            build:
+              context: ./dir
+              additional_contexts:
+                foo: ./bar
+              dockerfile: Dockerfile-alternate
+              network:
+                none
+              args:
+                buildno: 123
+              cache_from:
+                - type=local,src=path/to/cache
+              cache_to:
+                - type=local,dest=path/to/cache
+              extra_hosts:
+                - "somehost:162.242.195.82"
+                - "somehost:162.242.195.83"
+                - "myhostv6:::1"
+              ssh:
+                - key=/path/to/key
+                - default
+              secrets:
+                - token
+                - aws
+          webapp2:
+            profiles:
+              - test
+            build:
+              context: ./dir
+              dockerfile_inline: |
+                FROM alpine
+        secrets:
+          token:
+            environment: ENV_TOKEN
+          aws:
+            file: /root/.aws/credentials
+        """
+        let config = try compose(yaml)
+        XCTAssertEqual(config.groups.map(\.name), ["default"])
+        XCTAssertEqual(config.groups.first?.targets, ["db", "webapp", "webapp2"])
+        XCTAssertEqual(config.targets.count, 3)
+        XCTAssertEqual(target(config, "db")?.context, "db")
+        XCTAssertEqual(target(config, "db")?.tags, ["docker.io/tonistiigi/db"])
+        let webapp = try XCTUnwrap(target(config, "webapp"))
+        XCTAssertEqual(webapp.context, "dir")
+        XCTAssertEqual(webapp.contexts, ["foo": "bar"])
+        XCTAssertEqual(webapp.dockerfile, "Dockerfile-alternate")
+        XCTAssertEqual(webapp.args, ["buildno": "123"])
+        XCTAssertEqual(Bakefile.strings(webapp.cacheFrom), ["type=local,src=path/to/cache"])
+        XCTAssertEqual(Bakefile.strings(webapp.cacheTo), ["type=local,dest=path/to/cache"])
+        XCTAssertEqual(webapp.extraHosts, ["myhostv6": "::1", "somehost": "162.242.195.82,162.242.195.83"])
+        XCTAssertEqual(webapp.network, "none")
+        XCTAssertEqual(webapp.ssh?.map(\.attributes).sorted { ($0["id"] ?? "") < ($1["id"] ?? "") }, [["id": "default"], ["id": "key", "paths": "/path/to/key"]])
+        XCTAssertEqual(webapp.secret?.map(\.attributes).sorted { ($0["id"] ?? "") < ($1["id"] ?? "") },
+                       [["id": "aws", "src": "/root/.aws/credentials"], ["id": "token", "env": "ENV_TOKEN"]])
+        XCTAssertEqual(target(config, "webapp2")?.context, "dir")
+        XCTAssertEqual(target(config, "webapp2")?.dockerfileInline, "FROM alpine\n")
+    }
+
+    func testNoBuildOutOfTreeService() throws {
+        let config = try compose("services:\n    external:\n        image: \"verycooldb:1337\"\n    webapp:\n        build: ./db\n")
+        XCTAssertEqual(config.groups.count, 1)
+        XCTAssertEqual(config.targets.count, 1)
+    }
+
+    func testParseComposeTarget() throws {
+        let config = try compose("services:\n  db:\n    build:\n      context: ./db\n      target: db\n  webapp:\n    build:\n      context: .\n      target: webapp\n")
+        XCTAssertEqual(config.targets.count, 2)
+        XCTAssertEqual(target(config, "db")?.target, "db")
+        XCTAssertEqual(target(config, "webapp")?.target, "webapp")
+    }
+
+    func testComposeBuildWithoutContext() throws {
+        let config = try compose("services:\n  db:\n    build:\n      target: db\n  webapp:\n    build:\n      context: .\n      target: webapp\n")
+        XCTAssertEqual(config.targets.count, 2)
+        XCTAssertEqual(target(config, "db")?.target, "db")
+        XCTAssertNil(target(config, "db")?.context)
+        XCTAssertEqual(target(config, "webapp")?.target, "webapp")
+    }
+
+    func testBuildArgEnvCompose() throws {
+        let yaml = "version: \"3.8\"\nservices:\n  example:\n    image: example\n    build:\n      context: .\n      dockerfile: Dockerfile\n      args:\n        FOO:\n        BAR: $ZZZ_BAR\n        BRB: FOO\n"
+        let config = try compose(yaml, environment: ["FOO": "bar", "BAR": "foo", "ZZZ_BAR": "zzz_foo"])
+        XCTAssertEqual(config.targets.first?.args, ["FOO": "bar", "BAR": "zzz_foo", "BRB": "FOO"])
+    }
+
+    func testInconsistentComposeFile() {
+        XCTAssertTrue(Bakefile.error { try self.compose("services:\n  webapp:\n    entrypoint: echo 1\n") }.contains("has neither an image nor a build context specified"))
+    }
+
+    func testTags() throws {
+        let config = try compose("services:\n  example:\n    image: example\n    build:\n      context: .\n      dockerfile: Dockerfile\n      tags:\n        - foo\n        - bar\n")
+        XCTAssertEqual(config.targets.first?.tags, ["foo", "bar"])
+    }
+
+    func testPlatforms() throws {
+        let config = try compose("services:\n  foo:\n    build:\n      context: .\n      platforms:\n        - linux/amd64\n        - linux/arm64\n")
+        XCTAssertEqual(config.targets.first?.platforms, ["linux/amd64", "linux/arm64"])
+    }
+
+    func testServiceName() throws {
+        for name in ["a", "abc", "a.b", "_a", "a_b", "AbC", "AbC-0123"] {
+            XCTAssertNoThrow(try compose("services:\n  \(name):\n    build:\n      context: .\n"), name)
+        }
+    }
+
+    func testComposeNullArgs() throws {
+        let config = try compose("services:\n  scratch:\n    build:\n     context: .\n     args:\n        FOO: null\n        bar: \"baz\"\n")
+        XCTAssertEqual(config.targets.first?.args, ["bar": "baz"])
+    }
+
+    func testServiceContext() throws {
+        let config = try compose("services:\n  base:\n    build:\n      dockerfile: baseapp.Dockerfile\n    command: ./entrypoint.sh\n  webapp:\n    build:\n      context: ./dir\n      additional_contexts:\n        base: service:base\n")
+        XCTAssertEqual(config.groups.first?.targets, ["base", "webapp"])
+        XCTAssertEqual(target(config, "webapp")?.contexts, ["base": "target:base"])
+    }
+
+    func testUnknownBuildField() {
+        let message = Bakefile.error { try Bakefile.read([("compose.yml", "services:\n  webapp:\n    build:\n     context: .\n     foo: bar\n")]) }
+        XCTAssertTrue(message.hasPrefix("compose.yml:5:11: unknown key 'foo'"), message)
+    }
+
+    func testEmptyComposeFile() {
+        XCTAssertTrue(Bakefile.error { try Bakefile.read([("compose.yml", "")]) }.contains("empty compose file"))
+    }
+
+    func testParseComposeAttests() throws {
+        let config = try compose("services:\n  app:\n    build:\n      context: .\n      sbom: true\n      provenance: mode=max\n")
+        XCTAssertEqual(Bakefile.strings(config.targets.first?.attest), ["type=provenance,mode=max", "type=sbom"])
+    }
+
+    func testParseComposeAttestsDisabled() throws {
+        let config = try compose("services:\n  app:\n    build:\n      context: .\n      sbom: false\n      provenance: false\n")
+        XCTAssertEqual(Bakefile.strings(config.targets.first?.attest), ["type=provenance,disabled=true", "type=sbom,disabled=true"])
+    }
+
+    func testParseComposePull() throws {
+        XCTAssertEqual(try compose("services:\n  app:\n    build:\n      context: .\n      pull: true\n").targets.first?.pull, true)
+    }
+
+    func testParseComposeNoCache() throws {
+        XCTAssertEqual(try compose("services:\n  app:\n    build:\n      context: .\n      no_cache: true\n").targets.first?.noCache, true)
+    }
+}

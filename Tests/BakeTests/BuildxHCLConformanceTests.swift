@@ -1,0 +1,230 @@
+import Bake
+import XCTest
+
+/// docker/buildx `bake/hcl_test.go`, ported (the rows of Tests/BuildxBakeConformance.md).
+final class BuildxHCLConformanceTests: XCTestCase {
+    static let basic = """
+    group "default" {
+      targets = ["db", "webapp"]
+    }
+    target "db" {
+      context = "./db"
+      tags = ["docker.io/tonistiigi/db"]
+      output = ["type=image"]
+    }
+    target "webapp" {
+      context = "./dir"
+      dockerfile = "Dockerfile-alternate"
+      args = {
+        buildno = "123"
+      }
+      output = [
+        { type = "image" }
+      ]
+    }
+    target "cross" {
+      platforms = [
+        "linux/amd64",
+        "linux/arm64"
+      ]
+    }
+    target "webapp-plus" {
+      inherits = ["webapp", "cross"]
+      args = {
+        IAMCROSS = "true"
+      }
+    }
+    """
+
+    func checkBasic(_ config: BakeConfig) {
+        XCTAssertEqual(config.groups.count, 1)
+        XCTAssertEqual(config.groups.first?.name, "default")
+        XCTAssertEqual(config.groups.first?.targets, ["db", "webapp"])
+        XCTAssertEqual(config.targets.map(\.name), ["db", "webapp", "cross", "webapp-plus"])
+        XCTAssertEqual(config.targets[0].context, "./db")
+        XCTAssertEqual(config.targets[1].args, ["buildno": "123"])
+        XCTAssertEqual(config.targets[2].platforms, ["linux/amd64", "linux/arm64"])
+        XCTAssertEqual(config.targets[3].args, ["IAMCROSS": "true"])
+    }
+
+    func testHCLBasic() throws {
+        let config = try Bakefile.read(Self.basic)
+        checkBasic(config)
+        XCTAssertEqual(config.targets[1].output, [BakeEntry(["type": "image"])], "an output written as an object")
+    }
+
+    func testHCLBasicInJSON() throws {
+        let json = #"""
+        {
+          "group": {"default": {"targets": ["db", "webapp"]}},
+          "target": {
+            "db": {"context": "./db", "tags": ["docker.io/tonistiigi/db"]},
+            "webapp": {"context": "./dir", "dockerfile": "Dockerfile-alternate", "args": {"buildno": "123"}},
+            "cross": {"platforms": ["linux/amd64", "linux/arm64"]},
+            "webapp-plus": {"inherits": ["webapp", "cross"], "args": {"IAMCROSS": "true"}}
+          }
+        }
+        """#
+        checkBasic(try Bakefile.read(json, name: "docker-bake.json"))
+    }
+
+    func testHCLWithFunctions() throws {
+        let config = try Bakefile.read("group \"default\" {\n  targets = [\"webapp\"]\n}\ntarget \"webapp\" {\n  args = {\n    buildno = \"${add(123, 1)}\"\n  }\n}")
+        XCTAssertEqual(config.groups.first?.targets, ["webapp"])
+        XCTAssertEqual(config.targets.first?.args, ["buildno": "124"])
+    }
+
+    func testHCLWithUserDefinedFunctions() throws {
+        let config = try Bakefile.read("function \"increment\" {\n  params = [number]\n  result = number + 1\n}\ngroup \"default\" {\n  targets = [\"webapp\"]\n}\ntarget \"webapp\" {\n  args = {\n    buildno = \"${increment(123)}\"\n  }\n}")
+        XCTAssertEqual(config.targets.first?.args, ["buildno": "124"])
+    }
+
+    func testHCLWithVariables() throws {
+        let hcl = "variable \"BUILD_NUMBER\" {\n  default = \"123\"\n}\ngroup \"default\" {\n  targets = [\"webapp\"]\n}\ntarget \"webapp\" {\n  args = {\n    buildno = \"${BUILD_NUMBER}\"\n  }\n}"
+        XCTAssertEqual(try Bakefile.read(hcl).targets.first?.args, ["buildno": "123"])
+        XCTAssertEqual(try Bakefile.read(hcl, environment: ["BUILD_NUMBER": "456"]).targets.first?.args, ["buildno": "456"])
+    }
+
+    func testHCLWithVariablesInFunctions() throws {
+        let hcl = "variable \"REPO\" {\n  default = \"user/repo\"\n}\nfunction \"tag\" {\n  params = [tag]\n  result = [\"${REPO}:${tag}\"]\n}\ntarget \"webapp\" {\n  tags = tag(\"v1\")\n}"
+        XCTAssertEqual(try Bakefile.read(hcl).targets.first?.tags, ["user/repo:v1"])
+        XCTAssertEqual(try Bakefile.read(hcl, environment: ["REPO": "docker/buildx"]).targets.first?.tags, ["docker/buildx:v1"])
+    }
+
+    func testHCLMultiFileSharedVariables() throws {
+        let files = [("c1.hcl", "variable \"FOO\" {\n  default = \"abc\"\n}\ntarget \"app\" {\n  args = {\n    v1 = \"pre-${FOO}\"\n  }\n}"),
+                     ("c2.hcl", "target \"app\" {\n  args = {\n    v2 = \"${FOO}-post\"\n  }\n}")]
+        XCTAssertEqual(try Bakefile.read(files).targets.map(\.args), [["v1": "pre-abc", "v2": "abc-post"]])
+        XCTAssertEqual(try Bakefile.read(files, environment: ["FOO": "def"]).targets.map(\.args), [["v1": "pre-def", "v2": "def-post"]])
+    }
+
+    func testHCLVarsWithVars() throws {
+        let files = [("c1.hcl", "variable \"FOO\" {\n  default = upper(\"${BASE}def\")\n}\nvariable \"BAR\" {\n  default = \"-${FOO}-\"\n}\ntarget \"app\" {\n  args = {\n    v1 = \"pre-${BAR}\"\n  }\n}"),
+                     ("c2.hcl", "variable \"BASE\" {\n  default = \"abc\"\n}\ntarget \"app\" {\n  args = {\n    v2 = \"${FOO}-post\"\n  }\n}")]
+        XCTAssertEqual(try Bakefile.read(files).targets.map(\.args), [["v1": "pre--ABCDEF-", "v2": "ABCDEF-post"]])
+        XCTAssertEqual(try Bakefile.read(files, environment: ["BASE": "new"]).targets.map(\.args), [["v1": "pre--NEWDEF-", "v2": "NEWDEF-post"]])
+    }
+
+    func testHCLTypedVariables() throws {
+        let hcl = "variable \"FOO\" {\n  default = 3\n}\nvariable \"IS_FOO\" {\n  default = true\n}\ntarget \"app\" {\n  args = {\n    v1 = FOO > 5 ? \"higher\" : \"lower\"\n    v2 = IS_FOO ? \"yes\" : \"no\"\n  }\n}"
+        XCTAssertEqual(try Bakefile.read(hcl).targets.first?.args, ["v1": "lower", "v2": "yes"])
+        XCTAssertEqual(try Bakefile.read(hcl, environment: ["FOO": "5.1", "IS_FOO": "0"]).targets.first?.args, ["v1": "higher", "v2": "no"])
+        XCTAssertTrue(Bakefile.error { try Bakefile.read(hcl, environment: ["FOO": "NaN"]) }.contains("failed to parse FOO as number"))
+        XCTAssertTrue(Bakefile.error { try Bakefile.read(hcl, environment: ["FOO": "0", "IS_FOO": "maybe"]) }.contains("failed to parse IS_FOO as bool"))
+    }
+
+    func testHCLNullVariables() throws {
+        let hcl = "variable \"FOO\" {\n  default = null\n}\ntarget \"default\" {\n  args = {\n    foo = FOO\n  }\n}"
+        XCTAssertEqual(try Bakefile.read(hcl).targets.first?.args, ["foo": String?.none])
+        XCTAssertEqual(try Bakefile.read(hcl, environment: ["FOO": "bar"]).targets.first?.args, ["foo": "bar"])
+    }
+
+    func testJSONNullVariables() throws {
+        let json = #"{"variable": {"FOO": {"default": null}}, "target": {"default": {"args": {"foo": "${FOO}"}}}}"#
+        XCTAssertEqual(try Bakefile.read(json, name: "docker-bake.json").targets.first?.args, ["foo": String?.none])
+        XCTAssertEqual(try Bakefile.read(json, name: "docker-bake.json", environment: ["FOO": "bar"]).targets.first?.args, ["foo": "bar"])
+    }
+
+    func testHCLVariableCycle() {
+        let hcl = "variable \"FOO\" {\n  default = BAR\n}\nvariable \"FOO2\" {\n  default = FOO\n}\nvariable \"BAR\" {\n  default = FOO\n}\ntarget \"app\" {}"
+        XCTAssertTrue(Bakefile.error { try Bakefile.read(hcl) }.contains("variable cycle not allowed"))
+    }
+
+    func testHCLAttrs() throws {
+        let hcl = "FOO=\"abc\"\nBAR=\"attr-${FOO}def\"\ntarget \"app\" {\n  args = {\n    \"v1\": BAR\n  }\n}"
+        XCTAssertEqual(try Bakefile.read(hcl).targets.first?.args, ["v1": "attr-abcdef"])
+        XCTAssertEqual(try Bakefile.read(hcl, environment: ["FOO": "bar"]).targets.first?.args, ["v1": "attr-abcdef"], "env does not apply if no variable")
+    }
+
+    func testHCLMultiFileAttrs() throws {
+        let files = [("c1.hcl", "variable \"FOO\" {\n  default = \"abc\"\n}\ntarget \"app\" {\n  args = {\n    v1 = \"pre-${FOO}\"\n  }\n}"), ("c2.hcl", "FOO=\"def\"\n")]
+        XCTAssertEqual(try Bakefile.read(files).targets.first?.args, ["v1": "pre-def"])
+        XCTAssertEqual(try Bakefile.read(files, environment: ["FOO": "ghi"]).targets.first?.args, ["v1": "pre-ghi"])
+    }
+
+    func testHCLDuplicateTarget() throws {
+        let config = try Bakefile.read("target \"app\" {\n  dockerfile = \"x\"\n}\ntarget \"app\" {\n  dockerfile = \"y\"\n}")
+        XCTAssertEqual(config.targets.count, 1)
+        XCTAssertEqual(config.targets.first?.dockerfile, "y")
+    }
+
+    func testJSONAttributes() throws {
+        let json = #"{"FOO": "abc", "variable": {"BAR": {"default": "def"}}, "target": { "app": { "args": {"v1": "pre-${FOO}-${BAR}"}} } }"#
+        XCTAssertEqual(try Bakefile.read(json, name: "docker-bake.json").targets.first?.args, ["v1": "pre-abc-def"])
+    }
+
+    func testJSONFunctions() throws {
+        let json = #"{"FOO": "abc", "function": {"myfunc": {"params": ["inp"], "result": "<${upper(inp)}-${FOO}>"}}, "target": {"app": {"args": {"v1": "pre-${myfunc(\"foo\")}"}}}}"#
+        XCTAssertEqual(try Bakefile.read(json, name: "docker-bake.json").targets.first?.args, ["v1": "pre-<FOO-abc>"])
+    }
+
+    func testJSONInvalidFunctions() throws {
+        let json = #"{"target": {"app": {"args": {"v1": "myfunc(\"foo\")"}}}}"#
+        XCTAssertEqual(try Bakefile.read(json, name: "docker-bake.json").targets.first?.args, ["v1": #"myfunc("foo")"#])
+    }
+
+    func testHCLFunctionInAttr() throws {
+        let hcl = "function \"brace\" {\n  params = [inp]\n  result = \"[${inp}]\"\n}\nfunction \"myupper\" {\n  params = [val]\n  result = \"${upper(val)} <> ${brace(v2)}\"\n}\nv1=myupper(\"foo\")\nv2=lower(\"BAZ\")\ntarget \"app\" {\n  args = {\n    \"v1\": v1\n  }\n}"
+        XCTAssertEqual(try Bakefile.read(hcl).targets.first?.args, ["v1": "FOO <> [baz]"])
+    }
+
+    func testHCLCombineCompose() throws {
+        let config = try Bakefile.read([("c1.hcl", "target \"app\" {\n  context = \"dir\"\n  args = {\n    v1 = \"foo\"\n  }\n}"),
+                                        ("c2.yml", "version: \"3\"\nservices:\n  app:\n    build:\n      dockerfile: Dockerfile-alternate\n      args:\n        v2: \"bar\"\n")])
+        XCTAssertEqual(config.targets.count, 1)
+        XCTAssertEqual(config.targets.first?.args, ["v1": "foo", "v2": "bar"])
+        XCTAssertEqual(config.targets.first?.context, "dir")
+        XCTAssertEqual(config.targets.first?.dockerfile, "Dockerfile-alternate")
+    }
+
+    func testHCLBuiltinVars() throws {
+        let config = try Bakefile.read("target \"app\" {\n  context = BAKE_CMD_CONTEXT\n  dockerfile = \"test\"\n}")
+        XCTAssertEqual(config.targets.first?.context, "cwd://", "buildx's value when bake runs on local files")
+        XCTAssertEqual(config.targets.first?.dockerfile, "test")
+    }
+
+    func testCombineHCLAndJSONTargets() throws {
+        let hcl = "group \"default\" {\n  targets = [\"a\"]\n}\ntarget \"metadata-a\" {}\ntarget \"metadata-b\" {}\ntarget \"a\" {\n  inherits = [\"metadata-a\"]\n  context = \".\"\n  target = \"a\"\n}\ntarget \"b\" {\n  inherits = [\"metadata-b\"]\n  context = \".\"\n  target = \"b\"\n}"
+        let a = #"{"target": [{"metadata-a": [{"tags": ["app/a:1.0.0", "app/a:latest"]}]}]}"#
+        let b = #"{"target": [{"metadata-b": [{"tags": ["app/b:1.0.0", "app/b:latest"]}]}]}"#
+        let config = try Bakefile.read([("docker-bake.hcl", hcl), ("metadata-a.json", a), ("metadata-b.json", b)])
+        XCTAssertEqual(config.groups.map(\.targets), [["a"]])
+        XCTAssertEqual(config.targets.map(\.name), ["metadata-a", "metadata-b", "a", "b"])
+        XCTAssertEqual(config.targets[0].tags, ["app/a:1.0.0", "app/a:latest"])
+        XCTAssertEqual(config.targets[1].tags, ["app/b:1.0.0", "app/b:latest"])
+        XCTAssertEqual(config.targets[2].context, ".")
+        XCTAssertEqual(config.targets[2].target, "a")
+        XCTAssertEqual(config.targets[3].target, "b")
+    }
+
+    func testCombineHCLAndJSONVars() throws {
+        let hcl = "variable \"ABC\" {\n  default = \"foo\"\n}\nvariable \"DEF\" {\n  default = \"\"\n}\ngroup \"default\" {\n  targets = [\"one\"]\n}\ntarget \"one\" {\n  args = {\n    a = \"pre-${ABC}\"\n  }\n}\ntarget \"two\" {\n  args = {\n    b = \"pre-${DEF}\"\n  }\n}"
+        let foo = #"{"variable": {"DEF": {"default": "bar"}}, "target": {"one": {"args": {"a": "pre-${ABC}-${DEF}"}}}}"#
+        let bar = #"{"ABC": "ghi", "DEF": "jkl"}"#
+        let config = try Bakefile.read([("docker-bake.hcl", hcl), ("foo.json", foo), ("bar.json", bar)])
+        XCTAssertEqual(config.groups.map(\.targets), [["one"]])
+        XCTAssertEqual(config.targets.map(\.name), ["one", "two"])
+        XCTAssertEqual(config.targets[0].args, ["a": "pre-ghi-jkl"])
+        XCTAssertEqual(config.targets[1].args, ["b": "pre-jkl"])
+    }
+
+    func testEmptyVariable() throws {
+        XCTAssertEqual(try Bakefile.read("variable \"FOO\" {}\ntarget \"default\" {\n  args = {\n    foo = equal(FOO, \"\")\n  }\n}").targets.first?.args, ["foo": "true"])
+    }
+
+    func testEmptyVariableJSON() throws {
+        XCTAssertNoThrow(try Bakefile.read(#"{"variable": {"VAR": {}}}"#, name: "docker-bake.json"))
+    }
+
+    func testFunctionNoParams() {
+        XCTAssertFalse(Bakefile.error { try Bakefile.read("function \"foo\" {\n  result = \"bar\"\n}\ntarget \"foo_target\" {\n  args = {\n    test = foo()\n  }\n}") }.isEmpty)
+    }
+
+    func testFunctionNoResult() {
+        XCTAssertFalse(Bakefile.error { try Bakefile.read("function \"foo\" {\n  params = [\"a\"]\n}") }.isEmpty)
+    }
+
+    func testVarUnsupportedType() {
+        XCTAssertFalse(Bakefile.error { try Bakefile.read("variable \"FOO\" {\n  default = []\n}\ntarget \"default\" {}", environment: ["FOO": "bar"]) }.isEmpty)
+    }
+}
