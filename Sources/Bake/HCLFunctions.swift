@@ -382,7 +382,7 @@ enum HCLFunctions {
             case "t": piece = try bool(argument) ? "true" : "false"
             default: throw fail("unsupported verb '%\(verb)'")
             }
-            let width = Int(flags.filter(\.isNumber).split(separator: ".").first.map(String.init) ?? "") ?? 0
+            let width = Int(String(flags.drop { "-+ #0".contains($0) }.prefix { $0.isNumber })) ?? 0
             if piece.count < width {
                 let pad = String(repeating: flags.hasPrefix("0") && !flags.hasPrefix("-") ? "0" : " ", count: width - piece.count)
                 piece = flags.hasPrefix("-") ? piece + pad : pad + piece
