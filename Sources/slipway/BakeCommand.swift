@@ -116,6 +116,9 @@ struct BakeCommand: AsyncParsableCommand {
                 switch event {
                 case .building(let platforms, let dockerfile):
                     console.step("[\(target)] building \(platforms.map(\.description).joined(separator: ", ")) from \(dockerfile)")
+                case .built(let result) where plan.linked.contains(target):
+                    // Built only as another target's context: progress, not a result.
+                    console.step("[\(target)] built \(result.root.digest) (a context of another target)")
                 case .built(let result):
                     // Scripts read these: each line names its target.
                     for image in result.images { console.result("\(target) \(image.platform) \(image.manifest.digest)") }
