@@ -13,6 +13,9 @@ enum ComposeFile {
         guard case .mapping = root else { throw BakeError("a compose file must be a mapping with 'services'", at: root.position) }
         guard let services = root["services"] else { throw BakeError("the compose file has no 'services'", at: root.position) }
         guard case .mapping(let members, _) = services else { throw BakeError("'services' must be a mapping of services by name", at: services.position) }
+        // compose-go's project name, as buildx sets it ("bake" unless the environment names one).
+        var environment = environment
+        if environment["COMPOSE_PROJECT_NAME"]?.isEmpty ?? true { environment["COMPOSE_PROJECT_NAME"] = "bake" }
         let reader = ComposeValues(environment: environment, secrets: root["secrets"])
         var config = BakeConfig()
         var group = BakeGroup(name: "default", targets: [])
@@ -64,7 +67,7 @@ struct ComposeValues {
                 case "additional_contexts":
                     target.contexts = try map(value, service: nil).mapValues { value in
                         let text = value ?? ""
-                        return text.hasPrefix("service:") ? "target:" + text.dropFirst("service:".count) : text.contains(":") ? text : Self.cleanPath(text)
+                        return Self.context(text)
                     }
                 case "no_cache": target.noCache = try bool(value)
                 case "pull": target.pull = try bool(value)
@@ -97,6 +100,15 @@ struct ComposeValues {
             target.tags = [try string(image)]
         }
         return target
+    }
+
+    /// An additional context: `service:NAME` is the target of that service (named as bake
+    /// names it, `.` as `_`), a path is cleaned, anything else kept.
+    static func context(_ text: String) -> String {
+        for prefix in ["service:", "target:"] where text.hasPrefix(prefix) {
+            return "target:" + text.dropFirst(prefix.count).replacingOccurrences(of: ".", with: "_")
+        }
+        return text.contains(":") ? text : cleanPath(text)
     }
 
     /// compose-go cleans paths (`./db` is `db`).
@@ -143,7 +155,7 @@ struct ComposeValues {
             case "pull": target.pull = try bool(value)
             case "no-cache": target.noCache = try bool(value)
             case "no-cache-filter": target.noCacheFilter = try list()
-            case "contexts": target.contexts = (target.contexts ?? [:]).merging(try map(value, service: nil).mapValues { $0 ?? "" }) { $1 }
+            case "contexts": target.contexts = (target.contexts ?? [:]).merging(try map(value, service: nil).mapValues { Self.context($0 ?? "") }) { $1 }
             default: throw BakeError("unknown key '\(key)' in x-bake", at: value.position)
             }
         }

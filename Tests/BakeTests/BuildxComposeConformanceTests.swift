@@ -160,4 +160,40 @@ final class BuildxComposeConformanceTests: XCTestCase {
     func testParseComposeNoCache() throws {
         XCTAssertEqual(try compose("services:\n  app:\n    build:\n      context: .\n      no_cache: true\n").targets.first?.noCache, true)
     }
+
+    func testParseComposeEmptyCacheLists() throws {
+        let config = try compose("services:\n  webapp:\n    build:\n      context: ./dir\n      cache_from: []\n      cache_to: []\n")
+        XCTAssertEqual(config.targets.count, 1)
+        XCTAssertTrue(config.targets[0].cacheFrom?.isEmpty ?? true)
+        XCTAssertTrue(config.targets[0].cacheTo?.isEmpty ?? true)
+    }
+
+    /// TestPorts, TestDependsOn, TestDevelop, TestCgroup, TestAdvancedNetwork, TestDependsOnList,
+    /// TestUnknownField: service keys other than build/image are no concern of bake.
+    func testOtherServiceKeysAreAccepted() throws {
+        let files = [
+            "services:\n  foo:\n    build:\n     context: .\n    ports:\n      - 3306:3306\n  bar:\n    build:\n     context: .\n    ports:\n      - mode: ingress\n        target: 3306\n        published: \"3306\"\n        protocol: tcp\n",
+            "services:\n  foo:\n    build:\n     context: .\n    ports:\n      - 3306:3306\n    depends_on:\n      - bar\n  bar:\n    build:\n     context: .\n",
+            "services:\n  scratch:\n    build:\n     context: ./webapp\n    develop:\n      watch: \n        - path: ./webapp/html\n          action: sync\n          target: /var/www\n          ignore:\n            - node_modules/\n",
+            "services:\n  scratch:\n    build:\n     context: ./webapp\n    cgroup: private\n",
+            "services:\n  db:\n    networks:\n      - example.com\n    build:\n      context: ./db\n      target: db\nnetworks:\n  example.com:\n    name: example.com\n    driver: bridge\n    ipam:\n      config:\n        - subnet: 10.5.0.0/24\n          ip_range: 10.5.0.0/24\n          gateway: 10.5.0.254\n",
+            "version: \"3.8\"\nservices:\n  example-container:\n    image: example/fails:latest\n    build:\n      context: .\n      dockerfile: Dockerfile\n    depends_on:\n      other-container:\n        condition: service_healthy\n    networks:\n      default:\n        aliases:\n          - integration-tests\n  other-container:\n    image: example/other:latest\n    healthcheck:\n      test: [\"CMD\", \"echo\", \"success\"]\n      retries: 5\n      interval: 5s\n      timeout: 10s\n      start_period: 5s\nnetworks:\n  default:\n    name: test-net\n",
+            "services:\n  webapp:\n    bar: baz\n    build:\n     context: .\nfoo:\n  - bar.baz\n",
+        ]
+        for yaml in files { XCTAssertNoThrow(try compose(yaml), yaml) }
+    }
+
+    func testServiceContextDot() throws {
+        let yaml = "services:\n  base.1:\n    build:\n      dockerfile: baseapp.Dockerfile\n    command: ./entrypoint.sh\n  foo.1:\n    build:\n      dockerfile: fooapp.Dockerfile\n    command: ./entrypoint.sh\n  webapp:\n    build:\n      context: ./dir\n      additional_contexts:\n        base: service:base.1\n      x-bake:\n        contexts:\n          foo: target:foo.1\n"
+        let config = try compose(yaml)
+        XCTAssertEqual(config.groups.first?.targets, ["base_1", "foo_1", "webapp"])
+        XCTAssertEqual(config.targets.count, 3)
+        XCTAssertEqual(target(config, "webapp")?.contexts, ["base": "target:base_1", "foo": "target:foo_1"])
+    }
+
+    func testProjectName() throws {
+        let yaml = "services:\n  scratch:\n    build:\n     context: ./webapp\n     args:\n       PROJECT_NAME: ${COMPOSE_PROJECT_NAME}\n"
+        XCTAssertEqual(try compose(yaml).targets.first?.args, ["PROJECT_NAME": "bake"])
+        XCTAssertEqual(try compose(yaml, environment: ["COMPOSE_PROJECT_NAME": "foo"]).targets.first?.args, ["PROJECT_NAME": "foo"])
+    }
 }
