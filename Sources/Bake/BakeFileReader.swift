@@ -152,7 +152,7 @@ struct HCLBakeDecoder {
         for inner in block.body.blocks {
             guard inner.type == "validation" else { throw BakeError("unknown block '\(inner.type)' in variable '\(name)'", at: inner.position) }
             guard let condition = inner.body.attributes.first(where: { $0.name == "condition" }) else {
-                throw BakeError("a validation block needs a condition", at: inner.position)
+                throw BakeError("variable '\(name)': Condition expression must return either true or false, not null (the validation block has no condition)", at: inner.position)
             }
             definition.validations.append((condition.expression, inner.body.attributes.first { $0.name == "error_message" }?.expression, condition.position))
         }

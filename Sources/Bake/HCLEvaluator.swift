@@ -52,7 +52,8 @@ final class HCLEvaluator {
             values[name] = value
             for validation in definition.validations {
                 guard try evaluate(validation.condition, scope: [:]).boolValue(at: validation.position) else {
-                    let message = try validation.message.map { try evaluate($0, scope: [:]).stringValue ?? "" } ?? "invalid value"
+                    let message = try validation.message.map { try evaluate($0, scope: [:]).stringValue ?? "" }
+                        ?? "This check failed, but has an invalid error message (give the validation an error_message)"
                     throw BakeError("variable '\(name)': \(message)", at: validation.position)
                 }
             }

@@ -506,4 +506,27 @@ final class BuildxBakeConformanceTests: XCTestCase {
             }
         }
     }
+
+    func testReadTargetsSameGroupTargetMulti() throws {
+        let hcl = "group \"foo\" {\n  targets = [\"foo\", \"image\"]\n}\ntarget \"foo\" {\n  dockerfile = \"bar\"\n}\ntarget \"image\" {\n  output = [\"type=docker\"]\n}"
+        for (requested, defaults) in [(["foo"], ["foo"]), (["foo", "image"], ["foo", "image"])] {
+            let plan = try Bakefile.plan(hcl, requested)
+            XCTAssertEqual(plan.groups.count, 2)
+            XCTAssertEqual(plan.groups["default"]?.targets, defaults)
+            XCTAssertEqual(plan.groups["foo"]?.targets, ["foo", "image"])
+            XCTAssertEqual(plan.targets.count, 2)
+            XCTAssertEqual(plan.targets["foo"]?.dockerfile, "bar")
+            XCTAssertEqual(Bakefile.strings(plan.targets["image"]?.output), ["type=docker"])
+        }
+    }
+
+    func testVariableValidationConditionNull() {
+        let hcl = "variable \"PORT\" {\n  default = 3000\n  validation {}\n}\ntarget \"app\" {\n  args = {\n    PORT = PORT\n  }\n}\n"
+        XCTAssertTrue(Bakefile.error { try Bakefile.plan(hcl, ["app"]) }.contains("Condition expression must return either true or false, not null"))
+    }
+
+    func testVariableValidationInvalidErrorMessage() {
+        let hcl = "variable \"FOO\" {\n  default = 0\n  validation {\n    condition = FOO > 5\n  }\n}\ntarget \"app\" {\n  args = {\n    FOO = FOO\n  }\n}\n"
+        XCTAssertTrue(Bakefile.error { try Bakefile.plan(hcl, ["app"]) }.contains("This check failed, but has an invalid error message"))
+    }
 }

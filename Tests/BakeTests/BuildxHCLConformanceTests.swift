@@ -227,4 +227,10 @@ final class BuildxHCLConformanceTests: XCTestCase {
     func testVarUnsupportedType() {
         XCTAssertFalse(Bakefile.error { try Bakefile.read("variable \"FOO\" {\n  default = []\n}\ntarget \"default\" {}", environment: ["FOO": "bar"]) }.isEmpty)
     }
+
+    func testHCLMultiFileGlobalAttrs() throws {
+        let config = try Bakefile.read([("c1.hcl", "FOO = \"abc\"\ntarget \"app\" {\n  args = {\n    v1 = \"pre-${FOO}\"\n  }\n}"), ("c2.hcl", "FOO = \"def\"\n")])
+        XCTAssertEqual(config.targets.count, 1)
+        XCTAssertEqual(config.targets.first?.args, ["v1": "pre-def"])
+    }
 }
