@@ -20,6 +20,7 @@ let package = Package(
         .target(name: "Registry", dependencies: ["OCI", "HTTP"]),
         .target(name: "AWS", dependencies: ["HTTP", "OCI", "COpenSSL"]),
         .target(name: "Signing", dependencies: ["OCI", "COpenSSL"]),
+        .target(name: "Bake"),
 
         .executableTarget(name: "fuzz-dockerfile", dependencies: ["Dockerfile"], path: "Targets/dockerfile"),
         .executableTarget(name: "fuzz-dockerignore", dependencies: ["Dockerfile"], path: "Targets/dockerignore"),
@@ -28,6 +29,7 @@ let package = Package(
         .executableTarget(name: "fuzz-oci-json", dependencies: ["OCI"], path: "Targets/oci-json"),
         .executableTarget(name: "fuzz-aws-config", dependencies: ["AWS"], path: "Targets/aws-config"),
         .executableTarget(name: "fuzz-archive", dependencies: ["Layers"], path: "Targets/archive"),
+        .executableTarget(name: "fuzz-bake", dependencies: ["Bake"], path: "Targets/bake"),
         .executableTarget(name: "fuzz-cosign-payload", dependencies: ["Signing", "OCI"], path: "Targets/cosign-payload"),
     ],
     swiftLanguageModes: [.v6]

@@ -38,6 +38,9 @@ final class HCLEvaluator {
         if resolving.contains(name) {
             throw BakeError("variable cycle not allowed: \((resolving + [name]).joined(separator: " → "))", at: position)
         }
+        guard resolving.count < 256 else {
+            throw BakeError("variables refer to each other more than 256 deep (at '\(name)')", at: position)
+        }
         resolving.append(name)
         defer { resolving.removeLast() }
         let value: BakeValue

@@ -14,6 +14,11 @@ public struct HCLParser {
     var column = 1
     /// Inside (), [] or an object, newlines are only white space.
     var nesting = 0
+    /// Expressions within expressions, bounded so that hostile input cannot exhaust the stack
+    /// (here or when the expression is evaluated).
+    var depth = 0
+    static let maximumDepth = 128
+    static let maximumOperators = 512
 
     public init(text: String, file: String, lineBase: Int = 0, columnBase: Int = 0) {
         bytes = Array(text.utf8)
@@ -154,7 +159,10 @@ public struct HCLParser {
                 try skipSpace(newlines: false)
             }
             advance()
+            depth += 1
+            guard depth <= Self.maximumDepth else { throw error("blocks nested more than \(Self.maximumDepth) deep") }
             let inner = try parseBody(closing: true)
+            depth -= 1
             body.blocks.append(HCLBlock(type: name, labels: labels, body: inner, position: start))
         }
     }
@@ -170,6 +178,9 @@ public struct HCLParser {
     // MARK: Expressions
 
     public mutating func parseExpression() throws -> HCLExpression {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else { throw error("expressions nested more than \(Self.maximumDepth) deep") }
         let condition = try binary(precedence: 0)
         try space()
         guard peek() == UInt8(ascii: "?") else { return condition }
@@ -192,8 +203,11 @@ public struct HCLParser {
     mutating func binary(precedence: Int) throws -> HCLExpression {
         guard precedence < Self.operators.count else { return try unary() }
         var left = try binary(precedence: precedence + 1)
+        var operators = 0
         while true {
             try space()
+            operators += 1
+            guard operators <= Self.maximumOperators else { throw error("more than \(Self.maximumOperators) operators in a row; split the expression") }
             guard let op = Self.operators[precedence].first(where: { starts(with: $0) }) else { return left }
             // `=>` in a for expression and `->`-like text are not operators.
             if op == ">" || op == "<" || op == "-", peek(1) == UInt8(ascii: ">") && op != ">" { return left }
@@ -208,20 +222,23 @@ public struct HCLParser {
     mutating func unary() throws -> HCLExpression {
         try space()
         let start = position
-        if peek() == UInt8(ascii: "!") {
+        if peek() == UInt8(ascii: "!") || (peek() == UInt8(ascii: "-") && !(peek(1).map { $0 >= 0x30 && $0 <= 0x39 } ?? false)) {
+            let op = peek() == UInt8(ascii: "!") ? "!" : "-"
             advance()
-            return .unary("!", try unary(), start)
-        }
-        if peek() == UInt8(ascii: "-"), let next = peek(1), !(next >= 0x30 && next <= 0x39) {
-            advance()
-            return .unary("-", try unary(), start)
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maximumDepth else { throw error("expressions nested more than \(Self.maximumDepth) deep") }
+            return .unary(op, try unary(), start)
         }
         return try postfix(try primary())
     }
 
     mutating func postfix(_ base: HCLExpression) throws -> HCLExpression {
         var expression = base
+        var steps = 0
         while true {
+            steps += 1
+            guard steps <= Self.maximumOperators else { throw error("more than \(Self.maximumOperators) attribute or index steps in a row") }
             let start = position
             if peek() == UInt8(ascii: "."), let next = peek(1), Self.isIdentifierStart(next) {
                 advance()

@@ -266,6 +266,7 @@ struct FlowReader {
     let column: Int
     let anchors: [String: YAMLNode]
     var i = 0
+    var depth = 0
 
     init(text: Substring, file: String, line: Int, column: Int, anchors: [String: YAMLNode]) {
         self.text = Array(text)
@@ -288,6 +289,9 @@ struct FlowReader {
     mutating func value(inFlow: Bool = false) throws -> YAMLNode {
         space()
         let at = position
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= 64 else { throw BakeError("flow collections nested more than 64 deep", at: at) }
         guard i < text.count else { return .null(at) }
         switch text[i] {
         case "[":
@@ -297,9 +301,12 @@ struct FlowReader {
                 space()
                 guard i < text.count else { throw BakeError("a flow sequence must end on its line (multi-line [ ] is not supported)", at: at) }
                 if text[i] == "]" { i += 1; return .sequence(items, at) }
+                let before = i
                 items.append(try value(inFlow: true))
                 space()
-                if i < text.count, text[i] == "," { i += 1 }
+                if i < text.count, text[i] == "," { i += 1 } else if i == before || (i < text.count && text[i] != "]") {
+                    throw BakeError("expected ',' or ']' in the flow sequence", at: position)
+                }
             }
         case "{":
             i += 1
@@ -308,6 +315,7 @@ struct FlowReader {
                 space()
                 guard i < text.count else { throw BakeError("a flow mapping must end on its line (multi-line { } is not supported)", at: at) }
                 if text[i] == "}" { i += 1; return .mapping(members, at) }
+                let before = i
                 let key = try value(inFlow: true)
                 guard case .scalar(let name, _, _) = key else { throw BakeError("a mapping key must be a scalar", at: key.position) }
                 space()
@@ -315,7 +323,9 @@ struct FlowReader {
                 if i < text.count, text[i] == ":" { i += 1; member = try value(inFlow: true) }
                 members.append((name, member))
                 space()
-                if i < text.count, text[i] == "," { i += 1 }
+                if i < text.count, text[i] == "," { i += 1 } else if i == before || (i < text.count && text[i] != "}") {
+                    throw BakeError("expected ',' or '}' in the flow mapping", at: position)
+                }
             }
         case "\"":
             i += 1

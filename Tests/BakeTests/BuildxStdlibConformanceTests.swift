@@ -58,6 +58,13 @@ final class BakeSyntaxTests: XCTestCase {
             ("docker-bake.json", "{\n  \"target\": {\n    \"app\": {\"tags\": [\"a\",]}\n  }\n}\n", "docker-bake.json:3:26: unexpected character in JSON"),
             ("compose.yaml", "services:\n  app:\n    build:\n      contxt: .\n", "compose.yaml:4:15: unknown key 'contxt' in the build section of service 'app'"),
             ("compose.yaml", "services:\n  app:\n    build:\n      context: \"unterminated\n", "compose.yaml:4:16: unterminated double-quoted string"),
+            // Found by scripts/fuzz (bake): a flow sequence closed by '}' looped forever.
+            ("compose.yaml", "services:\n  a:\n    build:\n      platforms: [linux/amd64}\n", "compose.yaml:4:30: expected ',' or ']' in the flow sequence"),
+            ("compose.yaml", "services:\n  a:\n    build:\n      args: {A: 1]\n", "compose.yaml:4:18: expected ',' or '}' in the flow mapping"),
+            ("docker-bake.hcl", String(repeating: "[", count: 5000), "docker-bake.hcl:1:1: expected an attribute name"),
+            ("docker-bake.hcl", "x = " + String(repeating: "[", count: 5000), "docker-bake.hcl:1:"),
+            ("docker-bake.hcl", "x = " + String(repeating: "!", count: 5000) + "true", "docker-bake.hcl:1:"),
+            ("docker-bake.hcl", "x = 1" + String(repeating: " + 1", count: 5000), "docker-bake.hcl:1:"),
         ]
         for (name, text, expected) in cases {
             let message = Bakefile.error { try Bakefile.read([(name, text)]) }
