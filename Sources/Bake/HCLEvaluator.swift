@@ -110,7 +110,38 @@ final class HCLEvaluator {
 
     // MARK: Expressions
 
+    /// Bounds on what one file may make (its text is small; its values must stay small too,
+    /// whatever functions, templates and for expressions multiply).
+    static let maximumString = 1 << 20
+    static let maximumElements = 1_000_000
+    static let maximumBytes = 64 << 20
+    private var elementsMade = 0
+    private var bytesMade = 0
+
     func evaluate(_ expression: HCLExpression, scope: [String: BakeValue]) throws -> BakeValue {
+        let value = try evaluateUnbounded(expression, scope: scope)
+        switch value {
+        case .string(let text):
+            guard text.utf8.count <= Self.maximumString else {
+                throw BakeError("this value is longer than \(Self.maximumString) bytes", at: expression.position)
+            }
+            bytesMade += text.utf8.count
+            guard bytesMade <= Self.maximumBytes else {
+                throw BakeError("the file makes more than \(Self.maximumBytes) bytes of strings", at: expression.position)
+            }
+        case .list(let items):
+            elementsMade += items.count
+        case .object(let members):
+            elementsMade += members.count
+        default: break
+        }
+        guard elementsMade <= Self.maximumElements else {
+            throw BakeError("the file makes more than \(Self.maximumElements) list and map elements", at: expression.position)
+        }
+        return value
+    }
+
+    private func evaluateUnbounded(_ expression: HCLExpression, scope: [String: BakeValue]) throws -> BakeValue {
         switch expression {
         case .literal(let value, _):
             return value
@@ -172,7 +203,7 @@ final class HCLEvaluator {
         switch value {
         case .list(let items):
             let number = try self.number(key, at: position)
-            guard number == number.rounded(), number >= 0, Int(number) < items.count else {
+            guard number == number.rounded(), number >= 0, number < Double(items.count) else {
                 throw BakeError("index \(BakeValue.format(number)) is out of range for a list of \(items.count)", at: position)
             }
             return items[Int(number)]

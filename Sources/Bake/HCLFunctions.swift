@@ -33,6 +33,13 @@ enum HCLFunctions {
         throw fail("the argument must be a number, not a \(value.typeName)")
     }
 
+    /// A whole number within ±2^53 (HCL numbers are doubles; larger ones are no index or count).
+    static func integer(_ value: BakeValue) throws -> Int {
+        let n = try number(value)
+        guard n == n.rounded(), abs(n) <= 9_007_199_254_740_992 else { throw fail("\(BakeValue.format(n)) is not a whole number in range") }
+        return Int(n)
+    }
+
     static func bool(_ value: BakeValue) throws -> Bool {
         switch value {
         case .bool(let flag): return flag
@@ -122,8 +129,8 @@ enum HCLFunctions {
         case "substr":
             try count(a, 3)
             let text = Array(try string(a[0]))
-            var offset = Int(try number(a[1]))
-            var length = Int(try number(a[2]))
+            var offset = try integer(a[1])
+            var length = try integer(a[2])
             if offset < 0 { offset += text.count }
             guard offset >= 0, offset <= text.count else { throw fail("offset out of range") }
             if length < 0 || offset + length > text.count { length = text.count - offset }
@@ -164,7 +171,7 @@ enum HCLFunctions {
             return .string(text)
         case "indent":
             try count(a, 2)
-            let pad = String(repeating: " ", count: max(0, Int(try number(a[0]))))
+            let pad = String(repeating: " ", count: min(1024, max(0, try integer(a[0]))))
             let lines = try string(a[1]).components(separatedBy: "\n")
             return .string(lines.enumerated().map { $0.offset == 0 ? $0.element : pad + $0.element }.joined(separator: "\n"))
         case "format":
@@ -243,7 +250,7 @@ enum HCLFunctions {
             try count(a, 2)
             let items = try list(a[0])
             guard !items.isEmpty else { throw fail("cannot use element() with an empty list") }
-            let i = Int(try number(a[1]))
+            let i = try integer(a[1])
             return items[((i % items.count) + items.count) % items.count]
         case "index", "indexof":
             try count(a, 2)
@@ -253,7 +260,7 @@ enum HCLFunctions {
         case "hasindex":
             try count(a, 2)
             switch a[0] {
-            case .list(let items): let i = try number(a[1]); return .bool(i >= 0 && Int(i) < items.count)
+            case .list(let items): let i = try integer(a[1]); return .bool(i >= 0 && i < items.count)
             case .object(let members): return .bool(members[try string(a[1])] != nil)
             default: throw fail("hasindex() needs a list or a map")
             }
@@ -264,13 +271,13 @@ enum HCLFunctions {
         case "chunklist":
             try count(a, 2)
             let items = try list(a[0])
-            let size = Int(try number(a[1]))
+            let size = try integer(a[1])
             guard size > 0 else { return .list([.list(items)]) }
             return .list(stride(from: 0, to: items.count, by: size).map { .list(Array(items[$0..<min($0 + size, items.count)])) })
         case "slice":
             try count(a, 3)
             let items = try list(a[0])
-            let start = Int(try number(a[1])), end = Int(try number(a[2]))
+            let start = try integer(a[1]), end = try integer(a[2])
             guard start >= 0, end <= items.count, start <= end else { throw fail("slice indices out of range") }
             return .list(Array(items[start..<end]))
         case "reverse", "reverselist":
@@ -375,14 +382,14 @@ enum HCLFunctions {
             switch verb {
             case "s", "v": piece = argument.stringValue ?? BakePrinter.compact(argument)
             case "q": piece = BakePrinter.compact(.string(try string(argument)))
-            case "d": piece = String(Int64(try number(argument)))
+            case "d": piece = String(try integer(argument))
             case "f":
-                let precision = flags.split(separator: ".").dropFirst().first.flatMap { Int($0) } ?? 6
+                let precision = min(64, flags.split(separator: ".").dropFirst().first.flatMap { Int($0) } ?? 6)
                 piece = String(format: "%.\(precision)f", try number(argument))
             case "t": piece = try bool(argument) ? "true" : "false"
             default: throw fail("unsupported verb '%\(verb)'")
             }
-            let width = Int(String(flags.drop { "-+ #0".contains($0) }.prefix { $0.isNumber })) ?? 0
+            let width = min(1024, Int(String(flags.drop { "-+ #0".contains($0) }.prefix { $0.isNumber }).prefix(5)) ?? 0)
             if piece.count < width {
                 let pad = String(repeating: flags.hasPrefix("0") && !flags.hasPrefix("-") ? "0" : " ", count: width - piece.count)
                 piece = flags.hasPrefix("-") ? piece + pad : pad + piece

@@ -65,6 +65,12 @@ final class BakeSyntaxTests: XCTestCase {
             ("docker-bake.hcl", "x = " + String(repeating: "[", count: 5000), "docker-bake.hcl:1:"),
             ("docker-bake.hcl", "x = " + String(repeating: "!", count: 5000) + "true", "docker-bake.hcl:1:"),
             ("docker-bake.hcl", "x = 1" + String(repeating: " + 1", count: 5000), "docker-bake.hcl:1:"),
+            // Found by scripts/fuzz (bake): a number too large for an integer trapped in format("%d").
+            ("docker-bake.hcl", "variable \"N\" { default = 1\(String(repeating: "2", count: 300)) }\ntarget \"a\" {\n  args = { A = format(\"%d\", N) }\n}\n", "docker-bake.hcl:3:16: format(): "),
+            ("docker-bake.hcl", "target \"a\" {\n  tags = [substr(\"abc\", 1e300, 1), element([\"a\"], -1e300)]\n}\n", "docker-bake.hcl:2:11: substr(): "),
+            // Values that multiply: doubling a string, nested for expressions.
+            ("docker-bake.hcl", "a0 = \"xxxxxxxxxxxxxxxx\"\n" + (1...40).map { "a\($0) = \"${a\($0 - 1)}${a\($0 - 1)}\"" }.joined(separator: "\n") + "\ntarget \"t\" {\n  args = { A = a40 }\n}\n", "docker-bake.hcl:"),
+            ("docker-bake.hcl", "target \"t\" {\n  tags = flatten([for a in range(1000) : [for b in range(1000) : [for c in range(1000) : \"x\"]]])\n}\n", "docker-bake.hcl:"),
         ]
         for (name, text, expected) in cases {
             let message = Bakefile.error { try Bakefile.read([(name, text)]) }
