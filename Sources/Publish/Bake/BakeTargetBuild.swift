@@ -51,8 +51,13 @@ struct BakeTargetBuild {
             try Data(inline.utf8).write(to: URL(fileURLWithPath: path))
             job.dockerfile = path
         } else {
+            // Relative to the context, as buildx takes it; `cwd://` names the working directory instead.
             let dockerfile = target.dockerfile ?? "Dockerfile"
-            job.dockerfile = dockerfile.hasPrefix("/") ? dockerfile : job.contextDirectory + "/" + dockerfile
+            if dockerfile.hasPrefix("cwd://") {
+                job.dockerfile = absolute(dockerfile)
+            } else {
+                job.dockerfile = dockerfile.hasPrefix("/") ? dockerfile : job.contextDirectory + "/" + dockerfile
+            }
         }
         job.platforms = target.platforms ?? []
         job.buildArgs = (target.args ?? [:]).keys.sorted().compactMap { key in (target.args?[key] ?? nil).map { "\(key)=\($0)" } }
