@@ -48,18 +48,20 @@ public struct BakeConfig: Sendable {
 /// compose) by their `build:` sections, JSON and HCL files as one merged HCL body whose
 /// variables take their values from the environment.
 public enum BakeFileReader {
-    public static func read(_ files: [BakeFile], environment: [String: String]) throws -> BakeConfig {
+    /// `dotEnv`: the text of the working directory's `.env`, which compose files (only) see.
+    public static func read(_ files: [BakeFile], environment: [String: String], dotEnv: String? = nil) throws -> BakeConfig {
+        let composeEnvironment = try dotEnv.map { try DotEnv.merged($0, into: environment) } ?? environment
         var config = BakeConfig()
         var bodies: [HCLBody] = []
         for file in files {
             let lower = file.name.lowercased()
             if lower.hasSuffix(".yml") || lower.hasSuffix(".yaml") {
-                config.merge(try ComposeFile.read(file, environment: environment))
+                config.merge(try ComposeFile.read(file, environment: composeEnvironment))
             } else if lower.hasSuffix(".json") || (!lower.hasSuffix(".hcl") && file.text.trimmingSpaces.hasPrefix("{")) {
                 bodies.append(try JSONBakeFile.parse(file.text, file: file.name))
             } else if lower.hasSuffix(".hcl") {
                 bodies.append(try HCLParser.parse(file.text, file: file.name))
-            } else if let compose = try? ComposeFile.read(file, environment: environment), !compose.targets.isEmpty {
+            } else if let compose = try? ComposeFile.read(file, environment: composeEnvironment), !compose.targets.isEmpty {
                 config.merge(compose)
             } else {
                 bodies.append(try HCLParser.parse(file.text, file: file.name))

@@ -1,4 +1,5 @@
 import Bake
+import Foundation
 import XCTest
 
 /// docker/buildx `bake/compose_test.go`, ported (the rows of Tests/BuildxBakeConformance.md):
@@ -195,5 +196,31 @@ final class BuildxComposeConformanceTests: XCTestCase {
         let yaml = "services:\n  scratch:\n    build:\n     context: ./webapp\n     args:\n       PROJECT_NAME: ${COMPOSE_PROJECT_NAME}\n"
         XCTAssertEqual(try compose(yaml).targets.first?.args, ["PROJECT_NAME": "bake"])
         XCTAssertEqual(try compose(yaml, environment: ["COMPOSE_PROJECT_NAME": "foo"]).targets.first?.args, ["PROJECT_NAME": "foo"])
+    }
+
+    func testDotEnv() throws {
+        let directory = NSTemporaryDirectory() + "bake-dotenv-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("FOO=bar".utf8).write(to: URL(fileURLWithPath: directory + "/.env"))
+        let yaml = "services:\n  scratch:\n    build:\n     context: .\n     args:\n        FOO:\n"
+        let config = try BakeFileReader.read([BakeFile(name: "docker-compose.yml", text: yaml)], environment: [:], dotEnv: DotEnv.read(directory: directory))
+        XCTAssertEqual(config.targets.first?.args, ["FOO": "bar"])
+    }
+
+    func testDotEnvDir() throws {
+        let directory = NSTemporaryDirectory() + "bake-dotenv-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory + "/.env", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        XCTAssertNil(DotEnv.read(directory: directory))
+        XCTAssertNoThrow(try BakeFileReader.read([BakeFile(name: "compose.yml", text: "services:\n  foo:\n    build:\n     context: .\n")],
+                                                 environment: [:], dotEnv: DotEnv.read(directory: directory)))
+    }
+
+    func testDotEnvEvaluate() throws {
+        let dotEnv = "\nTEST_VALUE=${SYSTEM_VALUE:?system_value_not_set}\nFOO_VALUE=${TEST_VALUE:?test_value_not_set}\n"
+        let yaml = "services:\n  test:\n    build:\n      args:\n        TEST_VALUE:\n        FOO_VALUE:\n"
+        let config = try BakeFileReader.read([BakeFile(name: "compose.yml", text: yaml)], environment: ["SYSTEM_VALUE": "abc"], dotEnv: dotEnv)
+        XCTAssertEqual(config.targets.first?.args, ["TEST_VALUE": "abc", "FOO_VALUE": "abc"])
     }
 }

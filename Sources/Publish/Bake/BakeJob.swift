@@ -71,7 +71,7 @@ public struct BakeJob: Sendable {
             }
         }
         do {
-            let config = try BakeFileReader.read(read, environment: environment)
+            let config = try BakeFileReader.read(read, environment: environment, dotEnv: DotEnv.read(directory: workingDirectory))
             return try BakeResolver(config: config, environment: environment).resolve(targets, overrides: allOverrides)
         } catch let error as BakeError {
             throw PublishError.invalidArgument(error.description)
