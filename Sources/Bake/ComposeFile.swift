@@ -1,3 +1,5 @@
+import Foundation
+
 /// A compose file's `build:` sections as bake targets, as buildx reads them: one target per
 /// service with a build (named by the service, `.` as `_`), the service's `image` as its tag
 /// when the build names no tags, all of them in the `default` group. Values are interpolated
@@ -181,6 +183,35 @@ struct ComposeValues {
         }
     }
 
+    /// The variables of a service's `env_file:` (a path or a list of paths, or of
+    /// `{path:, required:}`), read as `.env` files; a later file wins.
+    func envFiles(_ service: YAMLNode) throws -> [String: String] {
+        guard let node = service["env_file"] else { return [:] }
+        var entries: [(path: String, required: Bool, position: SourcePosition)] = []
+        switch node {
+        case .scalar: entries = [(try string(node), true, node.position)]
+        case .sequence(let items, _):
+            for item in items {
+                if case .mapping = item, let path = item["path"] {
+                    entries.append((try string(path), try item["required"].map(bool) ?? true, item.position))
+                } else {
+                    entries.append((try string(item), true, item.position))
+                }
+            }
+        default: throw BakeError("env_file must be a path or a list of paths", at: node.position)
+        }
+        var variables: [String: String] = [:]
+        for entry in entries {
+            guard let data = FileManager.default.contents(atPath: entry.path), data.count <= 1 << 20 else {
+                if entry.required { throw BakeError("env_file '\(entry.path)' cannot be read", at: entry.position) }
+                continue
+            }
+            let parsed = try DotEnv.merged(String(decoding: data, as: UTF8.self), into: [:], file: entry.path)
+            variables.merge(parsed) { $1 }
+        }
+        return variables
+    }
+
     func string(_ node: YAMLNode) throws -> String {
         guard case .scalar(let text, _, let position) = node else { throw BakeError("expected a string", at: node.position) }
         return try ComposeInterpolation.expand(text, environment: environment, at: position)
@@ -203,8 +234,11 @@ struct ComposeValues {
     /// service's `environment`, then the process environment, or is left out (compose's rule).
     func map(_ node: YAMLNode, service: YAMLNode?) throws -> [String: String?] {
         var result: [String: String?] = [:]
+        // The service's `environment:`, then its `env_file:` files, then the process environment.
+        let fromFiles = try service.map(envFiles) ?? [:]
         func lookup(_ key: String) -> String? {
             if let environmentNode = service?["environment"], let value = try? map(environmentNode, service: nil)[key], let value { return value }
+            if let value = fromFiles[key] { return value }
             return service == nil ? nil : environment[key]
         }
         switch node {

@@ -223,4 +223,12 @@ final class BuildxComposeConformanceTests: XCTestCase {
         let config = try BakeFileReader.read([BakeFile(name: "compose.yml", text: yaml)], environment: ["SYSTEM_VALUE": "abc"], dotEnv: dotEnv)
         XCTAssertEqual(config.targets.first?.args, ["TEST_VALUE": "abc", "FOO_VALUE": "abc"])
     }
+
+    func testEnv() throws {
+        let file = NSTemporaryDirectory() + "bake-env-\(UUID().uuidString)"
+        try Data("FOO=bsdf -csdf\n".utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let yaml = "services:\n  scratch:\n    build:\n     context: .\n     args:\n        CT_ECR: foo\n        FOO:\n        NODE_ENV:\n    environment:\n      - NODE_ENV=test\n      - AWS_ACCESS_KEY_ID=dummy\n      - AWS_SECRET_ACCESS_KEY=dummy\n    env_file:\n      - \(file)\n"
+        XCTAssertEqual(try compose(yaml).targets.first?.args, ["CT_ECR": "foo", "FOO": "bsdf -csdf", "NODE_ENV": "test"])
+    }
 }
