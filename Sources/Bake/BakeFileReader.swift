@@ -126,6 +126,24 @@ struct HCLBakeDecoder {
                 }
             }
         }
+        // `target.NAME.KEY` reads the last block of NAME that sets KEY (as the merge would).
+        var referenced: [String: BakeValue] = [:]
+        var referencing: [String] = []
+        evaluator.targetAttribute = { [evaluator] name, key, position in
+            let id = "\(name).\(key)"
+            if let value = referenced[id] { return value }
+            guard targets.contains(where: { $0.name == name }) else { throw BakeError("target.\(name): no target '\(name)' is defined", at: position) }
+            if key == "name" { return .string(name) }
+            guard !referencing.contains(id) else {
+                throw BakeError("target attributes refer to themselves (\((referencing + [id]).joined(separator: " → ")))", at: position)
+            }
+            guard let attribute = targets.last(where: { $0.name == name && $0.attributes[key] != nil })?.attributes[key] else { return .null }
+            referencing.append(id)
+            defer { referencing.removeLast() }
+            let value = try evaluator.evaluate(attribute.expression, scope: [:])
+            referenced[id] = value
+            return value
+        }
         // Every variable is evaluated, used or not, as buildx does (a cycle is an error either way).
         for name in evaluator.variables.keys.sorted() {
             if let definition = evaluator.variables[name] { _ = try evaluator.variable(name, at: definition.position) }

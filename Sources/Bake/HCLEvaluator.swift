@@ -23,6 +23,9 @@ final class HCLEvaluator {
     /// Root attributes (`TAG = "x"` outside any block): values, not overridable.
     var attributes: [String: HCLExpression] = [:]
     var functions: [String: UserFunction] = [:]
+    /// `target.NAME.KEY`: another target's attribute as written in its block (null when it
+    /// sets none), evaluated on first use.
+    var targetAttribute: ((_ target: String, _ key: String, _ position: SourcePosition) throws -> BakeValue)?
     let lookup: (String) -> String?
     private var values: [String: BakeValue] = [:]
     private var resolving: [String] = []
@@ -174,6 +177,9 @@ final class HCLEvaluator {
             if let value = scope[name] { return value }
             return try variable(name, at: position)
         case .attribute(let base, let name, let position):
+            if scope["target"] == nil, let targetAttribute, let targetName = Self.targetReference(base) {
+                return try targetAttribute(targetName, name, position)
+            }
             let value = try evaluate(base, scope: scope)
             guard case .object(let object) = value else {
                 if case .variable("target", _) = base { throw BakeError("references to other targets (target.NAME.…) are not supported", at: position) }
@@ -196,6 +202,15 @@ final class HCLEvaluator {
                 ? try evaluate(whenTrue, scope: scope) : try evaluate(whenFalse, scope: scope)
         case .forExpression(let clause, let position):
             return try forExpression(clause, scope: scope, at: position)
+        }
+    }
+
+    /// The NAME of `target.NAME` or `target["NAME"]`.
+    static func targetReference(_ expression: HCLExpression) -> String? {
+        switch expression {
+        case .attribute(.variable("target", _), let name, _): return name
+        case .index(.variable("target", _), .literal(.string(let name), _), _): return name
+        default: return nil
         }
     }
 

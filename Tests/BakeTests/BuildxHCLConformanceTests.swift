@@ -233,4 +233,35 @@ final class BuildxHCLConformanceTests: XCTestCase {
         XCTAssertEqual(config.targets.count, 1)
         XCTAssertEqual(config.targets.first?.args, ["v1": "pre-def"])
     }
+
+    func testHCLTargetAttrs() throws {
+        let config = try Bakefile.read("target \"foo\" {\n  dockerfile = \"xxx\"\n  context = target.bar.context\n  target = target.foo.dockerfile\n}\ntarget \"bar\" {\n  dockerfile = target.foo.dockerfile\n  context = \"yyy\"\n  target = target.bar.context\n}")
+        XCTAssertEqual(config.targets.map(\.name), ["foo", "bar"])
+        XCTAssertEqual(config.targets[0].dockerfile, "xxx")
+        XCTAssertEqual(config.targets[0].context, "yyy")
+        XCTAssertEqual(config.targets[0].target, "xxx")
+        XCTAssertEqual(config.targets[1].dockerfile, "xxx")
+        XCTAssertEqual(config.targets[1].context, "yyy")
+        XCTAssertEqual(config.targets[1].target, "yyy")
+    }
+
+    func testHCLTargetGlobal() throws {
+        let config = try Bakefile.read("target \"foo\" {\n  dockerfile = \"x\"\n}\nx = target.foo.dockerfile\ny = x\ntarget \"bar\" {\n  dockerfile = y\n}")
+        XCTAssertEqual(config.targets.map(\.name), ["foo", "bar"])
+        XCTAssertEqual(config.targets.map(\.dockerfile), ["x", "x"])
+    }
+
+    func testHCLTargetAttrName() throws {
+        let config = try Bakefile.read("target \"foo\" {\n  dockerfile = target.foo.name\n}")
+        XCTAssertEqual(config.targets.count, 1)
+        XCTAssertEqual(config.targets.first?.dockerfile, "foo")
+    }
+
+    func testHCLTargetAttrEmptyChain() throws {
+        let config = try Bakefile.read("target \"foo\" {\n  # dockerfile = Dockerfile\n  context = target.foo.dockerfile\n  target = target.foo.context\n}")
+        XCTAssertEqual(config.targets.count, 1)
+        XCTAssertNil(config.targets.first?.dockerfile)
+        XCTAssertNil(config.targets.first?.context)
+        XCTAssertNil(config.targets.first?.target)
+    }
 }
