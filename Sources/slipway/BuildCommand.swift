@@ -142,6 +142,7 @@ struct BuildCommand: AsyncParsableCommand {
             settings.cacheBound = try cacheBound.bound()
             try mirrors.apply(to: &settings)
             settings.signer = try await signing.signer(settings: settings)
+            settings.signatureMode = try validating { try SignatureMode(attestMode: attestation.attestMode) }
             try await BuildWorkflow.run(pushByDigest.applied(to: job), registry: settings,
                                         onEvent: EventRenderer(console: console, digestOnly: quiet,
                                                                resultsToStandardError: job.writesToStandardOutput).handler)
