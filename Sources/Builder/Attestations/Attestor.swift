@@ -17,6 +17,9 @@ public struct AttestationManifest: Sendable {
     public var storage: AttestationRequest.Storage
     /// The manifest's config and layers (the statements), for outputs that copy blobs.
     public var blobs: [Descriptor]
+    /// Each statement's predicate type and predicate, for outputs that write them as files
+    /// about other subjects (`type=local`: `LocalAttestations`).
+    var predicates: [(type: String, predicate: JSONValue)] = []
 
     /// The root index's entry for it (BuildKit's attestation storage).
     var indexEntry: Descriptor {
@@ -97,7 +100,8 @@ enum Attestor {
         var descriptor = try store.putJSON(manifest, mediaType: MediaType.imageManifest)
         if storage == .referrers { descriptor.artifactType = MediaType.inToto }
         return AttestationManifest(platform: image.platform, subject: subject, manifest: descriptor,
-                                   predicateTypes: statements.map(\.type), storage: storage, blobs: [manifest.config] + layers)
+                                   predicateTypes: statements.map(\.type), storage: storage, blobs: [manifest.config] + layers,
+                                   predicates: statements)
     }
 
     /// BuildKit's subject names: `pkg:docker/NAME@TAG?platform=…` per tag, `_` without one.

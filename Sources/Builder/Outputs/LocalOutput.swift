@@ -7,9 +7,17 @@ import Layers
 enum LocalOutput {
     static func write(_ result: BuildResult, to destination: String) throws {
         let writer = try DirectoryWriter(destination: destination)
-        try writer.write(result.images.map { image in
-            (prefix: result.images.count > 1 ? image.platform.directoryName : "", tree: image.tree)
-        })
+        try writer.write(try trees(result))
+    }
+
+    /// Each platform's tree and where it goes, with its attestation files (`LocalAttestations`).
+    static func trees(_ result: BuildResult) throws -> [(prefix: String, tree: FileTree)] {
+        try result.images.map { image in
+            var tree = image.tree
+            let predicates = result.attestations.first { $0.subject.digest == image.manifest.digest }?.predicates ?? []
+            tree.apply(try LocalAttestations.entries(for: image.tree, predicates: predicates))
+            return (prefix: result.images.count > 1 ? image.platform.directoryName : "", tree: tree)
+        }
     }
 }
 
