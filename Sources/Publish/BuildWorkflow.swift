@@ -58,7 +58,7 @@ public enum BuildWorkflow {
         request.runSettings = job.runSettings
         request.attestations = try AttestationPlan.request(job.attestations, outputs: outputs, pushing: pushing,
                                                            environment: job.environment, onEvent: onEvent)
-        request.keepFileTrees = outputs.contains { if case .local = $0 { return true } else { return false } }
+        request.keepFileTrees = outputs.contains { switch $0 { case .local, .tar: true; default: false } }
         // A push alone mounts or streams base layers from their registry; files need them here.
         request.fetchBaseLayers = !outputs.isEmpty
         // Bases on ECR log in through the AWS credential chain, others through the docker config.
