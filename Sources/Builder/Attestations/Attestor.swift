@@ -45,7 +45,7 @@ enum Attestor {
 
     static func attest(_ attest: AttestationRequest, inputs: [PlatformInput], request: BuildRequest, jobs: LayerJobs,
                        store: ContentStore, explicitEpoch: Int64?, epoch: Int64) throws -> [AttestationManifest] {
-        let git = attest.gitInfo && attest.provenance != nil ? GitWorkTree.find(containing: request.contextDirectory) : nil
+        let git = attest.gitInfo && attest.provenance != nil ? GitWorkTree.find(containing: request.contextDirectory, checkDirty: attest.gitCheckDirty) : nil
         let findings = attest.sbom ? try scanLayers(inputs, jobs: jobs, store: store, concurrency: request.jobs) : [:]
         var result: [AttestationManifest] = []
         for input in inputs {

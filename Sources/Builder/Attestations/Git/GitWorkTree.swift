@@ -11,17 +11,25 @@ struct GitWorkTree: Equatable {
     var remote: String?
     /// The context directory relative to the work tree's root (`.` for the root itself).
     var contextPath: String
+    /// Why the work tree counts as having uncommitted changes (`GitStatus`), when it was
+    /// checked (`BUILDX_GIT_CHECK_DIRTY`, as buildx) and has some; nil otherwise.
+    var dirty: String?
+
+    /// buildx's `vcs:revision`: the commit, with `-dirty` when the tree has changes.
+    var recordedRevision: String { dirty == nil ? revision : revision + "-dirty" }
 
     /// nil when `directory` is not inside a git work tree, or HEAD names no commit yet.
-    static func find(containing directory: String) -> GitWorkTree? {
+    /// `checkDirty`: compare the work tree with the index and HEAD (`GitStatus`).
+    static func find(containing directory: String, checkDirty: Bool = false) -> GitWorkTree? {
         var current = URL(fileURLWithPath: directory).standardizedFileURL
         var relative: [String] = []
         for _ in 0..<256 {
             if let gitDir = gitDirectory(at: current.path) {
                 guard let revision = headRevision(gitDir: gitDir) else { return nil }
                 let common = commonDirectory(gitDir: gitDir)
+                let dirty = checkDirty ? GitStatus.dirtiness(workTree: current.path, gitDirectory: gitDir, commonDirectory: common, head: revision) : nil
                 return GitWorkTree(revision: revision, remote: remoteURL(configAt: common + "/config"),
-                                   contextPath: relative.isEmpty ? "." : relative.reversed().joined(separator: "/"))
+                                   contextPath: relative.isEmpty ? "." : relative.reversed().joined(separator: "/"), dirty: dirty)
             }
             let parent = current.deletingLastPathComponent()
             if parent.path == current.path { return nil }
