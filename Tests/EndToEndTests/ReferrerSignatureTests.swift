@@ -190,6 +190,34 @@ final class ReferrerSignatureTests: XCTestCase {
         XCTAssertEqual(try verifyReferrers(repository, pub, [digests[1]])[digests[1]]?["last_valid"] as? Int, 1)
     }
 
+    /// `verify` also checks attestations pushed as referrers: each in-toto referrer must name
+    /// the image as its OCI subject and in its statements.
+    func testVerifyChecksAttestationReferrersSubjects() throws {
+        let (key, pub) = try keygen("cosign")
+        let repository = "\(ns)/attested"
+        var digests: [String] = []
+        for name in ["a", "b"] {
+            let context = work + "/ctx" + name
+            try Run.write(["Dockerfile": "FROM scratch\nCOPY \(name) /\(name)\n", name: name], under: context)
+            let pushed = try slipway(["build", "-t", "\(registry.basic)/\(repository):\(name)", "--push", "--sign", key, "--attest-mode=referrers",
+                                      "--provenance=true", "--sbom=true", "--progress", "quiet", context])
+            XCTAssertEqual(pushed.status, 0, pushed.stderr)
+            digests.append(try self.digests("\(registry.basic)/\(repository):\(name)").index)
+        }
+        let a = "\(registry.basic)/\(repository):a"
+        let verified = try slipway(["verify", "--key", pub, a])
+        XCTAssertEqual(verified.status, 0, verified.stderr)
+        for type in ["https://slsa.dev/provenance/v0.2", "https://spdx.dev/Document"] {
+            XCTAssertTrue(verified.stdout.contains("verified attestation \(type) for \(digests[0].dropFirst(7).prefix(12)): subject is \(digests[0]) (OCI referrer)"),
+                          verified.stdout)
+        }
+        _ = try SignatureVerifier.run(registry, host: registry.basic, repository: repository, "move-referrer",
+                                      [digests[1], digests[0], "application/vnd.in-toto+json"])
+        let moved = try slipway(["verify", "--key", pub, a])
+        XCTAssertEqual(moved.status, 1)
+        XCTAssertTrue(moved.stderr.contains("names subject \(digests[1]), not the image \(digests[0])"), moved.stderr)
+    }
+
     func testPushAndCopyWithSignStoreReferrersInTheDestination() throws {
         let (key, pub) = try keygen("cosign")
         let layout = work + "/image.tar"

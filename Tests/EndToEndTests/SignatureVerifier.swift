@@ -138,7 +138,9 @@ elif command == "tamper-referrer":
     status, text, _ = call("PUT", f"manifests/{tag}", body, {"Content-Type": "application/vnd.oci.image.index.v1+json"})
     assert status in (200, 201), (status, text)
 elif command == "move-referrer":
-    # Lists the signature referrers of args[0] (another image) in args[1]'s fallback index.
+    # Lists the referrers of args[0] (another image) of artifact type args[2] (default: cosign
+    # signatures) in args[1]'s fallback index, in place of its own.
+    SIG_ARTIFACT = args[2] if len(args) > 2 else SIG_ARTIFACT
     source, _ = manifest_of(args[0].replace(":", "-"), "application/vnd.oci.image.index.v1+json")
     target_tag = args[1].replace(":", "-")
     target, _ = manifest_of(target_tag, "application/vnd.oci.image.index.v1+json")

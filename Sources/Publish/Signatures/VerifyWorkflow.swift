@@ -6,8 +6,9 @@ import Signing
 /// `slipway verify --key KEY REF`: the image's cosign signatures checked against its digest
 /// and the key (cosign's rule: at least one valid signature; invalid ones are named), for an
 /// index also each platform manifest that has signatures, and every BuildKit attestation
-/// manifest in the index checked to name the platform manifest it is attached to as its
-/// in-toto subject. Any failure fails the whole verification with every reason listed.
+/// manifest in the index, and every in-toto referrer of each image manifest
+/// (`--attest-mode=referrers`), checked to name the platform manifest it is attached to as
+/// its in-toto subject. Any failure fails the whole verification with every reason listed.
 public enum VerifyWorkflow {
     /// One checked item: a line for the report, and its fields for `--format json`.
     public struct Finding: Sendable, Hashable, Encodable {
@@ -66,6 +67,14 @@ public enum VerifyWorkflow {
             }
             failures += attestations.failed
         }
+        let images = root.isIndex
+            ? try CanonicalJSON.decode(Index.self, from: root.data, what: "index \(rootName)").manifests.filter { !AttestationEntries.isAttestation($0) }
+            : [root.descriptor]
+        let referrers = try await AttestationSubjects.checkReferrers(of: images, in: reference, client: client)
+        findings += referrers.passed.map {
+            Finding(kind: .attestation, text: $0.text, digest: $0.subject.description, platform: $0.platform, predicateType: $0.predicateType)
+        }
+        failures += referrers.failed
         guard failures.isEmpty else {
             throw PublishError.failed("verification of \(reference) failed:\n  " + failures.joined(separator: "\n  "))
         }
