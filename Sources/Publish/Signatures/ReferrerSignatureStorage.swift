@@ -27,8 +27,6 @@ final class ReferrerSignatureStorage: SignatureStorage {
     func signatures(of digest: Digest, in repository: ImageReference) async throws -> StoredSignatures {
         let client = clients.client(for: repository.registry)
         var stored = StoredSignatures(location: "signature referrers of \(repository.registry)/\(repository.repository)@\(digest)")
-        let subject = try await client.fetchManifest(digest.description, in: repository.repository)
-        stored.subject = subject.descriptor
         let listed = try await client.referrers(of: digest, in: repository.repository, artifactType: CosignSignatureReferrer.artifactType)
         guard !listed.isEmpty else { return stored }
         guard listed.count <= Self.referrerLimit else {
@@ -63,9 +61,8 @@ final class ReferrerSignatureStorage: SignatureStorage {
 
     func append(_ signature: CosignSignatureImage.Signature, to existing: StoredSignatures, of digest: Digest,
                 in repository: ImageReference) async throws -> String {
-        guard let subject = existing.subject else {
-            throw PublishError.failed("signing \(digest) as a referrer needs the signed manifest's descriptor")
-        }
+        // The subject as the registry serves it: media type and size are part of the referrer.
+        let subject = try await clients.client(for: repository.registry).fetchManifest(digest.description, in: repository.repository).descriptor
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-sig-\(UUID().uuidString)")
         let cleanup = Interruption.register { try? FileManager.default.removeItem(at: scratch) }
         defer {

@@ -13,9 +13,6 @@ struct StoredSignatures: Sendable {
     var unreadable: [(layer: Descriptor, reason: String)] = []
     /// Where they were looked for, for messages (`registry/repo:sha256-….sig`).
     var location: String
-    /// The signed manifest or index as the registry serves it (a referrer's `subject`); set by
-    /// storages that need it to append.
-    var subject: Descriptor?
 
     /// What "none stored here" reads as in a message.
     var absence: String { location.hasSuffix(".sig") ? "there is no \(location)" : "\(location): none" }
