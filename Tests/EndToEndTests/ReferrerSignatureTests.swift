@@ -266,8 +266,9 @@ final class ReferrerSignatureTests: XCTestCase {
         XCTAssertEqual(report["referrers"] as? Int, 2, "two signature referrers beside the attestation: \(report)")
         XCTAssertEqual(report["valid"] as? Int, 1)
 
-        let log = try Run.command("curl", ["-s", "--cacert", registry.ca, "https://\(host)/log"])
-        let lines = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(log.stdout.utf8)) as? [String])
+        let log = try Run.tool("python3", ["-c", "import ssl, sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], context=ssl.create_default_context(cafile=sys.argv[2])).read().decode())",
+                                           "https://\(host)/log", registry.ca])
+        let lines = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(log.utf8)) as? [String])
         XCTAssertTrue(lines.contains { $0.contains("/referrers/\(digest)?n=1&last=") }, "the next pages were fetched")
         XCTAssertFalse(lines.contains { $0.hasPrefix("PUT") && $0.contains("/manifests/sha256-") }, "no fallback tag: \(lines.filter { $0.hasPrefix("PUT") })")
 
