@@ -76,6 +76,13 @@ final class GitStatusTests: XCTestCase {
         try FileManager.default.removeItem(atPath: repo + "/build.log")
         try FileManager.default.createDirectory(atPath: repo + "/empty/deeper", withIntermediateDirectories: true)
         try assertAgrees(repo, "an empty directory (git lists none)", dirty: false)
+        _ = try git(repo, "config core.filemode false && chmod -x dir/sub/c.sh")
+        try assertAgrees(repo, "mode changed with core.filemode=false", dirty: false)
+        _ = try git(repo, "config core.filemode true && chmod +x dir/sub/c.sh")
+        _ = try git(repo, "update-index --assume-unchanged a.txt && echo changed > a.txt")
+        try assertAgrees(repo, "assume-unchanged", dirty: false)
+        _ = try git(repo, "update-index --no-assume-unchanged a.txt && git checkout -q -- a.txt")
+        try assertAgrees(repo, "assume-unchanged cleared", dirty: false)
         _ = try git(repo, "update-index --index-version 4")
         try assertAgrees(repo, "index version 4", dirty: false)
         _ = try git(repo, "gc -q --aggressive")
@@ -96,16 +103,25 @@ final class GitStatusTests: XCTestCase {
         try assertAgrees(sha256, "SHA-256 repository, changed", dirty: true)
     }
 
-    /// Where slipway cannot tell without git, it says dirty (and why); git may say clean.
-    func testWhatCannotBeToldCountsAsDirty() throws {
+    /// Staged changes are found by computing the index's tree (as `git write-tree`), not from
+    /// git's cache tree, which `git add` and `update-index` invalidate even when the content ends
+    /// up as committed; where slipway cannot tell without git, it says dirty (and why).
+    func testStagedChangesAreTheIndexTreeAndWhatCannotBeToldCountsAsDirty() throws {
         let repo = try repository("repo")
         try "changed\n".write(toFile: repo + "/a.txt", atomically: false, encoding: .utf8)
         _ = try git(repo, "add a.txt")
+        try assertAgrees(repo, "staged", dirty: true)
+        XCTAssertEqual(try answers(repo).slipway, "the index differs from HEAD (staged changes)")
         try "alpha\n".write(toFile: repo + "/a.txt", atomically: false, encoding: .utf8)
         _ = try git(repo, "add a.txt")
-        let (slipway, git) = try answers(repo)
-        XCTAssertEqual(git, "", "git finds the content put back")
-        XCTAssertEqual(slipway, "the index has changes not committed (its cache tree is invalidated)")
+        try assertAgrees(repo, "staged back to the committed content", dirty: false)
+        _ = try git(repo, "rm -q --cached dir/b.txt")
+        try assertAgrees(repo, "removed from the index only", dirty: true)
+        _ = try git(repo, "add dir/b.txt && git gc -q")
+        try assertAgrees(repo, "added back, packed", dirty: false)
+        let head = try git(repo, "rev-parse HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
+        try FileManager.default.moveItem(atPath: repo + "/.git/objects/pack", toPath: work + "/pack")
+        XCTAssertEqual(GitWorkTree.find(containing: repo, checkDirty: true)?.dirty, "HEAD's commit \(head) cannot be read", "git itself fails: \"bad object HEAD\"")
     }
 
     func testObjectsReadFromPacksWithDeltasAreGitsBytes() throws {

@@ -2,8 +2,8 @@ import Foundation
 
 /// git's index file (`.git/index`, formats 2, 3 and 4), read without running git: each
 /// entry's path, mode, size, modification time, object id, stage and skip-worktree /
-/// intent-to-add flags, and the cache tree's root (`TREE` extension). A split index (`link`
-/// extension) is not followed: `unsupported` says so. Anything malformed reads as nil.
+/// intent-to-add flags. A split index (`link` extension) is not followed: `unsupported` says
+/// so. Anything malformed reads as nil. `treeID` is what `git write-tree` would make of it.
 struct GitIndex {
     struct Entry {
         var path: String
@@ -15,12 +15,11 @@ struct GitIndex {
         var stage: Int
         var skipWorktree: Bool
         var intentToAdd: Bool
+        /// `git update-index --assume-unchanged`: git does not look at the file.
+        var assumeValid: Bool
     }
 
     var entries: [Entry] = []
-    /// The tree object the whole index amounts to, when the cache tree holds it still valid
-    /// (git invalidates it on `git add` and writes it on commit, checkout and reset).
-    var cacheTreeRoot: [UInt8]?
     var unsupported: String?
 
     /// At most this many entries (git's own large repositories have a few million).
@@ -88,29 +87,43 @@ struct GitIndex {
             previous = name
             index.entries.append(Entry(path: String(decoding: name, as: UTF8.self), mode: mode, size: size, mtimeSeconds: mtime,
                                        mtimeNanoseconds: mtimeNs, id: Array(data[idStart..<(idStart + hashLength)]),
-                                       stage: Int((flags >> 12) & 3), skipWorktree: extended & 0x4000 != 0, intentToAdd: extended & 0x2000 != 0))
+                                       stage: Int((flags >> 12) & 3), skipWorktree: extended & 0x4000 != 0, intentToAdd: extended & 0x2000 != 0,
+                                       assumeValid: flags & 0x8000 != 0))
         }
         // Extensions: signature, size, data; until the trailing checksum.
         while position + 8 <= end {
             let signature = String(decoding: data[position..<(position + 4)], as: UTF8.self)
             guard let size = u32(position + 4), position + 8 + Int(size) <= end else { return nil }
-            let body = data[(position + 8)..<(position + 8 + Int(size))]
-            switch signature {
-            case "TREE": index.cacheTreeRoot = cacheTreeRoot(body, hashLength: hashLength)
-            case "link": index.unsupported = "a split index"
-            default: break
-            }
+            if signature == "link" { index.unsupported = "a split index" }
             position += 8 + Int(size)
         }
         return index
     }
 
-    /// The root entry of a `TREE` extension: `<path>\0<entry count> <subtrees>\n<id>`; an
-    /// entry count of -1 marks it invalid (no id follows).
-    private static func cacheTreeRoot(_ body: ArraySlice<UInt8>, hashLength: Int) -> [UInt8]? {
-        guard body.first == 0, let newline = body.firstIndex(of: 0x0A) else { return nil }
-        let counts = String(decoding: body[(body.startIndex + 1)..<newline], as: UTF8.self).split(separator: " ")
-        guard counts.count == 2, let entries = Int(counts[0]), entries >= 0, newline + 1 + hashLength <= body.endIndex else { return nil }
-        return Array(body[(newline + 1)..<(newline + 1 + hashLength)])
+    /// The id of the tree the index's entries make (git's `write-tree`, without writing
+    /// anything): per directory, entries `<mode> <name>\0<id>` in the index's byte order (which
+    /// is git's tree order), each directory a tree of its own. Only for an index of stage-0
+    /// entries; a sparse index's directory entries (mode 040000) are trees already.
+    func treeID(hashLength: Int) -> [UInt8] {
+        var position = 0
+        return tree(prefix: "", position: &position, hashLength: hashLength)
+    }
+
+    private func tree(prefix: String, position: inout Int, hashLength: Int) -> [UInt8] {
+        var content: [UInt8] = []
+        while position < entries.count, entries[position].path.hasPrefix(prefix) {
+            let entry = entries[position]
+            let rest = entry.path.dropFirst(prefix.count)
+            if let slash = rest.firstIndex(of: "/") {
+                let name = String(rest[..<slash])
+                let id = tree(prefix: prefix + name + "/", position: &position, hashLength: hashLength)
+                content += Array("40000 \(name)".utf8) + [0] + id
+            } else {
+                let mode = entry.mode & 0o170000 == 0o040000 ? "40000" : String(entry.mode, radix: 8)
+                content += Array("\(mode) \(rest)".utf8) + [0] + entry.id
+                position += 1
+            }
+        }
+        return GitObjects.objectID(type: "tree", content, hashLength: hashLength)
     }
 }

@@ -268,8 +268,13 @@ struct GitObjects {
 
     /// The same for bytes in memory (a symlink's target).
     static func blobID(_ content: [UInt8], hashLength: Int) -> [UInt8] {
+        objectID(type: "blob", content, hashLength: hashLength)
+    }
+
+    /// git's id of an object of `type` with this content.
+    static func objectID(type: String, _ content: [UInt8], hashLength: Int) -> [UInt8] {
         let hasher = FileDigests()
-        let data = Array("blob \(content.count)\0".utf8) + content
+        let data = Array("\(type) \(content.count)\0".utf8) + content
         data.withUnsafeBytes { hasher.update($0) }
         let (sha1, sha256) = hasher.finish()
         return bytes(hashLength == 32 ? sha256 : sha1) ?? []

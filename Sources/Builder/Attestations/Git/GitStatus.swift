@@ -2,16 +2,18 @@ import Foundation
 
 /// Whether a git work tree has anything `git status --porcelain --ignored` would list, which
 /// is what buildx checks (build/git.go, with `BUILDX_GIT_CHECK_DIRTY`) before it appends
-/// `-dirty` to `vcs:revision`: staged changes (the index's cache tree is not HEAD's tree),
+/// `-dirty` to `vcs:revision`: staged changes (the tree the index makes, as `git write-tree`
+/// would compute it, is not HEAD's tree),
 /// unstaged ones (a tracked file deleted, changed in type, mode, size or content — content
 /// hashed as git hashes a blob when the size matches but the modification time does not), an
 /// unmerged entry, or any file the index does not track, ignored ones included.
 ///
 /// Read from `.git` directly (slipway never runs git), so what cannot be known without git
-/// counts as dirty: an index whose cache tree git has invalidated (after `git add`, even if
-/// the content was then put back), a split index, a HEAD commit that cannot be read. Content
+/// counts as dirty: a split index, a HEAD commit that cannot be read (an object store this
+/// reader does not know, such as alternates or a multi-pack index alone). Content
 /// filters (`.gitattributes` `filter=`, `eol`, `core.autocrlf`) are not applied: a file whose
 /// stat data changed and whose checked-out bytes differ from the blob counts as changed.
+/// Submodules are checked to be there, not looked into.
 enum GitStatus {
     /// At most this many files and directories are walked looking for untracked files.
     static let walkLimit = 2_000_000
@@ -26,9 +28,12 @@ enum GitStatus {
         if let unsupported = index.unsupported { return "the index is \(unsupported), which slipway does not read" }
         let objects = GitObjects(objectsDirectory: commonDirectory + "/objects", hashLength: hashLength)
         guard let headTree = objects.tree(ofCommit: head) else { return "HEAD's commit \(head) cannot be read" }
-        guard let cached = index.cacheTreeRoot else { return "the index has changes not committed (its cache tree is invalidated)" }
-        guard GitObjects.hex(cached) == headTree else { return "the index differs from HEAD" }
+        if let entry = index.entries.first(where: { $0.stage != 0 }) { return "\(entry.path) is unmerged" }
+        if let entry = index.entries.first(where: \.intentToAdd) { return "\(entry.path) is to be added" }
+        guard GitObjects.hex(index.treeID(hashLength: hashLength)) == headTree else { return "the index differs from HEAD (staged changes)" }
 
+        // `core.filemode = false` (a repository made where the exec bit means nothing): git ignores it.
+        let fileMode = GitWorkTree.configValue("core", "filemode", configAt: commonDirectory + "/config").map { !["false", "no", "off", "0"].contains($0.lowercased()) } ?? true
         var indexTime = stat()
         guard lstat(indexPath, &indexTime) == 0 else { return "the index cannot be read" }
         var tracked: Set<String> = []
@@ -36,15 +41,15 @@ enum GitStatus {
         for entry in index.entries {
             tracked.insert(entry.path)
             if entry.mode & 0o170000 == 0o160000 { gitlinks.insert(entry.path) }
-            if let change = change(entry, root: root, indexTime: indexTime, hashLength: hashLength) { return change }
+            if let change = change(entry, root: root, indexTime: indexTime, hashLength: hashLength, fileMode: fileMode) { return change }
         }
         return untracked(root: root, tracked: tracked, gitlinks: gitlinks)
     }
 
-    private static func change(_ entry: GitIndex.Entry, root: String, indexTime: stat, hashLength: Int) -> String? {
+    private static func change(_ entry: GitIndex.Entry, root: String, indexTime: stat, hashLength: Int, fileMode: Bool) -> String? {
         if entry.stage != 0 { return "\(entry.path) is unmerged" }
         if entry.intentToAdd { return "\(entry.path) is to be added" }
-        if entry.skipWorktree { return nil }
+        if entry.skipWorktree || entry.assumeValid { return nil }
         let path = root + "/" + entry.path
         var info = stat()
         guard lstat(path, &info) == 0 else { return "\(entry.path) is deleted" }
@@ -61,7 +66,7 @@ enum GitStatus {
             return GitObjects.blobID(Array(buffer.prefix(length)), hashLength: hashLength) == entry.id ? nil : "\(entry.path) is modified"
         default:
             guard type == S_IFREG else { return "\(entry.path) changed type" }
-            if (entry.mode & 0o100 != 0) != (info.st_mode & 0o100 != 0) { return "\(entry.path) changed mode" }
+            if fileMode, (entry.mode & 0o100 != 0) != (info.st_mode & 0o100 != 0) { return "\(entry.path) changed mode" }
             guard UInt32(truncatingIfNeeded: info.st_size) == entry.size else { return "\(entry.path) is modified" }
             // Same size and time as when git last hashed it, and older than the index (git's
             // "racy" rule): unchanged without reading it.

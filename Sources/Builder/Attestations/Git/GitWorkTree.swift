@@ -115,6 +115,26 @@ struct GitWorkTree: Equatable {
         return chosen.map { withoutCredentials($0.url) }
     }
 
+    /// `[SECTION] KEY = VALUE` of git's config (the last one given; section and key
+    /// case-insensitive), for simple settings such as `core.filemode`.
+    static func configValue(_ section: String, _ key: String, configAt path: String) -> String? {
+        guard let text = smallFile(path) else { return nil }
+        var current: String?
+        var value: String?
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") {
+                current = line.dropFirst().prefix { $0 != "]" && $0 != " " }.lowercased()
+                continue
+            }
+            guard current == section.lowercased(), let eq = line.firstIndex(of: "=") else { continue }
+            if line[..<eq].trimmingCharacters(in: .whitespaces).lowercased() == key.lowercased() {
+                value = line[line.index(after: eq)...].split(separator: "#").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            }
+        }
+        return value
+    }
+
     /// `https://user:token@host/repo` → `https://host/repo`: a token must never reach an attestation.
     static func withoutCredentials(_ url: String) -> String {
         guard let scheme = url.range(of: "://") else { return url }
