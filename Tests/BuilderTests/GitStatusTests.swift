@@ -124,6 +124,30 @@ final class GitStatusTests: XCTestCase {
         XCTAssertEqual(GitWorkTree.find(containing: repo, checkDirty: true)?.dirty, "HEAD's commit \(head) cannot be read", "git itself fails: \"bad object HEAD\"")
     }
 
+    /// Every truncation and many bit flips of real index files (v2 with extended flags, v4)
+    /// and of a delta parse or are refused; none traps.
+    func testDamagedIndexesAndDeltasNeverCrash() throws {
+        let repo = try repository("damaged")
+        _ = try git(repo, "update-index --skip-worktree a.txt")
+        for version in ["3", "4"] {
+            _ = try git(repo, "update-index --index-version \(version)")
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: repo + "/.git/index")))
+            XCTAssertEqual(GitIndex.parse(bytes, hashLength: 20)?.entries.map(\.path), [".gitignore", "a.txt", "dir/b.txt", "dir/sub/c.sh", "link"])
+            for length in 0..<bytes.count { _ = GitIndex.parse(Array(bytes.prefix(length)), hashLength: 20) }
+            var generator = SystemRandomNumberGenerator()
+            for _ in 0..<2000 {
+                var flipped = bytes
+                let at = Int.random(in: 12..<bytes.count, using: &generator)
+                flipped[at] ^= UInt8.random(in: 1...255, using: &generator)
+                if let index = GitIndex.parse(flipped, hashLength: 20) { _ = index.treeID(hashLength: 20) }
+            }
+        }
+        let delta: [UInt8] = [0x05, 0x08, 0x90, 0x03, 0x03, 0x41, 0x42, 0x43, 0x91, 0x01, 0x02]
+        XCTAssertEqual(GitObjects.applyDelta(delta, to: Array("hello".utf8)), Array("helABCel".utf8))
+        for length in 0..<delta.count { _ = GitObjects.applyDelta(Array(delta.prefix(length)), to: Array("hello".utf8)) }
+        XCTAssertNil(GitObjects.inflate([0x78, 0x9C, 0xFF, 0xFF][...], limit: 100), "not zlib")
+    }
+
     func testObjectsReadFromPacksWithDeltasAreGitsBytes() throws {
         let repo = try repository("objects")
         for round in 1...6 {

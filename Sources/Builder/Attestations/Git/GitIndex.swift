@@ -58,6 +58,7 @@ struct GitIndex {
                 guard version >= 3, let more = u16(position) else { return nil }
                 extended = more
                 position += 2
+                guard position <= end else { return nil }
             }
             var name: [UInt8]
             if version == 4 {
