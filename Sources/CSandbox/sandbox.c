@@ -4,6 +4,7 @@
 // multithreaded, so nothing here may allocate or take a lock.
 #define _GNU_SOURCE
 #include "slipway_sandbox.h"
+#include "slipway_mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -145,6 +146,7 @@ static void run_inside(const struct slipway_sandbox *box) {
     for (const char *const *t = box->tmpfs; t && *t; t++) {
         if (mount("tmpfs", *t, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) fail(error_fd, *t);
     }
+    slipway_apply_mounts(box->mounts, box->mount_count, error_fd);
     if (box->new_network) loopback_up(error_fd);
     if (sethostname("buildkitsandbox", 15) != 0) fail(error_fd, "sethostname");
     if (syscall(SYS_pivot_root, ".", ".") != 0) fail(error_fd, "pivot_root");

@@ -28,6 +28,8 @@ struct Sandbox {
         /// Host source and the target inside the root (relative to it, "ro:" for read-only).
         var binds: [(String, String)] = []
         var tmpfs: [String] = []
+        /// RUN --mount (RunMounts), applied after /dev in this order.
+        var mounts: [SandboxMount] = []
     }
 
     struct Outcome {
@@ -46,6 +48,8 @@ struct Sandbox {
         }
         let path = spec.environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        let mountBuffer = SandboxMountBuffer(spec.mounts)
+        defer { withExtendedLifetime(mountBuffer) {} }
         let pid: pid_t = try withCStrings(spec.arguments) { argv in
             try withCStrings(spec.environment) { envp in
                 try withCStrings(spec.binds.flatMap { [$0.0, $0.1] }) { binds in
@@ -69,6 +73,8 @@ struct Sandbox {
                                     box.tmpfs = tmpfs
                                     box.output_fd = output[1]
                                     box.error_fd = errors[1]
+                                    box.mounts = UnsafePointer(mountBuffer.pointer)
+                                    box.mount_count = mountBuffer.count
                                     return slipway_sandbox_spawn(&box)
                                 }
                             }
@@ -130,6 +136,7 @@ struct Sandbox {
         let code = parts.last.flatMap { Int32($0) } ?? 0
         let step = parts.dropLast().joined(separator: " ")
         let reason = String(cString: strerror(code))
+        if step.hasPrefix("run-mount ") { return RunMountFailure.message(step, code: code) }
         if code == ENOENT || code == EACCES || code == ENOEXEC, !step.contains(" ") && !step.hasPrefix("mount") && step != "unshare" {
             if code == ENOENT && !step.contains("/") { return BuildError("executable file not found in $PATH: \"\(step)\"") }
             if code == ENOENT { return BuildError("cannot execute \"\(step)\": the stage has no such file") }
