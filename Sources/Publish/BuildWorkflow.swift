@@ -56,6 +56,7 @@ public enum BuildWorkflow {
         request.mediaTypes = try BuildJob.mediaTypes(outputs: specs)
         request.progress = { onEvent(.build($0)) }
         request.runSettings = job.runSettings
+        request.runSettings.cacheMountDirectory = registry.cache.runCacheDirectory.path
         request.attestations = try AttestationPlan.request(job.attestations, outputs: outputs, pushing: pushing,
                                                            environment: job.environment, onEvent: onEvent)
         request.keepFileTrees = outputs.contains { if case .local = $0 { return true } else { return false } }
