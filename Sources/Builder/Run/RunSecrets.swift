@@ -54,12 +54,26 @@ public enum RunSecrets {
                 throw BuildError("--secret id=\(id): failed to stat \(file): \(String(cString: strerror(errno)))")
             }
             guard info.st_size <= maxSize else { throw BuildError("--secret id=\(id): secret too big. max size 500KB") }
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw BuildError("--secret id=\(id): cannot read \(file)")
-            }
-            secrets[id] = SecretValue([UInt8](data))
+            secrets[id] = SecretValue(try readBounded(file, id: id))
         }
         return secrets
+    }
+
+    /// The file's bytes, up to the limit (what stat said may have grown; /dev/null is fine).
+    private static func readBounded(_ file: String, id: String) throws -> [UInt8] {
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw BuildError("--secret id=\(id): cannot read \(file): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw BuildError("--secret id=\(id): cannot read \(file): \(String(cString: strerror(errno)))") }
+            if n == 0 { return bytes }
+            bytes += buffer[0..<n]
+            guard bytes.count <= maxSize else { throw BuildError("--secret id=\(id): secret too big. max size 500KB") }
+        }
     }
 }
 
