@@ -199,6 +199,11 @@ struct RunMounts {
         guard nodes.count == 1, let node = nodes.first else {
             throw BuildError("RUN --mount source '\(path)' matches \(nodes.count) paths in \(source.displayName); name one")
         }
+        if case .symlink = node.kind {
+            // Sources follow their links inside the source; one left is never bound (the
+            // kernel would follow it on the host).
+            throw BuildError("RUN --mount source '\(path)' is a symlink in \(source.displayName) that cannot be followed there")
+        }
         if !writable, let contextSource = source as? ContextSource, !contextSource.context.hasIgnorePatterns {
             if case .directory = node.kind { return (contextSource.context.absolute(node.location), false) }
             if case .regularFile(.path(let file)) = node.kind { return (file, true) }

@@ -133,6 +133,7 @@ struct StageGraph: Sendable {
         for node in nodes.values {
             result.formUnion(node.copies.values.compactMap(\.image))
             result.formUnion(node.triggerCopies.compactMap(\.image))
+            result.formUnion(node.mounts.values.flatMap { $0 }.compactMap(\.image))
             guard let base = node.base.image else { continue }
             if plan.stages[node.index].instructions.contains(where: StageGraph.readsTree) || node.triggers.contains(where: StageGraph.readsTree) || referenced.contains(node.index) || (node.index == target && request.keepFileTrees) {
                 result.insert(base)

@@ -36,6 +36,21 @@ final class RunMountTests: XCTestCase {
         XCTAssertEqual(names.sorted(), ["a/", "a/b/", "a/b/sibling", "out"], "only what the command wrote outside its mounts")
     }
 
+    func testBindFromAnImageAndACacheSeededFromAStage() async throws {
+        let image = try await BuildFixture().build("""
+            FROM base AS seed
+            RUN mkdir /seed && echo s > /seed/v
+            FROM base
+            RUN --mount=from=base,source=/etc,target=/i cat /i/passwd > /p
+            RUN --mount=type=cache,from=seed,source=/seed,target=/c cat /c/v > /v && echo more >> /c/v
+            RUN --mount=type=cache,from=seed,source=/seed,target=/c cat /c/v > /v2
+            """, configure: BusyboxBase.configure(layout))
+        XCTAssertEqual(try image.text("p")?.hasPrefix("root:x:0:0:"), true)
+        XCTAssertEqual(try image.text("v"), "s\n", "the cache starts as the stage's directory")
+        XCTAssertEqual(try image.text("v2"), "s\nmore\n", "and is the same cache for the same id and base")
+        XCTAssertNil(try image.files()["seed"])
+    }
+
     func testTheSameCommandWithDifferentCacheContentGivesTheSameLayer() async throws {
         let dockerfile = "FROM base\nARG N\nRUN --mount=type=cache,target=/c echo $N >> /c/log && echo done > /done\n"
         let cache = try TemporaryDirectory(prefix: "slipway-run-cache")
