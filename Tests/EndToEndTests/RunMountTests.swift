@@ -62,6 +62,29 @@ final class RunMountTests: XCTestCase {
         XCTAssertEqual(try build(3), "", "pruned: the cache starts empty again")
     }
 
+    /// As `nobody` (CI runs as root, so this is where the rootless path is exercised): the
+    /// mounts are made inside the new user namespace.
+    func testMountsWorkRootless() throws {
+        guard geteuid() == 0 else { throw XCTSkip("switching to nobody needs the suite to run as root (as CI does)") }
+        let ctx = try context("""
+            FROM base
+            RUN --mount=type=cache,target=/c --mount=type=secret,id=s,required --mount=target=/ctx --mount=type=tmpfs,target=/t \
+                echo x >> /c/log && cat /c/log /ctx/f.txt /run/secrets/s > /seen && touch /t/x
+            """)
+        try "hello\n".write(toFile: ctx + "/f.txt", atomically: true, encoding: .utf8)
+        try "the-secret\n".write(toFile: work + "/secret", atomically: true, encoding: .utf8)
+        _ = try Run.command("chmod", ["-R", "a+rwX", work])
+        let output = try Run.command("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=\(work)", "TMPDIR=\(work)",
+                                                 Run.slipway, "build", "--cache-dir", work + "/cache-nobody",
+                                                 "--build-context", "base=oci-layout://\(base)", "--secret", "id=s,src=\(work)/secret",
+                                                 "-o", "type=local,dest=\(work)/out", ctx])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        XCTAssertEqual(try String(contentsOfFile: work + "/out/seen", encoding: .utf8), "x\nhello\nthe-secret\n")
+        for stub in ["c", "ctx", "t", "run"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/out/" + stub), "\(stub) is a mount stub")
+        }
+    }
+
     func testSecretsReachTheCommandAndNoBlobCacheFileOrOutputLine() throws {
         let fileSecret = "slipway-file-secret-5c1e9a"
         let envSecret = "slipway-env-secret-0b7d42"
