@@ -113,7 +113,7 @@ struct RunMounts {
     private mutating func addCache(_ mount: RunMount, target: String, state: StageState, root: RunRoot, context: RunContext,
                                    findSource: SourceFinder) throws {
         let id = mount.id.isEmpty ? target : mount.id
-        var key = "/" + id
+        var key = context.settings.cacheNamespace + "/" + id
         var base: (source: CopySource, path: String)?
         if !mount.from.isEmpty {
             let source = try findSource(mount.from, target)

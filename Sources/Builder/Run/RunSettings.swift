@@ -10,6 +10,8 @@ public struct RunSettings: Sendable, Equatable {
     /// Where `RUN --mount=type=cache` directories persist across builds (`run-cache/` in the
     /// slipway cache directory); nil: in the build's scratch space, for this build only.
     public var cacheMountDirectory: String?
+    /// BuildKit's `BUILDKIT_CACHE_MOUNT_NS` build arg: a prefix of every cache mount's id.
+    var cacheNamespace = ""
 
     public init(allow: Set<String> = [], network: String? = nil) {
         self.allow = allow

@@ -105,7 +105,9 @@ final class PlatformBuild {
                     return file
                 },
                 extractArchive: { [unowned self] path in try self.contexts.extract(path) })
-            frame.dispatcher?.runContext = RunContext(scratch: request.scratchDirectory, settings: request.runSettings, progress: request.progress)
+            var runSettings = request.runSettings
+            runSettings.cacheNamespace = request.buildArgs["BUILDKIT_CACHE_MOUNT_NS"] ?? ""
+            frame.dispatcher?.runContext = RunContext(scratch: request.scratchDirectory, settings: runSettings, progress: request.progress)
             frame.dispatcher?.mountSource = { [unowned self] from, target in try self.mountSource(from, target: target, stage: index) }
             frame.dispatcher?.stageName = stage.name ?? String(index)
             frame.lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1

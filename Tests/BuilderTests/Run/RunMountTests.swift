@@ -68,6 +68,26 @@ final class RunMountTests: XCTestCase {
         XCTAssertEqual(store.usage().mounts, 1)
     }
 
+    func testCacheMountsPersistAcrossBuildsPerNamespace() async throws {
+        let cache = try TemporaryDirectory(prefix: "slipway-run-cache")
+        let dockerfile = "FROM base\nARG N\nRUN --mount=type=cache,target=/c (cat /c/log 2>/dev/null || true) > /seen && echo $N >> /c/log\n"
+        func seen(_ n: Int, namespace: String? = nil) async throws -> String? {
+            let image = try await BuildFixture().build(dockerfile) {
+                BusyboxBase.configure(self.layout)(&$0)
+                $0.buildArgs = ["N": "\(n)"]
+                if let namespace { $0.buildArgs["BUILDKIT_CACHE_MOUNT_NS"] = namespace }
+                $0.runSettings.cacheMountDirectory = cache.path
+            }
+            return try image.text("seen")
+        }
+        let first = try await seen(1)
+        let second = try await seen(2)
+        let other = try await seen(3, namespace: "other")
+        XCTAssertEqual(first, "")
+        XCTAssertEqual(second, "1\n", "the next build sees the cache")
+        XCTAssertEqual(other, "", "BUILDKIT_CACHE_MOUNT_NS gives other caches")
+    }
+
     func testSharingModesOfACacheKey() throws {
         let directory = try TemporaryDirectory(prefix: "slipway-run-cache")
         let store = RunCacheStore(directory: directory.path)
