@@ -70,7 +70,8 @@ public struct RunCacheStore: Sendable {
         let path = keyDirectory + "/\(n)"
         let building = path + ".new"
         try? RunRoot.removeTree(building)
-        guard mkdir(building, 0o755) == 0 else { throw RunRoot.failure("mkdir", building) }
+        // A new cache's root is 0755 whatever the umask, as BuildKit's empty snapshot.
+        guard mkdir(building, 0o755) == 0, chmod(building, 0o755) == 0 else { throw RunRoot.failure("mkdir", building) }
         try initialise(building)
         guard rename(building, path) == 0 else { throw RunRoot.failure("rename", path) }
         let fd = try RunCacheStore.lockFile(path + ".lock", shared ? LOCK_SH : LOCK_EX)
