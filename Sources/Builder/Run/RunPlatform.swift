@@ -26,6 +26,8 @@ enum RunPlatform {
         case "amd64": return "x86_64"
         case "386": return "i386"
         case "mips64le": return "mips64el"
+        case "mipsle": return "mipsel"
+        case "loong64": return "loongarch64"
         default: return architecture
         }
     }

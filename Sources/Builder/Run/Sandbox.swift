@@ -69,7 +69,10 @@ struct Sandbox {
                                     box.tmpfs = tmpfs
                                     box.output_fd = output[1]
                                     box.error_fd = errors[1]
-                                    return slipway_sandbox_spawn(&box)
+                                    RunningCommands.willStart()
+                                    let pid = slipway_sandbox_spawn(&box)
+                                    RunningCommands.started(pid)
+                                    return pid
                                 }
                             }
                         }
@@ -104,8 +107,9 @@ struct Sandbox {
         if !pending.isEmpty { emit(pending[...]) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw BuildError("cannot wait for RUN: \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { RunningCommands.ended(pid); throw BuildError("cannot wait for RUN: \(String(cString: strerror(errno)))") }
         }
+        RunningCommands.ended(pid)
         let setup = readAll(errors[0])
         if !setup.isEmpty { throw setupError(setup) }
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
