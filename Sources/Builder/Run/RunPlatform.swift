@@ -17,7 +17,7 @@ enum RunPlatform {
         if host.architecture == "amd64" && platform.architecture == "386" { return nil }
         let name = qemuName(platform.architecture)
         if handlerRegistered(name, in: binfmt) { return nil }
-        return "RUN for \(platform) needs an emulator: no binfmt_misc handler with the F flag is registered for \(name) in \(binfmt); install one with 'apt-get install qemu-user-static' (or 'docker run --privileged --rm tonistiigi/binfmt --install \(platform.architecture)')"
+        return "RUN for \(platform) needs an emulator: no binfmt_misc handler with the F flag is registered for \(name) in \(binfmt); install one with 'apt-get install qemu-user-static binfmt-support' (or 'docker run --privileged --rm tonistiigi/binfmt --install \(platform.architecture)')"
     }
 
     static func qemuName(_ architecture: String) -> String {

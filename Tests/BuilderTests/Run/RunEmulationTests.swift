@@ -69,7 +69,7 @@ final class RunEmulationTests: XCTestCase {
     func testAPlatformWithoutARegisteredEmulatorIsRefusedBeforeAnyWork() async throws {
         let fixture = try BuildFixture()
         let error = await fixture.failure("FROM scratch\nCOPY . /\nRUN echo hi\nRUN echo again\n", platforms: ["linux/amd64", "linux/ia64"])
-        XCTAssertEqual(error?.description, "Dockerfile:3: RUN for linux/ia64 needs an emulator: no binfmt_misc handler with the F flag is registered for ia64 in /proc/sys/fs/binfmt_misc; install one with 'apt-get install qemu-user-static' (or 'docker run --privileged --rm tonistiigi/binfmt --install ia64')"
+        XCTAssertEqual(error?.description, "Dockerfile:3: RUN for linux/ia64 needs an emulator: no binfmt_misc handler with the F flag is registered for ia64 in /proc/sys/fs/binfmt_misc; install one with 'apt-get install qemu-user-static binfmt-support' (or 'docker run --privileged --rm tonistiigi/binfmt --install ia64')"
                        + ". The target needs 2 RUN instructions for it:\n  Dockerfile:3: RUN echo hi\n  Dockerfile:4: RUN echo again\n"
                        + "Or produce those files before the build (e.g. cross-compile per TARGETARCH) and COPY them; recipes: docs/building-without-run.md")
         XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.directory.path + "/store"), "nothing stored: the refusal comes before any work")
