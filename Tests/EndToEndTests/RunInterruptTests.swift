@@ -21,7 +21,12 @@ final class RunInterruptTests: XCTestCase {
         let layout = try busyboxLayout()
         try interrupt(user: nil, layout: layout)
         // A non-root USER needs the build to run as root (CI does): rootless maps only root.
-        if geteuid() == 0 { try interrupt(user: "1000:1000", layout: layout) }
+        // And slipway itself as `nobody`: the rootless sandbox (a user namespace).
+        if geteuid() == 0 {
+            try interrupt(user: "1000:1000", layout: layout)
+            _ = try Run.command("chmod", ["-R", "a+rwX", work])
+            try interrupt(user: nil, layout: layout, asNobody: true)
+        }
     }
 
     /// A busybox base made by slipway's COPY, as an OCI layout the build reaches by
@@ -41,20 +46,23 @@ final class RunInterruptTests: XCTestCase {
         return layout
     }
 
-    private func interrupt(user: String?, layout: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func interrupt(user: String?, layout: String, asNobody: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
         let marker = String(700_000_000 + Int.random(in: 0..<99_999_999))
-        let run = work + "/" + (user == nil ? "root" : "user")
+        let name = asNobody ? "nobody" : user == nil ? "root" : "user"
+        let run = work + "/" + name
         let tmp = run + "/tmp", out = run + "/out"
         // A third child keeps writing into the root: it must be stopped before the root is removed.
         let writer = "while true; do i=$((i+1)); mkdir -p /tmp/d$((i % 20)); touch /tmp/d$((i % 20))/f$i; done"
         try Run.write(["Dockerfile": "FROM base\n" + (user.map { "USER \($0)\n" } ?? "")
                        + "RUN echo started; sh -c 'sleep \(marker) & sleep \(marker) & \(writer) & touch /tmp/ready; wait'\n"], under: run + "/ctx")
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        if asNobody { _ = try Run.command("chmod", ["-R", "a+rwX", run]) }
+        let caller = asNobody ? "setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=\(Run.quoted(run)) " : ""
         // Job control on (set -m): a background job keeps SIGINT, as under an interactive shell.
         // The script never names the marker: its own command line must not count.
         let script = """
         set -m
-        TMPDIR=\(Run.quoted(tmp)) \(Run.quoted(Run.slipway)) build --progress plain --cache-dir \(Run.quoted(run + "/cache")) \\
+        \(caller)TMPDIR=\(Run.quoted(tmp)) \(Run.quoted(Run.slipway)) build --progress plain --cache-dir \(Run.quoted(run + "/cache")) \\
             --build-context base=oci-layout://\(Run.quoted(layout)) --output type=oci,dest=\(Run.quoted(out)),tar=false \\
             \(Run.quoted(run + "/ctx")) 2>\(Run.quoted(run + "/stderr")) &
         pid=$!
@@ -72,7 +80,7 @@ final class RunInterruptTests: XCTestCase {
         """
         let output = try Run.command("bash", ["-c", script])
         let stderr = (try? String(contentsOfFile: run + "/stderr", encoding: .utf8)) ?? ""
-        let shown = "\(user ?? "root"): \(output.stdout)\n\(stderr)"
+        let shown = "\(name): \(output.stdout)\n\(stderr)"
         let before = ((try? String(contentsOfFile: run + "/before", encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.contains(marker) }
         XCTAssertEqual(before.filter { $0.hasPrefix("sleep \(marker)") }.count, 2, "both sleeps ran when SIGINT was sent: \(before) \(shown)", file: file, line: line)
         XCTAssertTrue(output.stdout.contains("status=130\n"), "exit status of an interrupted run: \(shown)", file: file, line: line)
@@ -85,7 +93,7 @@ final class RunInterruptTests: XCTestCase {
             if survivors.isEmpty { break }
             usleep(50_000)
         }
-        XCTAssertEqual(survivors, [], "\(user ?? "root"): processes of the RUN's tree outlived slipway", file: file, line: line)
+        XCTAssertEqual(survivors, [], "\(name): processes of the RUN's tree outlived slipway", file: file, line: line)
         for pid in survivors { kill(pid_t(pid.split(separator: " ").first ?? "") ?? 0, SIGKILL) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no output: \(shown)", file: file, line: line)
         let left = ((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).filter { $0.hasPrefix("slipway-") }
