@@ -82,3 +82,24 @@ final class RunEmulationTests: XCTestCase {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
+
+/// The refusal's wording per cause, against binfmt_misc directories written as the kernel
+/// shows them (the parameter RunPlatform.problem has for this).
+final class RunPlatformMessageTests: XCTestCase {
+    func testTheRefusalNamesTheCauseAndTheFix() throws {
+        let directory = try TemporaryDirectory(prefix: "slipway-binfmt")
+        let arm64 = try Platform(parsing: "linux/arm64")
+        XCTAssertEqual(RunPlatform.problem(arm64, binfmt: directory.path),
+                       "RUN for linux/arm64 needs an emulator: binfmt_misc is not mounted on \(directory.path); mount it as root ('mount -t binfmt_misc binfmt_misc \(directory.path)'), then register one for aarch64 with the F flag: 'apt-get install qemu-user-static binfmt-support' (or 'docker run --privileged --rm tonistiigi/binfmt --install arm64')",
+                       "an empty directory: binfmt_misc is not mounted there")
+        try directory.write(["register": "", "status": "enabled\n",
+                             "qemu-aarch64": "enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: OC\noffset 0\nmagic 7f454c46\n"])
+        XCTAssertEqual(RunPlatform.problem(arm64, binfmt: directory.path),
+                       "RUN for linux/arm64 needs an emulator: no binfmt_misc handler with the F flag is registered for aarch64 in \(directory.path); install one with 'apt-get install qemu-user-static binfmt-support' (or 'docker run --privileged --rm tonistiigi/binfmt --install arm64')",
+                       "registered without F: the emulator could not be opened from the sandbox's root")
+        try directory.write(["qemu-loongarch64": "enabled\ninterpreter /usr/libexec/qemu-binfmt/loongarch64-binfmt-P\nflags: PF\noffset 0\n",
+                             "qemu-mipsel": "enabled\ninterpreter /usr/libexec/qemu-binfmt/mipsel-binfmt-P\nflags: PF\noffset 0\n"])
+        XCTAssertNil(RunPlatform.problem(try Platform(parsing: "linux/loong64"), binfmt: directory.path), "Go's loong64 is qemu's loongarch64")
+        XCTAssertNil(RunPlatform.problem(try Platform(parsing: "linux/mipsle"), binfmt: directory.path), "Go's mipsle is qemu's mipsel")
+    }
+}
