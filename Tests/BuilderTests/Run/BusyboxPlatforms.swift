@@ -5,14 +5,15 @@ import TestSupport
 import XCTest
 
 /// A busybox base image for several platforms, each from Debian's `busybox-static` binary of
-/// that architecture: amd64's installed one (/bin/busybox) and arm64's from the package
-/// scripts/setup-emulation downloads (`apt-get download busybox-static:arm64`).
+/// that architecture: the host's installed one (/bin/busybox) and, on amd64, arm64's from the
+/// package scripts/setup-emulation downloads (`apt-get download busybox-static:arm64`).
 enum BusyboxPlatforms {
     static var cache: String { ProcessInfo.processInfo.environment["SLIPWAY_TEST_CACHE"] ?? "/var/cache/slipway-test" }
     static let applets = ["sh", "echo", "cat", "uname", "env", "sleep", "true"]
 
+    /// The host's own busybox, or the downloaded one of another architecture.
     static func binary(_ architecture: String) -> String {
-        architecture == "amd64" ? BusyboxBase.binary : cache + "/busybox-\(architecture)"
+        architecture == Platform.host.architecture ? BusyboxBase.binary : cache + "/busybox-\(architecture)"
     }
 
     /// Skips (fails under `SLIPWAY_TEST_REQUIRE_REGISTRY=1`, as CI runs, where scripts/setup
