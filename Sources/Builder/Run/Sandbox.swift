@@ -44,6 +44,10 @@ struct Sandbox {
         guard slipway_pipe_cloexec(&output) == 0, slipway_pipe_cloexec(&errors) == 0 else {
             throw BuildError("cannot create a pipe for RUN: \(String(cString: strerror(errno)))")
         }
+        // Registered so that Ctrl-C can stop the command (RunningCommands.stopAll).
+        RunningCommands.willStart()
+        var registered = false
+        defer { if !registered { RunningCommands.started(-1) } }
         let path = spec.environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         let pid: pid_t = try withCStrings(spec.arguments) { argv in
@@ -69,10 +73,7 @@ struct Sandbox {
                                     box.tmpfs = tmpfs
                                     box.output_fd = output[1]
                                     box.error_fd = errors[1]
-                                    RunningCommands.willStart()
-                                    let pid = slipway_sandbox_spawn(&box)
-                                    RunningCommands.started(pid)
-                                    return pid
+                                    return slipway_sandbox_spawn(&box)
                                 }
                             }
                         }
@@ -80,6 +81,8 @@ struct Sandbox {
                 }
             }
         }
+        RunningCommands.started(pid)
+        registered = true
         close(output[1])
         close(errors[1])
         defer { close(output[0]); close(errors[0]) }
