@@ -62,6 +62,28 @@ final class RunEmulationTests: XCTestCase {
                           "each platform's RUN layer holds its own output")
     }
 
+    /// BuildKit's testPlatformArgsExplicit (dockerfile_test.go): a stage `FROM
+    /// --platform=$BUILDPLATFORM` runs its RUN natively whatever the target (here one no host
+    /// can run), and sees the target's TARGETPLATFORM and a TARGETOS build argument.
+    func testPlatformArgsExplicit() async throws {
+        let (base, layout) = try await BusyboxBase.layout()
+        _ = base
+        let fixture = try BuildFixture()
+        let image = try await fixture.build("""
+            FROM --platform=$BUILDPLATFORM base AS build
+            ARG TARGETPLATFORM
+            ARG TARGETOS
+            RUN mkdir /out && echo -n $TARGETPLATFORM > /out/platform && echo -n $TARGETOS > /out/os
+            FROM scratch
+            COPY --from=build out .
+            """, platforms: ["darwin/ppc64le"]) {
+            BusyboxBase.configure(layout)(&$0)
+            $0.buildArgs = ["TARGETOS": "freebsd"]
+        }
+        XCTAssertEqual(try image.text("platform"), "darwin/ppc64le")
+        XCTAssertEqual(try image.text("os"), "freebsd")
+    }
+
     /// The refusal through the real check of this host's binfmt_misc: qemu has no ia64 target,
     /// so nothing can be registered for it. It comes before any work (nothing stored) and names
     /// the platform, every RUN line and the fix; the unit test of a registration without the F
