@@ -37,7 +37,10 @@ public enum BuildWorkflow {
         let cacheRun = CacheRun(registry.cache)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let scratchCleanup = Interruption.register { try? FileManager.default.removeItem(atPath: scratch) }
+        let scratchCleanup = Interruption.register {
+            RunningCommands.stopAll()  // RUN roots are in the scratch directory
+            try? FileManager.default.removeItem(atPath: scratch)
+        }
         defer {
             try? FileManager.default.removeItem(atPath: scratch)
             Interruption.unregister(scratchCleanup)

@@ -46,6 +46,10 @@ struct Sandbox {
         guard slipway_pipe_cloexec(&output) == 0, slipway_pipe_cloexec(&errors) == 0 else {
             throw BuildError("cannot create a pipe for RUN: \(String(cString: strerror(errno)))")
         }
+        // Registered so that Ctrl-C can stop the command (RunningCommands.stopAll).
+        RunningCommands.willStart()
+        var registered = false
+        defer { if !registered { RunningCommands.started(-1) } }
         let path = spec.environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         let mountBuffer = SandboxMountBuffer(spec.mounts)
@@ -83,6 +87,8 @@ struct Sandbox {
                 }
             }
         }
+        RunningCommands.started(pid)
+        registered = true
         close(output[1])
         close(errors[1])
         defer { close(output[0]); close(errors[0]) }
@@ -110,8 +116,9 @@ struct Sandbox {
         if !pending.isEmpty { emit(pending[...]) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw BuildError("cannot wait for RUN: \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { RunningCommands.ended(pid); throw BuildError("cannot wait for RUN: \(String(cString: strerror(errno)))") }
         }
+        RunningCommands.ended(pid)
         let setup = readAll(errors[0])
         if !setup.isEmpty { throw setupError(setup) }
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
