@@ -21,15 +21,18 @@ public struct CacheUsage: Sendable, Hashable {
         /// Where it lives in the cache directory and what `count` counts.
         public var label: (name: String, path: String, unit: String) {
             switch kind {
-            case .blobs: return ("blobs", "store/blobs", "blobs")
-            case .partialFiles: return ("partial files", "store/ingest", "files")
-            case .layerKeys: return ("layer cache keys", "layers/keys", "keys")
-            case .fileHashMemo: return ("file-hash memo", "layers/file-hashes", "files")
-            case .tagResolutions: return ("tag resolutions", "resolutions.json", "tags")
-            case .ecrLogins: return ("ECR logins", "ecr-auth", "tokens")
-            case .other: return ("other", "", "files")
+            case .blobs: return ("blobs", "store/blobs", "blob")
+            case .partialFiles: return ("partial files", "store/ingest", "file")
+            case .layerKeys: return ("layer cache keys", "layers/keys", "key")
+            case .fileHashMemo: return ("file-hash memo", "layers/file-hashes", "file")
+            case .tagResolutions: return ("tag resolutions", "resolutions.json", "tag")
+            case .ecrLogins: return ("ECR logins", "ecr-auth", "token")
+            case .other: return ("other", "", "file")
             }
         }
+
+        /// `3 blobs`, `1 key`.
+        public var countText: String { "\(count) \(label.unit)\(count == 1 ? "" : "s")" }
     }
 
     /// One per kind, in `Kind`'s order.

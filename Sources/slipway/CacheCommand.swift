@@ -112,7 +112,7 @@ struct CacheUsageCommand: AsyncParsableCommand {
             for area in usage.areas where area.kind != .other || area.count > 0 {
                 let label = area.label
                 let name = label.path.isEmpty ? label.name : "\(label.name) (\(label.path))"
-                let count = "\(area.count) \(label.unit)"
+                let count = area.countText
                 print("  " + name.padding(toLength: max(38, name.count), withPad: " ", startingAt: 0)
                       + count.padding(toLength: max(16, count.count), withPad: " ", startingAt: 0) + Console.bytes(area.bytes))
             }
