@@ -52,8 +52,9 @@ public struct CacheLocation: Sendable, Hashable {
         public var freedBesideBlobs: Int64 = 0
     }
 
-    /// Prunes every area of the cache consistently: blobs by the policy (`.keepBytes` bounds
-    /// the whole cache, every area counted, as `cache du` totals it), then what refers to
+    /// Prunes every area of the cache but the RUN cache mounts (`pruneRunCache`) consistently:
+    /// blobs by the policy (`.keepBytes` bounds them with every other area `cache du` shows,
+    /// see `CacheUsage.bytesBoundWithBlobs`), then what refers to
     /// blobs that went (layer cache keys, tag resolutions), file digests unused for 30 days and
     /// expired ECR logins; `.all` empties every area. Nil when there is no cache.
     public func prune(_ policy: PrunePolicy, now: Date = Date()) throws -> PruneReport? {
@@ -70,8 +71,7 @@ public struct CacheLocation: Sendable, Hashable {
             case .all:
                 report.store = store.prune(keepBytes: 0, noOtherWriters: alone)
             case .keepBytes(let bytes):
-                let beside = CacheUsage.measure(self).bytesBesideBlobs - before[.partialFiles].bytes
-                report.store = store.prune(keepBytes: max(0, bytes - beside), noOtherWriters: alone)
+                report.store = store.prune(keepBytes: max(0, bytes - CacheUsage.measure(self).bytesBoundWithBlobs), noOtherWriters: alone)
             case .unusedFor(let seconds):
                 report.store = store.prune(keepBytes: 0, usedBefore: now.addingTimeInterval(-seconds), noOtherWriters: alone)
             }
@@ -87,8 +87,22 @@ public struct CacheLocation: Sendable, Hashable {
         }
         let after = CacheUsage.measure(self)
         report.removedLayerKeys = max(0, before[.layerKeys].count - after[.layerKeys].count)
-        report.freedBesideBlobs = max(0, before.bytesBesideBlobs - before[.partialFiles].bytes - (after.bytesBesideBlobs - after[.partialFiles].bytes))
+        report.freedBesideBlobs = max(0, before.bytesBoundWithBlobs - after.bytesBoundWithBlobs)
         return report
+    }
+
+    /// `RUN --mount=type=cache` directories (`RunCacheStore`), kept across builds.
+    public var runCacheDirectory: URL { directory.appendingPathComponent("run-cache") }
+
+    /// Prunes the RUN cache mounts by the same policy (`keepBytes` bounds them on their own);
+    /// one in use by a running build is kept.
+    public func pruneRunCache(_ policy: PrunePolicy, now: Date = Date()) -> RunCacheStore.PruneResult {
+        let store = RunCacheStore(directory: runCacheDirectory.path)
+        switch policy {
+        case .all: return store.prune(all: true)
+        case .keepBytes(let bytes): return store.prune(keepBytes: bytes)
+        case .unusedFor(let seconds): return store.prune(usedBefore: now.addingTimeInterval(-seconds))
+        }
     }
 
     /// The layer cache: its index of keys and the memo of file content digests.

@@ -9,7 +9,7 @@ import OCI
 /// other tools), and the areas' bytes add up to the total.
 public struct CacheUsage: Sendable, Hashable {
     public enum Kind: String, Sendable, CaseIterable {
-        case blobs, partialFiles, layerKeys, fileHashMemo, tagResolutions, ecrLogins, other
+        case blobs, partialFiles, runCacheMounts, layerKeys, fileHashMemo, tagResolutions, ecrLogins, other
     }
 
     public struct Area: Sendable, Hashable {
@@ -23,6 +23,7 @@ public struct CacheUsage: Sendable, Hashable {
             switch kind {
             case .blobs: return ("blobs", "store/blobs", "blob")
             case .partialFiles: return ("partial files", "store/ingest", "file")
+            case .runCacheMounts: return ("RUN cache mounts", "run-cache", "mount")
             case .layerKeys: return ("layer cache keys", "layers/keys", "key")
             case .fileHashMemo: return ("file-hash memo", "layers/file-hashes", "file")
             case .tagResolutions: return ("tag resolutions", "resolutions.json", "tag")
@@ -41,8 +42,13 @@ public struct CacheUsage: Sendable, Hashable {
 
     public subscript(_ kind: Kind) -> Area { areas.first { $0.kind == kind } ?? Area(kind: kind) }
 
-    /// Bytes of everything but the blobs (what a bound on the whole cache leaves the blobs).
+    /// Bytes of everything but the blobs.
     public var bytesBesideBlobs: Int64 { totalBytes - self[.blobs].bytes }
+
+    /// What `--keep-storage` bounds together with the blobs: everything but the RUN cache
+    /// mounts (bounded on their own, and never pruned by a build) and the partial files of
+    /// running writers. A bound leaves the blobs itself minus this.
+    public var bytesBoundWithBlobs: Int64 { bytesBesideBlobs - self[.runCacheMounts].bytes - self[.partialFiles].bytes }
 
     /// Walks the cache directory once (an absent one is empty).
     public static func measure(_ location: CacheLocation) -> CacheUsage {
@@ -59,12 +65,13 @@ public struct CacheUsage: Sendable, Hashable {
                 case .blobs, .partialFiles, .other: areas[kind]?.count += 1
                 case .layerKeys: if name.count == 64 { areas[kind]?.count += 1 }
                 case .ecrLogins: if name.hasSuffix(".json"), !name.hasPrefix(".") { areas[kind]?.count += 1 }
-                case .fileHashMemo, .tagResolutions: break
+                case .fileHashMemo, .tagResolutions, .runCacheMounts: break
                 }
             }
         }
         areas[.fileHashMemo]?.count = LayerCacheMaintenance.usage(layersDirectory: location.layersDirectory).memoRecords
         areas[.tagResolutions]?.count = location.resolutions().count
+        areas[.runCacheMounts]?.count = RunCacheStore(directory: location.runCacheDirectory.path).usage().mounts
         return CacheUsage(areas: Kind.allCases.compactMap { areas[$0] })
     }
 
@@ -77,6 +84,7 @@ public struct CacheUsage: Sendable, Hashable {
         case ("layers", "keys"?) where parts.count == 3: return .layerKeys
         case ("layers", let name?) where parts.count == 2 && name.hasPrefix("file-hashes"): return .fileHashMemo
         case ("ecr-auth", _?) where parts.count == 2: return .ecrLogins
+        case ("run-cache", _?): return .runCacheMounts
         case (let name?, nil) where name.hasPrefix("resolutions.json") || name.hasPrefix(".resolutions-"): return .tagResolutions
         default: return .other
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Builder
 import Foundation
 import Publish
 
@@ -35,9 +36,11 @@ struct CachePruneCommand: AsyncParsableCommand {
         abstract: "Remove cached blobs, least recently used first.",
         usage: "slipway cache prune [--all | --keep-storage <size>] [--cache-dir <dir>]",
         discussion: """
-        Without options, removes blobs not used for 30 days, then what referred
-        to removed blobs (layer cache keys, tag resolutions), file digests unused
-        for 30 days and expired ECR logins. Partial files left in
+        Without options, removes blobs and RUN cache mounts not used for 30 days
+        (a cache mount in use is kept), then what referred to removed blobs
+        (layer cache keys, tag resolutions), file digests unused for 30 days and
+        expired ECR logins. --keep-storage bounds the mounts, and everything else
+        `cache du` shows, each. Partial files left in
         the cache's ingest directory by interrupted or killed runs are removed too:
         all of them when no other slipway is running, else those untouched for an
         hour (a running writer's file keeps changing). A blob removed while a build
@@ -54,7 +57,7 @@ struct CachePruneCommand: AsyncParsableCommand {
 
     @OptionGroup var cache: CacheOptions
 
-    @Flag(help: "Empty every area: blobs, layer cache, tag resolutions, ECR logins.")
+    @Flag(help: "Empty every area: blobs, RUN cache mounts, layer cache, tag resolutions, ECR logins.")
     var all = false
 
     @Option(name: .customLong("keep-storage"), help: "Keep the cache (every area `cache du` shows) under this size, removing least recently used blobs (e.g. 10GiB, 500MB).")
@@ -69,8 +72,12 @@ struct CachePruneCommand: AsyncParsableCommand {
         try await Console.run(mode: "plain") { _ in
             let location = CacheLocation(cache.cacheDir)
             let policy: CacheLocation.PrunePolicy = all ? .all : try keepStorage.map { .keepBytes(try CacheLocation.parseSize($0)) } ?? .unusedFor(30 * 24 * 3600)
+            let mounts = location.pruneRunCache(policy)
+            if mounts.removed + mounts.kept > 0 {
+                print("removed \(mounts.removed) RUN cache mount\(mounts.removed == 1 ? "" : "s") (\(Console.bytes(mounts.freedBytes))), kept \(mounts.kept) (\(Console.bytes(mounts.keptBytes)))")
+            }
             guard let report = try location.prune(policy) else {
-                print("cache \(location.path) is empty")
+                if mounts.removed + mounts.kept == 0 { print("cache \(location.path) is empty") }
                 return
             }
             let result = report.store
@@ -96,10 +103,10 @@ struct CacheUsageCommand: AsyncParsableCommand {
         commandName: "du", abstract: "Show the cache's size, area by area.",
         discussion: """
         Blobs (base-image and built layers, configs, manifests), partial files of
-        running or interrupted runs, the layer cache's keys and file-hash memo, tag
-        resolutions (for --pull=false), ECR logins and anything else in the
-        directory, each with its size; the first line is the total, which
-        --keep-storage bounds.
+        running or interrupted runs, RUN cache mounts, the layer cache's keys and
+        file-hash memo, tag resolutions (for --pull=false), ECR logins and
+        anything else in the directory, each with its size; the first line is
+        the total.
         """)
 
     @OptionGroup var cache: CacheOptions

@@ -41,7 +41,7 @@ final class CacheUsageCommandTests: XCTestCase {
         try Run.slipway(["build", "--cache-dir", cache, "--output", "type=oci,dest=\(work)/out2.tar", context])
 
         let (total, areas) = try usage(cache)
-        XCTAssertEqual(Set(areas.keys), ["blobs (store/blobs)", "partial files (store/ingest)", "layer cache keys (layers/keys)",
+        XCTAssertEqual(Set(areas.keys), ["blobs (store/blobs)", "partial files (store/ingest)", "RUN cache mounts (run-cache)", "layer cache keys (layers/keys)",
                                          "file-hash memo (layers/file-hashes)", "tag resolutions (resolutions.json)", "ECR logins (ecr-auth)", "other"])
         XCTAssertEqual(areas["layer cache keys (layers/keys)"]?.0, 3, "one key per COPY layer")
         XCTAssertEqual(areas["file-hash memo (layers/file-hashes)"]?.0, 3, "one record per context file")

@@ -72,6 +72,13 @@ final class CacheUsageTests: XCTestCase {
         try writeToken("valid", expiresIn: 3600)
         try writeToken("expired", expiresIn: -60)
         try Data(count: 11).write(to: location.directory.appendingPathComponent("stray.txt"))
+        // A RUN cache mount (instance 0 of a key), 900 bytes of content, unused for 40 days.
+        let mount = location.runCacheDirectory.appendingPathComponent("k-example/0")
+        try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
+        try Data(count: 900).write(to: mount.appendingPathComponent("go-build.bin"))
+        let lock = location.runCacheDirectory.appendingPathComponent("k-example/0.lock").path
+        try Data().write(to: URL(fileURLWithPath: lock))
+        XCTAssertEqual(utimes(lock, &times), 0)
         return (kept, old)
     }
 
@@ -79,8 +86,9 @@ final class CacheUsageTests: XCTestCase {
         _ = try populate()
         let usage = CacheUsage.measure(location)
         let counts = Dictionary(uniqueKeysWithValues: usage.areas.map { ($0.kind, $0.count) })
-        XCTAssertEqual(counts, [.blobs: 2, .partialFiles: 1, .layerKeys: 2, .fileHashMemo: 2, .tagResolutions: 2, .ecrLogins: 2,
-                                .other: 1], "the stray file is other")
+        XCTAssertEqual(counts, [.blobs: 2, .partialFiles: 1, .runCacheMounts: 1, .layerKeys: 2, .fileHashMemo: 2, .tagResolutions: 2,
+                                .ecrLogins: 2, .other: 1], "the stray file is other")
+        XCTAssertEqual(usage[.runCacheMounts].bytes, 900)
         XCTAssertEqual(usage[.blobs].bytes, 8000)
         XCTAssertEqual(usage[.partialFiles].bytes, 700)
         XCTAssertEqual(usage[.fileHashMemo].bytes, 8 + 2 * 96)
@@ -109,6 +117,9 @@ final class CacheUsageTests: XCTestCase {
         XCTAssertEqual(usage[.ecrLogins].count, 1)
         XCTAssertTrue(FileManager.default.fileExists(atPath: location.path + "/ecr-auth/valid.json"))
 
+        XCTAssertEqual(location.pruneRunCache(.unusedFor(30 * 86_400)).removed, 1, "the mount unused for 40 days")
+        XCTAssertEqual(CacheUsage.measure(location)[.runCacheMounts].count, 0)
+
         // --all: every area empty; only the lock files and the stray file stay.
         let all = try XCTUnwrap(try location.prune(.all))
         XCTAssertEqual(all.removedECRLogins, 1)
@@ -125,12 +136,14 @@ final class CacheUsageTests: XCTestCase {
     func testKeepStorageBoundsTheWholeCache() throws {
         _ = try populate()
         let before = CacheUsage.measure(location)
-        // Room for everything beside the blobs and one 3000-byte blob, not two.
-        let bound = before.bytesBesideBlobs - before[.partialFiles].bytes + 4000
+        // Room for the layer cache, resolutions, logins and one 3000-byte blob, not two (the
+        // partial file is a running writer's; the RUN cache mounts have a bound of their own).
+        let bound = before.bytesBoundWithBlobs + 4000
+        XCTAssertEqual(before.bytesBoundWithBlobs, before.totalBytes - before[.blobs].bytes - 700 - 900)
         _ = try XCTUnwrap(try location.prune(.keepBytes(bound)))
         let after = CacheUsage.measure(location)
         XCTAssertEqual(after[.blobs].count, 1)
-        XCTAssertLessThanOrEqual(after.totalBytes, bound)
-        XCTAssertLessThanOrEqual(try findBytes(), bound)
+        XCTAssertLessThanOrEqual(after[.blobs].bytes + after.bytesBoundWithBlobs, bound)
+        XCTAssertLessThanOrEqual(try findBytes() - after[.runCacheMounts].bytes - after[.partialFiles].bytes, bound)
     }
 }
