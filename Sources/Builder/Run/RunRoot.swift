@@ -16,6 +16,8 @@ struct RunRoot: Sendable {
     var mirrored = FileTree()
     /// Whether files can be given their owners (the build runs as root).
     let chownAllowed: Bool
+    /// RUN layers whose files are streamed from this directory and are not written yet.
+    var unwrittenJobs: [Int] = []
 
     init(directory: String) {
         self.directory = directory
@@ -30,11 +32,11 @@ struct RunRoot: Sendable {
         let removed = old.keys.filter { key in
             guard let now = new[key] else { return true }
             return !RunRoot.sameKind(old[key]?.kind, now.kind)
-        }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }.sorted(by: RunDiff.pathLess)
         for key in removed.reversed() { try RunRoot.removeTree(host(key)) }
         let removedSet = Set(removed)
         let changed = new.keys.filter { old[$0] != new[$0] || removedSet.contains($0) }
-            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            .sorted(by: RunDiff.pathLess)
         var directories: [LayerEntry] = []
         for key in changed {
             guard let entry = new[key], !key.isEmpty else { continue }

@@ -32,6 +32,8 @@ final class LayerJobs: Sendable {
         /// quadratic in COPY count), and sharing a tree that its stage keeps mutating would
         /// copy it on every instruction.
         var heads: [String: FileTree] = [:]
+        /// Layers already written during planning (a RUN's, before its root changed again).
+        var written: [Int: LayerBlob] = [:]
     }
 
     private let state = Locked(State())
@@ -90,6 +92,27 @@ final class LayerJobs: Sendable {
         }
     }
 
+    /// Registers a layer that is never shared with another registration: a RUN's entries name
+    /// files of a root that later RUNs change, so equal entries need not mean equal bytes.
+    func registerUnique(_ entries: [LayerEntry]) -> Int {
+        state.withLock { state in
+            state.jobs.append(entries)
+            return state.jobs.count - 1
+        }
+    }
+
+    /// Writes a registered layer now (its sources are about to change) and keeps the blob for
+    /// `materialize`; the bytes are those `materialize` would write.
+    func writeNow(_ job: Int, options: LayerOptions, store: ContentStore) throws {
+        let entries = state.withLock { $0.written[job] == nil ? $0.jobs[job] : nil }
+        guard let entries else { return }
+        let blob = try LayerWriter.write(entries, options: options, into: store)
+        state.withLock { $0.written[job] = blob }
+    }
+
+    /// Whether `writeNow` wrote the job (the layer cache need not look it up).
+    func isWritten(_ job: Int) -> Bool { state.withLock { $0.written[job] != nil } }
+
     private static func key(_ entries: [LayerEntry]) -> Digest {
         let hasher = SHA256Hasher()
         for entry in entries {
@@ -122,7 +145,14 @@ final class LayerJobs: Sendable {
         let results = Locked<[Result<LayerBlob, any Error>?]>(Array(repeating: nil, count: all.count))
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, concurrency)
+        let written = state.withLock { $0.written }
         for (index, (job, entries)) in all.enumerated() {
+            if let blob = written[job] {
+                progress?(.layerStarted(index: index + 1, count: all.count, entries: entries.count))
+                progress?(.layerFinished(index: index + 1, count: all.count, digest: blob.digest, size: blob.size, seconds: 0))
+                results.withLock { $0[index] = .success(blob) }
+                continue
+            }
             if let hit = reused[job] {
                 progress?(.layerReused(index: index + 1, count: all.count, digest: hit.blob.digest, size: hit.blob.size, from: hit.source))
                 results.withLock { $0[index] = .success(hit.blob) }

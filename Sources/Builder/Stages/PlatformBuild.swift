@@ -106,6 +106,7 @@ final class PlatformBuild {
                 },
                 extractArchive: { [unowned self] path in try self.contexts.extract(path) })
             frame.dispatcher?.runContext = RunContext(scratch: request.scratchDirectory, settings: request.runSettings, progress: request.progress)
+            frame.dispatcher?.runContext?.layerOutput = (LayerOptions(mtime: request.sourceDateEpoch ?? 0, compression: request.compression, jobs: request.jobs), request.storeDirectory)
             frame.dispatcher?.stageName = stage.name ?? String(index)
             frame.lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1
             // ONBUILD triggers of the base run first, and the new stage's config has none.

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+import Foundation
+
+/// A rootless `slipway build` with subordinate IDs re-executes itself as root of a user
+/// namespace that maps them (`buildah unshare` and rootlesskit do the same): everything after
+/// — the RUN roots, their owners, the sandbox, the layer diff — is then the root code path,
+/// and the kernel shows owners as the namespace sees them (host `START+999` is `1000`), so
+/// the layers record namespace IDs. Without subordinate IDs (or when the helpers fail) the
+/// build stays in this process and RUN maps only the caller (root inside), BuildKit's rootless
+/// limit.
+public enum RootlessNamespace {
+    /// Set in the re-executed child (and to `0` by a user to opt out).
+    public static let marker = "SLIPWAY_USERNS"
+
+    /// Whether this process is the re-executed child.
+    public static var entered: Bool { ProcessInfo.processInfo.environment[marker] == "1" }
+
+    /// Re-executes and never returns when it can (exits with the child's status, or dies of
+    /// its signal); returns when the build should run here.
+    public static func reexecuteIfUseful() {
+        guard geteuid() != 0, ProcessInfo.processInfo.environment[marker] == nil,
+              let ids = SubordinateIDs.forCurrentUser() else { return }
+        guard let status = run(with: ids) else { return }
+        if status & 0x7f == 0 { exit((status >> 8) & 0xff) }
+        let number = status & 0x7f
+        signal(number, SIG_DFL)
+        raise(number)
+        exit(128 + number)
+    }
+
+    /// The child's wait status, or nil when it could not be set up (nothing has run then).
+    private static func run(with ids: SubordinateIDs) -> Int32? {
+        var ready: [Int32] = [-1, -1]
+        var go: [Int32] = [-1, -1]
+        guard slipway_pipe_cloexec(&ready) == 0 else { return nil }
+        guard slipway_pipe_cloexec(&go) == 0 else { close(ready[0]); close(ready[1]); return nil }
+        let environment = ProcessInfo.processInfo.environment.filter { $0.key != marker }.map { "\($0.key)=\($0.value)" }
+            + ["\(marker)=1"]
+        let pid: pid_t
+        do {
+            pid = try withCStrings(CommandLine.arguments) { argv in
+                try withCStrings(environment) { envp in
+                    slipway_userns_spawn("/proc/self/exe", argv, envp, ready[1], go[0])
+                }
+            }
+        } catch {
+            pid = -1
+        }
+        close(ready[1])
+        close(go[0])
+        defer { close(ready[0]) }
+        guard pid > 0 else { close(go[1]); return nil }
+        var byte: UInt8 = 0
+        let unshared = read(ready[0], &byte, 1) == 1 && byte == UInt8(ascii: "1")
+        let mapped = unshared
+            && helper(ids.newuidmap, SubordinateIDs.mapArguments(pid: pid, own: getuid(), range: ids.uids))
+            && helper(ids.newgidmap, SubordinateIDs.mapArguments(pid: pid, own: getgid(), range: ids.gids))
+        var answer = UInt8(ascii: mapped ? "1" : "0")
+        _ = write(go[1], &answer, 1)
+        close(go[1])
+        guard mapped else {
+            var ignored: Int32 = 0
+            waitpid(pid, &ignored, 0)
+            return nil
+        }
+        let status = slipway_userns_wait(pid)
+        return status < 0 ? nil : status
+    }
+
+    /// Runs newuidmap/newgidmap; its complaint goes to stderr only with `SLIPWAY_DEBUG`.
+    private static func helper(_ path: String, _ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        if ProcessInfo.processInfo.environment["SLIPWAY_DEBUG"] == nil {
+            process.standardError = FileHandle.nullDevice
+        }
+        process.standardOutput = FileHandle.nullDevice
+        do { try process.run() } catch { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+}
