@@ -70,6 +70,16 @@ public enum RootlessNamespace {
         return status < 0 ? nil : status
     }
 
+    /// For a failed RUN whose output shows a `chown` failing in the one-ID sandbox: how to get
+    /// the subordinate IDs that make it work (empty otherwise).
+    static func chownHint(_ output: [String]) -> String {
+        guard Sandbox.rootless, output.contains(where: { $0.lowercased().contains("chown") }) else { return "" }
+        let name = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? String(getuid())
+        return "\nrootless RUN maps only your own user (root inside) when it has no subordinate IDs, so chown to another ID fails: "
+            + "give \(name) ranges in /etc/subuid and /etc/subgid (`sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 \(name)`) "
+            + "and install newuidmap/newgidmap (Debian: `apt-get install uidmap`), as rootless BuildKit and podman need"
+    }
+
     /// Runs newuidmap/newgidmap; its complaint goes to stderr only with `SLIPWAY_DEBUG`.
     private static func helper(_ path: String, _ arguments: [String]) -> Bool {
         let process = Process()

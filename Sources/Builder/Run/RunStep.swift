@@ -57,7 +57,7 @@ enum RunStep {
         let shown = arguments.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " ")
         if outcome.status != 0 {
             let tail = outcome.tail.isEmpty ? "" : "; its last output:\n" + outcome.tail.map { "  " + $0 }.joined(separator: "\n")
-            throw BuildError("RUN \(shown) exited with \(outcome.status)\(tail)")
+            throw BuildError("RUN \(shown) exited with \(outcome.status)\(tail)\(RootlessNamespace.chownHint(outcome.tail))")
         }
         let after = try RunSnapshot.take(root.directory)
         let rootless = Sandbox.rootless
