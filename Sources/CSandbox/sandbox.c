@@ -18,7 +18,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -270,3 +272,14 @@ int slipway_userns_wait(pid_t child) {
     }
     return status;
 }
+
+dev_t slipway_make_device(unsigned int major_number, unsigned int minor_number) {
+    return makedev(major_number, minor_number);
+}
+
+unsigned int slipway_device_major(dev_t device) { return major(device); }
+unsigned int slipway_device_minor(dev_t device) { return minor(device); }
+
+long slipway_llistxattr(const char *path, char *list, unsigned long size) { return (long)llistxattr(path, list, size); }
+long slipway_lgetxattr(const char *path, const char *name, void *value, unsigned long size) { return (long)lgetxattr(path, name, value, size); }
+int slipway_lsetxattr(const char *path, const char *name, const void *value, unsigned long size) { return lsetxattr(path, name, value, size, 0); }

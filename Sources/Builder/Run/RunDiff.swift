@@ -93,9 +93,13 @@ struct RunDiff {
                 let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 diff.entries.append(.symlink(key, target: target, uid: uid, gid: gid))
             default:
-                // Sockets, FIFOs and device nodes are not carried (images built rootless
-                // cannot make devices; BuildKit's rootless mode drops them too).
-                continue
+                // FIFOs and device nodes are carried; sockets are not (RunSpecialFiles).
+                guard let special = RunSpecialFiles.kind(item) else { continue }
+                diff.entries.append(LayerEntry(path: key, kind: .special(special), mode: UInt32(item.mode), uid: uid, gid: gid))
+            }
+            if item.type != S_IFLNK {
+                let xattrs = RunSpecialFiles.xattrs(path)
+                if !xattrs.isEmpty { diff.entries[diff.entries.count - 1].xattrs = xattrs }
             }
             emitted.insert(key)
             if opaqueRoots.contains(key) {

@@ -74,12 +74,20 @@ struct RunRoot: Sendable {
         case .hardlink(let target):
             unlink(path)
             if link(host(target), path) != 0 { throw RunRoot.failure("link", path) }
+        case .special(let special):
+            unlink(path)
+            // A device node needs root of the host; rootless, a later RUN does not see it
+            // (its layer does not change because of that: the diff compares the root's walks).
+            guard try RunSpecialFiles.make(special, at: path, mode: mode_t(entry.mode & 0o7777)) else { return }
+            try setAttributes(entry, path: path)
         }
     }
 
     private func setAttributes(_ entry: LayerEntry, path: String) throws {
         if chownAllowed, lchown(path, uid_t(entry.uid), gid_t(entry.gid)) != 0 { throw RunRoot.failure("chown", path) }
         if chmod(path, mode_t(entry.mode & 0o7777)) != 0 { throw RunRoot.failure("chmod", path) }
+        // Last: a chown clears security.capability.
+        RunSpecialFiles.setXattrs(entry.xattrs, path: path)
     }
 
     static func failure(_ what: String, _ path: String) -> BuildError {

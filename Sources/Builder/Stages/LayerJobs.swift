@@ -125,8 +125,13 @@ final class LayerJobs: Sendable {
             case .regularFile(.bytes(let bytes)): kind = "b:\(bytes.count):"; content = bytes
             case .symlink(let target): kind = "l:" + target
             case .hardlink(let target): kind = "h:" + target
+            case .special(let special): kind = "s:\(special)"
             }
             hasher.update(Array("\(entry.path)\u{0}\(kind)".utf8))
+            for (name, value) in entry.xattrs.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                hasher.update(Array("\u{0}x:\(name):\(value.count):".utf8))
+                hasher.update(value)
+            }
             if let content { hasher.update(content) }
             hasher.update(Array("\u{0}\(entry.mode)\u{0}\(entry.uid)\u{0}\(entry.gid)\n".utf8))
         }

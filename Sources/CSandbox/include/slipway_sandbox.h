@@ -50,4 +50,15 @@ pid_t slipway_userns_spawn(const char *exe, const char *const *argv, const char 
 /// terminal sends to the whole process group, are ignored); returns its wait status or -1.
 int slipway_userns_wait(pid_t child);
 
+/// makedev/major/minor (macros Swift does not import): device numbers of RUN's device nodes.
+dev_t slipway_make_device(unsigned int major_number, unsigned int minor_number);
+unsigned int slipway_device_major(dev_t device);
+unsigned int slipway_device_minor(dev_t device);
+
+/// llistxattr/lgetxattr/lsetxattr (<sys/xattr.h>, which Swift's Glibc module does not export):
+/// the xattrs RUN layers carry.
+long slipway_llistxattr(const char *path, char *list, unsigned long size);
+long slipway_lgetxattr(const char *path, const char *name, void *value, unsigned long size);
+int slipway_lsetxattr(const char *path, const char *name, const void *value, unsigned long size);
+
 #endif
