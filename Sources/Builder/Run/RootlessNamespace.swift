@@ -80,17 +80,30 @@ public enum RootlessNamespace {
             + "and install newuidmap/newgidmap (Debian: `apt-get install uidmap`), as rootless BuildKit and podman need"
     }
 
-    /// Runs newuidmap/newgidmap; its complaint goes to stderr only with `SLIPWAY_DEBUG`.
+    /// Runs newuidmap/newgidmap. A failure (a helper without its setuid bit, a range the
+    /// kernel refuses) is said on stderr, and the build goes on with the one-ID sandbox.
     private static func helper(_ path: String, _ arguments: [String]) -> Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        if ProcessInfo.processInfo.environment["SLIPWAY_DEBUG"] == nil {
-            process.standardError = FileHandle.nullDevice
-        }
+        let errors = Pipe()
+        process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch { return false }
+        do { try process.run() } catch {
+            warn("cannot run \(path) (\(error))")
+            return false
+        }
+        let said = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return process.terminationStatus == 0
+        guard process.terminationStatus == 0 else {
+            let reason = String(decoding: said, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            warn("\(path) \(arguments.joined(separator: " ")) failed\(reason.isEmpty ? "" : ": " + reason)")
+            return false
+        }
+        return true
+    }
+
+    private static func warn(_ problem: String) {
+        FileHandle.standardError.write(Data("warning: \(problem); RUN maps only your own user ID (chown to other IDs fails)\n".utf8))
     }
 }
