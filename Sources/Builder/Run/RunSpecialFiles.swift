@@ -15,8 +15,8 @@ enum RunSpecialFiles {
     static func kind(_ item: RunSnapshot.Item) -> LayerEntry.SpecialFile? {
         switch item.type {
         case S_IFIFO: return .fifo
-        case S_IFCHR: return .characterDevice(major: slipway_device_major(item.rdev), minor: slipway_device_minor(item.rdev))
-        case S_IFBLK: return .blockDevice(major: slipway_device_major(item.rdev), minor: slipway_device_minor(item.rdev))
+        case S_IFCHR: return .characterDevice(major: slipway_device_major(dev_t(item.rdev)), minor: slipway_device_minor(dev_t(item.rdev)))
+        case S_IFBLK: return .blockDevice(major: slipway_device_major(dev_t(item.rdev)), minor: slipway_device_minor(dev_t(item.rdev)))
         default: return nil
         }
     }
