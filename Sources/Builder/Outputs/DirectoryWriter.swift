@@ -15,7 +15,9 @@ import OCI
 final class DirectoryWriter {
     private let destination: String
     private let root: Int32
-    private let canChown = geteuid() == 0
+    /// Root of the host only: root of slipway's own user namespace (subordinate IDs) writes
+    /// the output as the invoking user, as a rootless BuildKit client does.
+    private let canChown = geteuid() == 0 && !RootlessNamespace.entered
     /// The directory of the last entry, kept open (a descriptor of its own): entries come
     /// sorted, so siblings share it.
     private var cached: (path: String, fd: Int32)?
