@@ -4,11 +4,13 @@
 // multithreaded, so nothing here may allocate or take a lock.
 #define _GNU_SOURCE
 #include "slipway_sandbox.h"
+#include "slipway_mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -129,8 +131,9 @@ static void exec_command(const struct slipway_sandbox *box) {
     fail(box->error_fd, name);
 }
 
-/// The command's process: PID 1 of the new PID namespace.
-static void run_inside(const struct slipway_sandbox *box) {
+/// The command's process: PID 1 of the new PID namespace (its death kills the namespace).
+/// `alive` is the read end of a pipe only the supervisor can write to: at EOF it is gone.
+static void run_inside(const struct slipway_sandbox *box, int alive) {
     int error_fd = box->error_fd;
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(error_fd, "prctl");
     if (mount(0, "/", 0, MS_REC | MS_PRIVATE, 0) != 0) fail(error_fd, "make mounts private");
@@ -148,6 +151,7 @@ static void run_inside(const struct slipway_sandbox *box) {
     for (const char *const *t = box->tmpfs; t && *t; t++) {
         if (mount("tmpfs", *t, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) fail(error_fd, *t);
     }
+    slipway_apply_mounts(box->mounts, box->mount_count, error_fd);
     if (box->new_network) loopback_up(error_fd);
     if (sethostname("buildkitsandbox", 15) != 0) fail(error_fd, "sethostname");
     if (syscall(SYS_pivot_root, ".", ".") != 0) fail(error_fd, "pivot_root");
@@ -156,7 +160,20 @@ static void run_inside(const struct slipway_sandbox *box) {
     if (!box->rootless && setgroups(0, 0) != 0) fail(error_fd, "setgroups");
     if (setgid(box->gid) != 0) fail(error_fd, "setgid");
     if (setuid(box->uid) != 0) fail(error_fd, "setuid");
+    // A change of user clears the parent-death signal: set it again, then check that the
+    // supervisor did not die before (Ctrl-C would leave a non-root USER's command running).
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(error_fd, "prctl");
+    struct pollfd supervisor = {alive, POLLIN, 0};
+    if (poll(&supervisor, 1, 0) != 0) _exit(128 + SIGKILL);
     exec_command(box);
+}
+
+/// The supervisor's SIGTERM (slipway stopping RUN on Ctrl-C): kill the command's PID 1, which
+/// takes the whole PID namespace with it; the supervisor's wait returns once all of it is gone.
+static volatile pid_t command_pid;
+static void stop_command(int number) {
+    (void)number;
+    if (command_pid > 0) kill(command_pid, SIGKILL);
 }
 
 pid_t slipway_sandbox_spawn(const struct slipway_sandbox *box) {
@@ -187,10 +204,21 @@ pid_t slipway_sandbox_spawn(const struct slipway_sandbox *box) {
         write_file("/proc/self/uid_map", uid_map, error_fd);
         write_file("/proc/self/gid_map", gid_map, error_fd);
     }
+    int alive[2];
+    if (pipe2(alive, O_CLOEXEC) != 0) fail(error_fd, "pipe");
     pid_t child = fork();
     if (child < 0) fail(error_fd, "fork");
-    if (child == 0) run_inside(box);
+    if (child == 0) {
+        close(alive[1]);
+        run_inside(box, alive[0]);
+    }
+    close(alive[0]);
     close(error_fd);
+    command_pid = child;
+    struct sigaction on_term;
+    memset(&on_term, 0, sizeof on_term);
+    on_term.sa_handler = stop_command;
+    sigaction(SIGTERM, &on_term, 0);
     int status = 0;
     while (waitpid(child, &status, 0) < 0) {
         if (errno != EINTR) _exit(127);

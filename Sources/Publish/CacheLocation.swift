@@ -63,6 +63,20 @@ public struct CacheLocation: Sendable, Hashable {
         return result
     }
 
+    /// `RUN --mount=type=cache` directories (`RunCacheStore`), kept across builds.
+    public var runCacheDirectory: URL { directory.appendingPathComponent("run-cache") }
+
+    /// Prunes the RUN cache mounts by the same policy (`keepBytes` bounds them on their own);
+    /// one in use by a running build is kept.
+    public func pruneRunCache(_ policy: PrunePolicy, now: Date = Date()) -> RunCacheStore.PruneResult {
+        let store = RunCacheStore(directory: runCacheDirectory.path)
+        switch policy {
+        case .all: return store.prune(all: true)
+        case .keepBytes(let bytes): return store.prune(keepBytes: bytes)
+        case .unusedFor(let seconds): return store.prune(usedBefore: now.addingTimeInterval(-seconds))
+        }
+    }
+
     /// The layer cache: its index of keys and the memo of file content digests.
     public var layersDirectory: URL { directory.appendingPathComponent("layers") }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Builder
 import Foundation
 import Publish
 
@@ -35,8 +36,10 @@ struct CachePruneCommand: AsyncParsableCommand {
         abstract: "Remove cached blobs, least recently used first.",
         usage: "slipway cache prune [--all | --keep-storage <size>] [--cache-dir <dir>]",
         discussion: """
-        Without options, removes blobs not used for 30 days. Partial files left in
-        the cache's ingest directory by interrupted or killed runs are removed too:
+        Without options, removes blobs and RUN cache mounts not used for 30 days
+        (--keep-storage bounds each; a cache mount in use is kept). Partial files
+        left in the cache's ingest directory by interrupted or killed runs are
+        removed too:
         all of them when no other slipway is running, else those untouched for an
         hour (a running writer's file keeps changing). A blob removed while a build
         still needs it is simply downloaded again.
@@ -64,11 +67,18 @@ struct CachePruneCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // RUN cache mounts made by a build with subordinate IDs hold files of those IDs: only
+        // root of the same user namespace may remove them.
+        RootlessNamespace.reexecuteIfUseful()
         try await Console.run(mode: "plain") { _ in
             let location = CacheLocation(cache.cacheDir)
             let policy: CacheLocation.PrunePolicy = all ? .all : try keepStorage.map { .keepBytes(try CacheLocation.parseSize($0)) } ?? .unusedFor(30 * 24 * 3600)
+            let mounts = location.pruneRunCache(policy)
+            if mounts.removed + mounts.kept > 0 {
+                print("removed \(mounts.removed) RUN cache mount\(mounts.removed == 1 ? "" : "s") (\(Console.bytes(mounts.freedBytes))), kept \(mounts.kept) (\(Console.bytes(mounts.keptBytes)))")
+            }
             guard let result = try location.prune(policy) else {
-                print("cache \(location.path) is empty")
+                if mounts.removed + mounts.kept == 0 { print("cache \(location.path) is empty") }
                 return
             }
             print("removed \(result.removedBlobs) blobs (\(Console.bytes(result.freedBytes))), kept \(result.keptBlobs) blobs (\(Console.bytes(result.keptBytes)))"
@@ -89,6 +99,8 @@ struct CacheUsageCommand: AsyncParsableCommand {
             let blobs = location.existingStore().storedBlobs()
             let total = blobs.reduce(Int64(0)) { $0 + $1.size }
             print("\(location.path): \(blobs.count) blobs, \(Console.bytes(total))")
+            let mounts = RunCacheStore(directory: location.runCacheDirectory.path).usage()
+            if mounts.mounts > 0 { print("RUN cache mounts: \(mounts.mounts), \(Console.bytes(mounts.bytes))") }
         }
     }
 }

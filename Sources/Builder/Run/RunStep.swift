@@ -23,9 +23,10 @@ enum RunStep {
     /// Returns the layer job (nil when the command changed no file: an empty layer is
     /// omitted, its history entry marked `empty_layer`, as BuildKit does).
     static func run(_ command: RunCommand, line: Int, stage: String, context: RunContext, jobs: LayerJobs,
-                    state: inout StageState) throws -> Int? {
+                    state: inout StageState, findSource: RunMounts.SourceFinder? = nil) throws -> Int? {
         let flags = try RunFlags.parse(command.flags, settings: context.settings)
-        let arguments = try commandLine(command, shell: state.shell)
+        var arguments = try commandLine(command, shell: state.shell)
+        let mountRequests = try RunMounts.parse(flags.mounts, state: state)
         try state.materializeTree()
         var root = state.runRoot ?? RunRoot(directory: context.scratch + "/run-root-\(UUID().uuidString)")
         if state.runRoot == nil {
@@ -40,23 +41,42 @@ enum RunStep {
         for path in stubs.created { before.items.removeValue(forKey: String(path.dropFirst(root.directory.count + 1))) }
         // A missing WORKDIR is made (and is part of the layer), as BuildKit does.
         try FileManager.default.createDirectory(atPath: root.host(FileTree.key(workdir)), withIntermediateDirectories: true)
-        let spec = Sandbox.Spec(root: root.directory, arguments: arguments, environment: environment(state),
-                                workdir: workdir, uid: user.uid, gid: user.gid, network: flags.network,
-                                binds: stubs.binds)
-        let platform = state.platform
-        let outcome: Sandbox.Outcome
+        let mounts: RunMounts
         do {
-            outcome = try Sandbox.run(spec) { text in
-                context.progress?(.runOutput(platform: platform, stage: stage, line: line, text: text))
-            }
+            mounts = try RunMounts.prepare(mountRequests, state: state, root: root, context: context,
+                                           findSource: findSource ?? { _, _ in throw BuildError("internal error: RUN --mount without a source finder") })
         } catch {
             stubs.remove()
             throw error
         }
+        var spec = Sandbox.Spec(root: root.directory, arguments: arguments, environment: RunMounts.environment(environment(state), adding: mounts.environment),
+                                workdir: workdir, uid: user.uid, gid: user.gid, network: flags.network,
+                                binds: stubs.binds)
+        spec.mounts = mounts.sandbox
+        if let script = RunMounts.shebangScript(command) {
+            // BuildKit runs a `#!` heredoc as a file of its own, through SHELL.
+            arguments = state.shell + ["/dev/pipes/" + script.name]
+            spec.arguments = arguments
+            spec.mounts.append(SandboxMount(kind: .file(Array(script.content.utf8)), target: "dev/pipes/" + script.name,
+                                            readOnly: true, targetIsFile: true, owner: (0, 0, 0o755)))
+        }
+        let mask = SecretMask(mounts.secrets)
+        let platform = state.platform
+        let outcome: Sandbox.Outcome
+        do {
+            outcome = try Sandbox.run(spec) { text in
+                context.progress?(.runOutput(platform: platform, stage: stage, line: line, text: mask.apply(text)))
+            }
+        } catch {
+            mounts.finish()
+            stubs.remove()
+            throw error
+        }
+        mounts.finish()
         stubs.remove()
         let shown = arguments.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " ")
         if outcome.status != 0 {
-            let tail = outcome.tail.isEmpty ? "" : "; its last output:\n" + outcome.tail.map { "  " + $0 }.joined(separator: "\n")
+            let tail = outcome.tail.isEmpty ? "" : "; its last output:\n" + outcome.tail.map { "  " + mask.apply($0) }.joined(separator: "\n")
             throw BuildError("RUN \(shown) exited with \(outcome.status)\(tail)\(RootlessNamespace.chownHint(outcome.tail))")
         }
         let after = try RunSnapshot.take(root.directory)

@@ -2,6 +2,8 @@
 #define SLIPWAY_SANDBOX_H
 #include <sys/types.h>
 
+struct slipway_mount;
+
 /// One RUN's sandbox: everything is prepared by the caller before the fork, so the child
 /// only makes system calls (async-signal-safe) before it execs.
 struct slipway_sandbox {
@@ -21,6 +23,8 @@ struct slipway_sandbox {
     const char *const *tmpfs;    /* NULL-terminated targets inside root */
     int output_fd;               /* receives stdout and stderr */
     int error_fd;                /* the child writes a setup failure message here (CLOEXEC) */
+    const struct slipway_mount *mounts; /* RUN --mount, applied in order after /dev (slipway_mount.h) */
+    int mount_count;
 };
 
 /// Forks a process that enters new namespaces, pivots into `rootfs` and execs `argv`.
