@@ -94,6 +94,8 @@ struct CacheUsageCommand: AsyncParsableCommand {
     @OptionGroup var cache: CacheOptions
 
     func run() async throws {
+        // Cache mounts of subordinate IDs may be readable only inside their namespace.
+        RootlessNamespace.reexecuteIfUseful()
         try await Console.run(mode: "plain") { _ in
             let location = CacheLocation(cache.cacheDir)
             let blobs = location.existingStore().storedBlobs()
