@@ -15,8 +15,13 @@ public enum RootlessNamespace {
     /// Set in the re-executed child (and to `0` by a user to opt out).
     public static let marker = "SLIPWAY_USERNS"
 
-    /// Whether this process is the re-executed child.
-    public static var entered: Bool { ProcessInfo.processInfo.environment[marker] == "1" }
+    /// Whether this process is the re-executed child: the marker, and a user namespace that
+    /// is not the host's (whose map is the identity over all IDs).
+    public static var entered: Bool {
+        guard ProcessInfo.processInfo.environment[marker] == "1",
+              let map = try? String(contentsOfFile: "/proc/self/uid_map", encoding: .utf8) else { return false }
+        return map.split(whereSeparator: \.isWhitespace) != ["0", "0", "4294967295"]
+    }
 
     /// Re-executes and never returns when it can (exits with the child's status, or dies of
     /// its signal); returns when the build should run here.

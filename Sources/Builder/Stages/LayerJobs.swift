@@ -32,8 +32,9 @@ final class LayerJobs: Sendable {
         /// quadratic in COPY count), and sharing a tree that its stage keeps mutating would
         /// copy it on every instruction.
         var heads: [String: FileTree] = [:]
-        /// Layers already written during planning (a RUN's, before its root changed again).
-        var written: [Int: LayerBlob] = [:]
+        /// Layers already written during planning (a RUN's, before its root changed again),
+        /// with their layer-cache key (taken while writing: the files have changed since).
+        var written: [Int: (blob: LayerBlob, cacheKey: Digest)] = [:]
     }
 
     private let state = Locked(State())
@@ -106,8 +107,11 @@ final class LayerJobs: Sendable {
     func writeNow(_ job: Int, options: LayerOptions, store: ContentStore) throws {
         let entries = state.withLock { $0.written[job] == nil ? $0.jobs[job] : nil }
         guard let entries else { return }
-        let blob = try LayerWriter.write(entries, options: options, into: store)
-        state.withLock { $0.written[job] = blob }
+        let key = LayerCacheKey.Incremental(options: options)
+        let recorder = FileContentRecorder { entry, _, digest in key.add(entry, contentDigest: digest) }
+        let blob = try LayerWriter.write(entries, options: options, into: store, recorder: recorder)
+        let cacheKey = key.finalize()
+        state.withLock { $0.written[job] = (blob, cacheKey) }
     }
 
     /// Whether `writeNow` wrote the job (the layer cache need not look it up).
@@ -152,7 +156,8 @@ final class LayerJobs: Sendable {
         queue.maxConcurrentOperationCount = max(1, concurrency)
         let written = state.withLock { $0.written }
         for (index, (job, entries)) in all.enumerated() {
-            if let blob = written[job] {
+            if let (blob, cacheKey) = written[job] {
+                cache?.record(job: job, blob: blob, key: cacheKey)
                 progress?(.layerStarted(index: index + 1, count: all.count, entries: entries.count))
                 progress?(.layerFinished(index: index + 1, count: all.count, digest: blob.digest, size: blob.size, seconds: 0))
                 results.withLock { $0[index] = .success(blob) }
