@@ -23,6 +23,19 @@ public enum RootlessNamespace {
         return map.split(whereSeparator: \.isWhitespace) != ["0", "0", "4294967295"]
     }
 
+    /// Whether a build of this Dockerfile may RUN: true unless the file can be read and no
+    /// line starts with RUN (or ONBUILD RUN). A COPY-only build then stays in this process, as
+    /// it was before RUN existed; a base image's ONBUILD RUN still runs, in the one-ID sandbox.
+    public static func mayRun(dockerfile: String?, context: String) -> Bool {
+        let path = dockerfile ?? (context + "/Dockerfile")
+        guard path != "-", let text = try? String(contentsOfFile: path, encoding: .utf8) else { return true }
+        return text.split(whereSeparator: \.isNewline).contains { line in
+            var words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).prefix(2).map { $0.uppercased() }
+            if words.first == "ONBUILD" { words.removeFirst() }
+            return words.first == "RUN" || words.first?.hasPrefix("RUN[") == true
+        }
+    }
+
     /// Re-executes and never returns when it can (exits with the child's status, or dies of
     /// its signal); returns when the build should run here.
     public static func reexecuteIfUseful() {

@@ -31,3 +31,18 @@ final class SubordinateIDsTests: XCTestCase {
                      "no newuidmap/newgidmap in the directories searched")
     }
 }
+
+/// Only a build that may RUN re-executes in the subordinate-ID namespace.
+final class RootlessNamespaceTests: XCTestCase {
+    func testOnlyADockerfileWithRunOrAnUnreadableOneMayRun() throws {
+        let fixture = try BuildFixture(files: ["Dockerfile": "FROM scratch\nCOPY run /run\n# RUN in a comment\n",
+                                               "with-run": "FROM scratch\n  run echo hi\n", "onbuild": "FROM scratch\nONBUILD RUN make\n",
+                                               "exec": "FROM scratch\nRUN[\"/bin/true\"]\n"])
+        XCTAssertFalse(RootlessNamespace.mayRun(dockerfile: nil, context: fixture.context))
+        XCTAssertTrue(RootlessNamespace.mayRun(dockerfile: fixture.context + "/with-run", context: fixture.context))
+        XCTAssertTrue(RootlessNamespace.mayRun(dockerfile: fixture.context + "/onbuild", context: fixture.context))
+        XCTAssertTrue(RootlessNamespace.mayRun(dockerfile: fixture.context + "/exec", context: fixture.context))
+        XCTAssertTrue(RootlessNamespace.mayRun(dockerfile: "-", context: fixture.context), "standard input is not read ahead")
+        XCTAssertTrue(RootlessNamespace.mayRun(dockerfile: fixture.context + "/missing", context: fixture.context))
+    }
+}
