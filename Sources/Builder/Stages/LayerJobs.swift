@@ -117,6 +117,10 @@ final class LayerJobs: Sendable {
     /// Whether `writeNow` wrote the job (the layer cache need not look it up).
     func isWritten(_ job: Int) -> Bool { state.withLock { $0.written[job] != nil } }
 
+    /// The blob `writeNow` wrote: what to read such a layer from afterwards (its entries name
+    /// files of a RUN root that later RUNs changed).
+    func writtenBlob(_ job: Int) -> LayerBlob? { state.withLock { $0.written[job]?.blob } }
+
     private static func key(_ entries: [LayerEntry]) -> Digest {
         let hasher = SHA256Hasher()
         for entry in entries {

@@ -37,4 +37,20 @@ final class RunLayerStreamingTests: XCTestCase {
         let rootfs = try image.umociRootfs(fixture.directory.path)
         XCTAssertEqual(try String(contentsOfFile: rootfs + "/f", encoding: .utf8), "from the context\nthree\nfour\n")
     }
+
+    func testTheSBOMReadsAnEarlierRunLayerFromItsBlobNotFromTheChangedRoot() async throws {
+        let (base, layout) = try await BusyboxBase.layout()
+        _ = base
+        let fixture = try BuildFixture()
+        let dockerfile = """
+            FROM base
+            RUN mkdir -p /var/lib/dpkg && printf 'Package: made\\nStatus: install ok installed\\nVersion: 1.0\\n\\n' > /var/lib/dpkg/status
+            RUN rm -rf /var/lib/dpkg && echo later > /later
+            """
+        let image = try await fixture.build(dockerfile) { request in
+            BusyboxBase.configure(layout)(&request)
+            request.attestations = AttestationRequest(provenance: nil, sbom: true)
+        }
+        XCTAssertEqual(image.result.attestations.count, 1, "the SBOM was made although the first RUN's files are gone from the root")
+    }
 }
