@@ -20,7 +20,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#include <pthread.h>
 #include <unistd.h>
 
 static size_t text_length(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
@@ -236,3 +239,75 @@ long long slipway_birth_time(const char *path) {
     if (!(info.stx_mask & STATX_BTIME)) return 0;
     return (long long)info.stx_btime.tv_sec * 1000000000LL + info.stx_btime.tv_nsec;
 }
+
+// --- Subordinate IDs: slipway itself re-executed in a user namespace -------------------
+// As rootlesskit and `buildah unshare` do: the child unshares a user namespace and waits on
+// a pipe; the parent has newuidmap/newgidmap (setuid, from the uidmap package) write its
+// maps, 0 to the caller and 1..N to the caller's /etc/subuid range; then the child, root of
+// that namespace, execs slipway again. Only system calls after fork, as above.
+
+pid_t slipway_userns_spawn(const char *exe, const char *const *argv, const char *const *envp,
+                           int ready_fd, int go_fd) {
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(125);
+    char status = unshare(CLONE_NEWUSER) == 0 ? '1' : '0';
+    if (write(ready_fd, &status, 1) != 1 || status != '1') _exit(125);
+    close(ready_fd);
+    char go = 0;
+    ssize_t n;
+    do { n = read(go_fd, &go, 1); } while (n < 0 && errno == EINTR);
+    if (n != 1 || go != '1') _exit(125);
+    close(go_fd);
+    // Root of the namespace for real, uid and gid, without the caller's supplementary groups
+    // (unmapped inside).
+    if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) _exit(125);
+    if (setgroups(0, 0) != 0) _exit(125);
+    execve(exe, (char *const *)argv, (char *const *)envp);
+    _exit(125);
+}
+
+static volatile pid_t forwarded_child = 0;
+
+static void forward_signal(int sig) {
+    if (forwarded_child > 0) kill(forwarded_child, sig);
+}
+
+int slipway_userns_wait(pid_t child) {
+    forwarded_child = child;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = forward_signal;
+    sigemptyset(&action.sa_mask);
+    // SIGINT and SIGHUP from a terminal reach the whole process group (the child too, which
+    // cleans up on the first and dies at once on a second): ignored here, not passed on.
+    // SIGTERM and SIGQUIT are sent to one process: passed on.
+    sigaction(SIGTERM, &action, 0);
+    sigaction(SIGQUIT, &action, 0);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGTERM);
+    sigaddset(&wanted, SIGQUIT);
+    pthread_sigmask(SIG_UNBLOCK, &wanted, 0);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) return -1;
+    }
+    return status;
+}
+
+dev_t slipway_make_device(unsigned int major_number, unsigned int minor_number) {
+    return makedev(major_number, minor_number);
+}
+
+unsigned int slipway_device_major(dev_t device) { return major(device); }
+unsigned int slipway_device_minor(dev_t device) { return minor(device); }
+
+long slipway_llistxattr(const char *path, char *list, unsigned long size) { return (long)llistxattr(path, list, size); }
+long slipway_lgetxattr(const char *path, const char *name, void *value, unsigned long size) { return (long)lgetxattr(path, name, value, size); }
+int slipway_lsetxattr(const char *path, const char *name, const void *value, unsigned long size) { return lsetxattr(path, name, value, size, 0); }

@@ -69,6 +69,9 @@ struct CachePruneCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // RUN cache mounts made by a build with subordinate IDs hold files of those IDs: only
+        // root of the same user namespace may remove them.
+        RootlessNamespace.reexecuteIfUseful()
         try await Console.run(mode: "plain") { _ in
             let location = CacheLocation(cache.cacheDir)
             let policy: CacheLocation.PrunePolicy = all ? .all : try keepStorage.map { .keepBytes(try CacheLocation.parseSize($0)) } ?? .unusedFor(30 * 24 * 3600)
@@ -112,6 +115,8 @@ struct CacheUsageCommand: AsyncParsableCommand {
     @OptionGroup var cache: CacheOptions
 
     func run() async throws {
+        // Cache mounts of subordinate IDs may be readable only inside their namespace.
+        RootlessNamespace.reexecuteIfUseful()
         try await Console.run(mode: "plain") { _ in
             let location = CacheLocation(cache.cacheDir)
             let usage = CacheUsage.measure(location)

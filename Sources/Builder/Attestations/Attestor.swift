@@ -160,6 +160,8 @@ enum Attestor {
                             throw BuildError("SBOM: cannot read base layer \(descriptor.digest): \(error)")
                         }
                     case .planned(let job):
+                        // A RUN layer written during planning is read back from its blob.
+                        if let blob = jobs.writtenBlob(job) { return try LayerScanner.scan(blob: store.blobURL(blob.digest).path) }
                         // Own layers spread their files over the cores left by the other workers.
                         return try LayerScanner.scan(entries: entries[job], workers: max(1, concurrency / workers))
                     }

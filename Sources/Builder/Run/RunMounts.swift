@@ -242,6 +242,9 @@ struct RunMounts {
         case .hardlink:
             // Tree sources resolve links to their target's kind; nothing to place otherwise.
             break
+        case .special(let special):
+            // A device node rootless cannot be made: the mount goes without it.
+            if try RunSpecialFiles.make(special, at: path, mode: mode_t(node.mode & 0o7777)) { try attributes(node, path) }
         }
     }
 
@@ -294,6 +297,7 @@ struct RunMounts {
                 case .directory: hasher.update([0x64])
                 case .symlink(let target): hasher.update(Array(("l" + target).utf8))
                 case .hardlink(let target): hasher.update(Array(("h" + target).utf8))
+                case .special(let special): hasher.update(Array("s\(special)".utf8))
                 case .regularFile(.bytes(let bytes)): hasher.update(bytes)
                 case .regularFile(.path(let file)):
                     guard let handle = FileHandle(forReadingAtPath: file) else { throw RunRoot.failure("open", file) }

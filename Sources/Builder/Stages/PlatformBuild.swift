@@ -109,6 +109,7 @@ final class PlatformBuild {
             runSettings.cacheNamespace = request.buildArgs["BUILDKIT_CACHE_MOUNT_NS"] ?? ""
             frame.dispatcher?.runContext = RunContext(scratch: request.scratchDirectory, settings: runSettings, progress: request.progress)
             frame.dispatcher?.mountSource = { [unowned self] from, target in try self.mountSource(from, target: target, stage: index) }
+            frame.dispatcher?.runContext?.layerOutput = (LayerOptions(mtime: request.sourceDateEpoch ?? 0, compression: request.compression, jobs: request.jobs), request.storeDirectory)
             frame.dispatcher?.stageName = stage.name ?? String(index)
             frame.lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1
             // ONBUILD triggers of the base run first, and the new stage's config has none.
