@@ -12,9 +12,17 @@ public final class ECRAuthorizationProvider: Sendable {
     /// Where tokens are cached on disk: the caller's cache directory (slipway passes the one
     /// its `CacheLocation` defines); nil keeps them in memory only.
     public let cacheDirectory: URL?
-    private let memory = Locked<[String: ECRAuthorization]>([:])
+    /// Tokens by cache key, and the fetches under way: concurrent requests for one registry and
+    /// identity (a push's parallel HEADs, a copy's reads and writes) share one
+    /// `GetAuthorizationToken` instead of each making its own.
+    private let state = Locked(State())
     /// Tokens fetched from the API (not the caches) so far, for tests and `--debug`.
     private let fetches = Locked<Int>(0)
+
+    private struct State {
+        var tokens: [String: ECRAuthorization] = [:]
+        var inflight: [String: Task<ECRAuthorization, any Error>] = [:]
+    }
 
     public init(environment: AWSEnvironment, awsCredentials: (any AWSCredentialsProvider)? = nil, cacheDirectory: URL?) {
         self.environment = environment
@@ -28,29 +36,58 @@ public final class ECRAuthorizationProvider: Sendable {
     public func authorization(for registry: String, now: Date = Date()) async throws -> ECRAuthorization {
         let credentials = try await awsCredentials.credentials()
         let key = try cacheKey(registry: registry, credentials: credentials)
-        if let cached = memory.withLock({ $0[key] }), !cached.needsRenewal(now: now) { return cached }
+        if let cached = state.withLock({ $0.tokens[key] }), !cached.needsRenewal(now: now) { return cached }
         if let stored = readDisk(key), !stored.needsRenewal(now: now) {
-            memory.withLock { $0[key] = stored }
+            state.withLock { $0.tokens[key] = stored }
             return stored
         }
+        // One fetch per key at a time: whoever comes while it runs waits for its answer. The
+        // check and the claim are one step, so a fetch finishing meanwhile is never repeated.
+        enum Next { case token(ECRAuthorization), wait(Task<ECRAuthorization, any Error>) }
+        let next: Next = state.withLock { state in
+            if let cached = state.tokens[key], !cached.needsRenewal(now: now) { return .token(cached) }
+            if let running = state.inflight[key] { return .wait(running) }
+            let task = Task { try await self.fetchAndKeep(key: key, registry: registry, credentials: credentials, now: now) }
+            state.inflight[key] = task
+            return .wait(task)
+        }
+        switch next {
+        case .token(let token):
+            return token
+        case .wait(let task):
+            do {
+                return try await task.value
+            } catch {
+                // Past half-life but still valid: better than failing.
+                if let cached = state.withLock({ $0.tokens[key] }) ?? readDisk(key), cached.expiresAt > now.addingTimeInterval(60) { return cached }
+                throw error
+            }
+        }
+    }
+
+    /// The shared fetch of `authorization(for:)`: the API call, then memory and disk, and the
+    /// key free for the next fetch (after `invalidate` or at half-life).
+    private func fetchAndKeep(key: String, registry: String, credentials: AWSCredentials, now: Date) async throws -> ECRAuthorization {
         let fresh: ECRAuthorization
         do {
             fresh = try await fetch(registry: registry, credentials: credentials, now: now)
         } catch {
-            // Past half-life but still valid: better than failing.
-            if let cached = memory.withLock({ $0[key] }) ?? readDisk(key), cached.expiresAt > now.addingTimeInterval(60) { return cached }
+            state.withLock { $0.inflight[key] = nil }
             throw error
         }
         fetches.withLock { $0 += 1 }
-        memory.withLock { $0[key] = fresh }
         if fresh.expiresAt > now { writeDisk(key, fresh) }
+        state.withLock { state in
+            state.tokens[key] = fresh
+            state.inflight[key] = nil
+        }
         return fresh
     }
 
     /// Forgets the cached token of a registry (memory and disk), e.g. after a 401.
     public func invalidate(registry: String) async {
         guard let credentials = try? await awsCredentials.credentials(), let key = try? cacheKey(registry: registry, credentials: credentials) else { return }
-        memory.withLock { $0[key] = nil }
+        state.withLock { $0.tokens[key] = nil }
         if let url = fileURL(key) { try? FileManager.default.removeItem(at: url) }
     }
 
@@ -80,6 +117,47 @@ public final class ECRAuthorizationProvider: Sendable {
         // role (or source) they were obtained for stands in for them.
         let identity = credentials.sessionToken == nil ? credentials.accessKeyID : "\(credentials.source)|\(credentials.accessKeyID.prefix(4))"
         return Crypto.sha256Hex(Data("v1|\(scope)|\(endpoint)|\(identity)".utf8))
+    }
+
+    /// The tokens cached on disk under `cacheDirectory` (`cache du`): files and bytes.
+    public static func diskCacheUsage(cacheDirectory: URL) -> (tokens: Int, bytes: Int64) {
+        var result = (tokens: 0, bytes: Int64(0))
+        let directory = cacheDirectory.appendingPathComponent("ecr-auth").path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            var info = stat()
+            guard lstat(directory + "/" + name, &info) == 0 else { continue }
+            if name.hasSuffix(".json"), !name.hasPrefix(".") { result.tokens += 1 }
+            result.bytes += Int64(info.st_size)
+        }
+        return result
+    }
+
+    /// Removes cached tokens (`cache prune`): every one with `all`, else those expired or
+    /// unreadable, and temporary files of killed writers an hour old. Returns files and bytes.
+    @discardableResult
+    public static func pruneDiskCache(cacheDirectory: URL, all: Bool, now: Date = Date()) -> (files: Int, bytes: Int64) {
+        var result = (files: 0, bytes: Int64(0))
+        let directory = cacheDirectory.appendingPathComponent("ecr-auth").path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            let path = directory + "/" + name
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            let stale: Bool
+            if all {
+                stale = true
+            } else if name.hasPrefix(".") {
+                stale = now.timeIntervalSince1970 - Double(info.st_mtim.tv_sec) > 3600
+            } else {
+                let token = FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(ECRAuthorization.self, from: $0) }
+                stale = token.map { $0.expiresAt <= now } ?? true
+            }
+            if stale, unlink(path) == 0 {
+                result.files += 1
+                result.bytes += Int64(info.st_size)
+            }
+        }
+        if all { _ = rmdir(directory) }
+        return result
     }
 
     private func fileURL(_ key: String) -> URL? {

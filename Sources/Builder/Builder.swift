@@ -66,7 +66,8 @@ public enum Builder {
         let concurrency = max(1, min(request.jobs, 4))
         let layerCache = request.layerCache.map { LayerCache(settings: $0, options: options) }
         let registered = jobs.jobs
-        let reused = await layerCache?.lookUp(Array(Set(wanted)).sorted().map { ($0, registered[$0]) }, store: store,
+        // Layers written during planning (RUN) are not looked up: their sources have moved on.
+        let reused = await layerCache?.lookUp(Array(Set(wanted)).sorted().filter { !jobs.isWritten($0) }.map { ($0, registered[$0]) }, store: store,
                                               needBytes: request.fetchBaseLayers || request.layerCache?.needBytes == true,
                                               concurrency: concurrency) ?? [:]
         let blobs = try jobs.materialize(wanted, options: options, store: store, concurrency: concurrency,

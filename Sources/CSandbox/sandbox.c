@@ -4,11 +4,13 @@
 // multithreaded, so nothing here may allocate or take a lock.
 #define _GNU_SOURCE
 #include "slipway_sandbox.h"
+#include "slipway_mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -18,7 +20,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#include <pthread.h>
 #include <unistd.h>
 
 static size_t text_length(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
@@ -126,8 +131,9 @@ static void exec_command(const struct slipway_sandbox *box) {
     fail(box->error_fd, name);
 }
 
-/// The command's process: PID 1 of the new PID namespace.
-static void run_inside(const struct slipway_sandbox *box) {
+/// The command's process: PID 1 of the new PID namespace (its death kills the namespace).
+/// `alive` is the read end of a pipe only the supervisor can write to: at EOF it is gone.
+static void run_inside(const struct slipway_sandbox *box, int alive) {
     int error_fd = box->error_fd;
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(error_fd, "prctl");
     if (mount(0, "/", 0, MS_REC | MS_PRIVATE, 0) != 0) fail(error_fd, "make mounts private");
@@ -145,6 +151,7 @@ static void run_inside(const struct slipway_sandbox *box) {
     for (const char *const *t = box->tmpfs; t && *t; t++) {
         if (mount("tmpfs", *t, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) fail(error_fd, *t);
     }
+    slipway_apply_mounts(box->mounts, box->mount_count, error_fd);
     if (box->new_network) loopback_up(error_fd);
     if (sethostname("buildkitsandbox", 15) != 0) fail(error_fd, "sethostname");
     if (syscall(SYS_pivot_root, ".", ".") != 0) fail(error_fd, "pivot_root");
@@ -153,7 +160,20 @@ static void run_inside(const struct slipway_sandbox *box) {
     if (!box->rootless && setgroups(0, 0) != 0) fail(error_fd, "setgroups");
     if (setgid(box->gid) != 0) fail(error_fd, "setgid");
     if (setuid(box->uid) != 0) fail(error_fd, "setuid");
+    // A change of user clears the parent-death signal: set it again, then check that the
+    // supervisor did not die before (Ctrl-C would leave a non-root USER's command running).
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(error_fd, "prctl");
+    struct pollfd supervisor = {alive, POLLIN, 0};
+    if (poll(&supervisor, 1, 0) != 0) _exit(128 + SIGKILL);
     exec_command(box);
+}
+
+/// The supervisor's SIGTERM (slipway stopping RUN on Ctrl-C): kill the command's PID 1, which
+/// takes the whole PID namespace with it; the supervisor's wait returns once all of it is gone.
+static volatile pid_t command_pid;
+static void stop_command(int number) {
+    (void)number;
+    if (command_pid > 0) kill(command_pid, SIGKILL);
 }
 
 pid_t slipway_sandbox_spawn(const struct slipway_sandbox *box) {
@@ -184,10 +204,21 @@ pid_t slipway_sandbox_spawn(const struct slipway_sandbox *box) {
         write_file("/proc/self/uid_map", uid_map, error_fd);
         write_file("/proc/self/gid_map", gid_map, error_fd);
     }
+    int alive[2];
+    if (pipe2(alive, O_CLOEXEC) != 0) fail(error_fd, "pipe");
     pid_t child = fork();
     if (child < 0) fail(error_fd, "fork");
-    if (child == 0) run_inside(box);
+    if (child == 0) {
+        close(alive[1]);
+        run_inside(box, alive[0]);
+    }
+    close(alive[0]);
     close(error_fd);
+    command_pid = child;
+    struct sigaction on_term;
+    memset(&on_term, 0, sizeof on_term);
+    on_term.sa_handler = stop_command;
+    sigaction(SIGTERM, &on_term, 0);
     int status = 0;
     while (waitpid(child, &status, 0) < 0) {
         if (errno != EINTR) _exit(127);
@@ -208,3 +239,75 @@ long long slipway_birth_time(const char *path) {
     if (!(info.stx_mask & STATX_BTIME)) return 0;
     return (long long)info.stx_btime.tv_sec * 1000000000LL + info.stx_btime.tv_nsec;
 }
+
+// --- Subordinate IDs: slipway itself re-executed in a user namespace -------------------
+// As rootlesskit and `buildah unshare` do: the child unshares a user namespace and waits on
+// a pipe; the parent has newuidmap/newgidmap (setuid, from the uidmap package) write its
+// maps, 0 to the caller and 1..N to the caller's /etc/subuid range; then the child, root of
+// that namespace, execs slipway again. Only system calls after fork, as above.
+
+pid_t slipway_userns_spawn(const char *exe, const char *const *argv, const char *const *envp,
+                           int ready_fd, int go_fd) {
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(125);
+    char status = unshare(CLONE_NEWUSER) == 0 ? '1' : '0';
+    if (write(ready_fd, &status, 1) != 1 || status != '1') _exit(125);
+    close(ready_fd);
+    char go = 0;
+    ssize_t n;
+    do { n = read(go_fd, &go, 1); } while (n < 0 && errno == EINTR);
+    if (n != 1 || go != '1') _exit(125);
+    close(go_fd);
+    // Root of the namespace for real, uid and gid, without the caller's supplementary groups
+    // (unmapped inside).
+    if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) _exit(125);
+    if (setgroups(0, 0) != 0) _exit(125);
+    execve(exe, (char *const *)argv, (char *const *)envp);
+    _exit(125);
+}
+
+static volatile pid_t forwarded_child = 0;
+
+static void forward_signal(int sig) {
+    if (forwarded_child > 0) kill(forwarded_child, sig);
+}
+
+int slipway_userns_wait(pid_t child) {
+    forwarded_child = child;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = forward_signal;
+    sigemptyset(&action.sa_mask);
+    // SIGINT and SIGHUP from a terminal reach the whole process group (the child too, which
+    // cleans up on the first and dies at once on a second): ignored here, not passed on.
+    // SIGTERM and SIGQUIT are sent to one process: passed on.
+    sigaction(SIGTERM, &action, 0);
+    sigaction(SIGQUIT, &action, 0);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGTERM);
+    sigaddset(&wanted, SIGQUIT);
+    pthread_sigmask(SIG_UNBLOCK, &wanted, 0);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) return -1;
+    }
+    return status;
+}
+
+dev_t slipway_make_device(unsigned int major_number, unsigned int minor_number) {
+    return makedev(major_number, minor_number);
+}
+
+unsigned int slipway_device_major(dev_t device) { return major(device); }
+unsigned int slipway_device_minor(dev_t device) { return minor(device); }
+
+long slipway_llistxattr(const char *path, char *list, unsigned long size) { return (long)llistxattr(path, list, size); }
+long slipway_lgetxattr(const char *path, const char *name, void *value, unsigned long size) { return (long)lgetxattr(path, name, value, size); }
+int slipway_lsetxattr(const char *path, const char *name, const void *value, unsigned long size) { return lsetxattr(path, name, value, size, 0); }

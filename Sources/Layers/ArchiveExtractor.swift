@@ -148,7 +148,7 @@ private final class Extraction {
             switch entries[j].kind {
             case .regularFile: kind = .hardlink(target: target)
             case .hardlink(let root): kind = .hardlink(target: root)
-            case .directory, .symlink: throw refuse(rawName, "hard link to '\(rawTarget)', which is not a regular file")
+            case .directory, .symlink, .special: throw refuse(rawName, "hard link to '\(rawTarget)', which is not a regular file")
             }
         } else {
             switch UInt32(archive_entry_filetype(header)) {

@@ -14,6 +14,16 @@ public struct LayerEntry: Sendable, Equatable {
         /// A second name for a regular file of this layer (or of a lower one), given as a path
         /// relative to the image root like `path`.
         case hardlink(target: String)
+        /// A FIFO or a device node, as a RUN made it (no content).
+        case special(SpecialFile)
+    }
+
+    /// The non-regular files a layer can carry besides directories and links (sockets are
+    /// never carried, as in tar and BuildKit).
+    public enum SpecialFile: Sendable, Equatable {
+        case fifo
+        case characterDevice(major: UInt32, minor: UInt32)
+        case blockDevice(major: UInt32, minor: UInt32)
     }
 
     /// Where a regular file's bytes come from at the moment the layer is written.
@@ -32,6 +42,9 @@ public struct LayerEntry: Sendable, Equatable {
     public var mode: UInt32
     public var uid: Int
     public var gid: Int
+    /// Extended attributes, written as PAX `SCHILY.xattr.NAME` records (as Go's archive/tar
+    /// and so BuildKit write them), in name order. Empty for everything but RUN's changes.
+    public var xattrs: [String: [UInt8]] = [:]
 
     public init(path: String, kind: Kind, mode: UInt32, uid: Int = 0, gid: Int = 0) {
         self.path = path

@@ -74,7 +74,7 @@ enum LayerPlan {
                 throw LayerError.invalidEntry(entry.path, reason: "uid and gid must not be negative (got \(entry.uid):\(entry.gid))")
             }
             switch entry.kind {
-            case .directory, .regularFile(.bytes):
+            case .directory, .regularFile(.bytes), .special:
                 break
             case .regularFile(.path(let source)):
                 guard source.hasPrefix("/") else {
@@ -129,7 +129,7 @@ enum LayerPlan {
                     continue
                 case .regularFile:
                     groups[j, default: []].append(i)
-                case .directory, .symlink:
+                case .directory, .symlink, .special:
                     throw LayerError.invalidEntry(entries[i].path, reason: "hard link target '\(entries[j].path)' is not a regular file")
                 }
                 break
@@ -172,12 +172,16 @@ enum LayerPlan {
 let fileTypeRegular: UInt32 = 0o100000
 let fileTypeDirectory: UInt32 = 0o040000
 let fileTypeSymlink: UInt32 = 0o120000
+let fileTypeFIFO: UInt32 = 0o010000
+let fileTypeCharacterDevice: UInt32 = 0o020000
+let fileTypeBlockDevice: UInt32 = 0o060000
 let fileTypeMask: UInt32 = 0o170000
 
 /// libarchive in restricted-pax mode: plain ustar headers, plus a pax extended header only
 /// where ustar cannot hold a value (long or non-ASCII names and link targets, big sizes or
-/// ids), as Go's archive/tar (and so BuildKit) does. Unblocked output (no padding to 10 KiB
-/// records), no uname/gname, atime, ctime, pid or xattrs: every header byte comes from the
+/// ids, xattrs), as Go's archive/tar (and so BuildKit) does. Unblocked output (no padding to
+/// 10 KiB records), no uname/gname, atime, ctime or pid; xattrs only as the entry lists them,
+/// as `SCHILY.xattr.NAME` records alone (Go's spelling): every header byte comes from the
 /// entry. All bytes go through the write callback to the sink, on this thread.
 final class TarStreamWriter {
     private let archive: OpaquePointer
@@ -203,6 +207,8 @@ final class TarStreamWriter {
         try check(archive_write_set_format_pax_restricted(archive), "selecting the pax format")
         try check(archive_write_set_bytes_per_block(archive, 0), "disabling blocking")
         try check(archive_write_set_bytes_in_last_block(archive, 1), "disabling padding")
+        // Not also libarchive's own LIBARCHIVE.xattr records (its default is both).
+        try check(archive_write_set_format_option(archive, "pax", "xattrheader", "SCHILY"), "selecting SCHILY xattr records")
         let rc = archive_write_open(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { _, context, buffer, length in
             let writer = Unmanaged<TarStreamWriter>.fromOpaque(context!).takeUnretainedValue()
             do {
@@ -238,6 +244,10 @@ final class TarStreamWriter {
         archive_entry_set_uid(entry, la_int64_t(layerEntry.uid))
         archive_entry_set_gid(entry, la_int64_t(layerEntry.gid))
         archive_entry_set_mtime(entry, time_t(mtime), 0)
+        for name in layerEntry.xattrs.keys.sorted(by: { bytewiseLess(Array($0.utf8), Array($1.utf8)) }) {
+            let value = layerEntry.xattrs[name] ?? []
+            value.withUnsafeBytes { archive_entry_xattr_add_entry(entry, name, $0.baseAddress, $0.count) }
+        }
         switch layerEntry.kind {
         case .directory:
             archive_entry_set_mode(entry, mode_t(fileTypeDirectory | layerEntry.mode))
@@ -258,6 +268,20 @@ final class TarStreamWriter {
             try bytes.withUnsafeBytes { try writeData($0, layerEntry) }
         case .regularFile(.path(let source)):
             try addFile(layerEntry, source: source)
+        case .special(let special):
+            switch special {
+            case .fifo:
+                archive_entry_set_mode(entry, mode_t(fileTypeFIFO | layerEntry.mode))
+            case .characterDevice(let major, let minor):
+                archive_entry_set_mode(entry, mode_t(fileTypeCharacterDevice | layerEntry.mode))
+                archive_entry_set_rdevmajor(entry, dev_t(major))
+                archive_entry_set_rdevminor(entry, dev_t(minor))
+            case .blockDevice(let major, let minor):
+                archive_entry_set_mode(entry, mode_t(fileTypeBlockDevice | layerEntry.mode))
+                archive_entry_set_rdevmajor(entry, dev_t(major))
+                archive_entry_set_rdevminor(entry, dev_t(minor))
+            }
+            try writeHeader(layerEntry)
         }
         try check(archive_write_finish_entry(archive), "finishing", entry: layerEntry.path)
         if case .regularFile(.path) = layerEntry.kind {} else { recorder?.written(layerEntry, identity: nil, digest: nil) }

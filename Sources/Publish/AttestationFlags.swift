@@ -50,7 +50,8 @@ public struct AttestationFlags: Sendable, Equatable {
         let defaults = imageOutput && !Self.isTrue(environment["BUILDX_NO_DEFAULT_ATTESTATIONS"])
         let chosenProvenance: AttestationRequest.Provenance? = provenance ?? (defaults ? AttestationRequest.Provenance() : nil)
         let request = AttestationRequest(provenance: chosenProvenance, sbom: sbom ?? false, storage: storage,
-                                         gitInfo: environment["BUILDX_GIT_INFO"].map { Self.isTrue($0) } ?? true)
+                                         gitInfo: environment["BUILDX_GIT_INFO"].map { Self.isTrue($0) } ?? true,
+                                         gitCheckDirty: Self.isTrue(environment["BUILDX_GIT_CHECK_DIRTY"]))
         return request.isEmpty ? nil : request
     }
 

@@ -135,7 +135,7 @@ extension BuildJob {
         let specs = (try? outputs.map(OutputSpec.parse)) ?? []
         return specs.contains { spec in
             switch spec.output {
-            case .oci(let destination, _)?, .docker(let destination)?: return destination == "-"
+            case .oci(let destination, _)?, .docker(let destination)?, .tar(let destination)?: return destination == "-"
             default: return false
             }
         }
@@ -157,6 +157,7 @@ extension BuildJob {
         let toStdout = specs.filter { spec in
             if case .oci("-", _)? = spec.output { return true }
             if case .docker("-")? = spec.output { return true }
+            if case .tar("-")? = spec.output { return true }
             return false
         }
         if toStdout.count > 1 { throw PublishError.invalidArgument("--output: only one output can write to standard output ('-')") }

@@ -40,7 +40,10 @@ public enum BuildWorkflow {
         let cacheRun = CacheRun(registry.cache)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let scratchCleanup = Interruption.register { try? FileManager.default.removeItem(atPath: scratch) }
+        let scratchCleanup = Interruption.register {
+            RunningCommands.stopAll()  // RUN roots are in the scratch directory
+            try? FileManager.default.removeItem(atPath: scratch)
+        }
         defer {
             try? FileManager.default.removeItem(atPath: scratch)
             Interruption.unregister(scratchCleanup)
@@ -59,9 +62,10 @@ public enum BuildWorkflow {
         request.mediaTypes = try BuildJob.mediaTypes(outputs: specs)
         request.progress = { onEvent(.build($0)) }
         request.runSettings = job.runSettings
+        request.runSettings.cacheMountDirectory = registry.cache.runCacheDirectory.path
         request.attestations = try AttestationPlan.request(job.attestations, outputs: outputs, pushing: pushing,
                                                            environment: job.environment, onEvent: onEvent)
-        request.keepFileTrees = outputs.contains { if case .local = $0 { return true } else { return false } }
+        request.keepFileTrees = outputs.contains { switch $0 { case .local, .tar: true; default: false } }
         // A push alone mounts or streams base layers from their registry; files need them here.
         request.fetchBaseLayers = !outputs.isEmpty
         // Bases on ECR log in through the AWS credential chain, others through the docker config.

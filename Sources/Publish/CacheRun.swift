@@ -28,17 +28,20 @@ public final class CacheRun: Sendable {
 
     deinit { Interruption.unregister(cleanup) }
 
-    /// Prunes the least recently used blobs not used during this run until the store is within
-    /// `bound` — only when no other slipway holds the cache (never a blob another build is
-    /// about to read). Nil when nothing was to be done or another run holds the cache.
+    /// Prunes the least recently used blobs not used during this run until the cache (the
+    /// blobs and `CacheUsage.bytesBoundWithBlobs`) is within `bound` — only when no other slipway holds the cache
+    /// (never a blob another build is about to read). Nil when nothing was to be done or
+    /// another run holds the cache.
     public func finish(bound: CacheSizeBound) -> ContentStore.PruneResult? {
         guard let limit = bound.limit(for: location.directory),
               FileManager.default.fileExists(atPath: location.storeDirectory.path) else { return nil }
         let store = location.existingStore()
-        let total = store.storedBlobs().reduce(Int64(0)) { $0 + $1.size }
-        guard total > limit else { return nil }
+        // The bound is on the blobs and every area beside them `cache du` shows (RUN cache
+        // mounts are bounded on their own by `cache prune`).
+        let usage = CacheUsage.measure(location)
+        guard usage[.blobs].bytes + usage.bytesBoundWithBlobs > limit else { return nil }
         return lease.ifAlone {
-            let result = store.prune(keepBytes: limit, usedBefore: started, noOtherWriters: true)
+            let result = store.prune(keepBytes: max(0, limit - usage.bytesBoundWithBlobs), usedBefore: started, noOtherWriters: true)
             LayerCacheMaintenance.prune(layersDirectory: location.layersDirectory, store: store)
             return result
         }

@@ -72,6 +72,8 @@ public struct LayoutInput: Sendable {
                 try Data(bytes).write(to: URL(fileURLWithPath: target))
             case .symlink, .hardlink:
                 throw PublishError.failed("'\(tar)' is not an OCI layout tar: it holds a link (\(entry.path))")
+            case .special:
+                throw PublishError.failed("'\(tar)' is not an OCI layout tar: it holds a special file (\(entry.path))")
             }
         }
     }

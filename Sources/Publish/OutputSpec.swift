@@ -32,6 +32,7 @@ public struct OutputSpec: Equatable, Sendable {
         "registry": ["type", "push", "push-by-digest", "name-canonical"] + imageKeys,
         "image": ["type", "push", "push-by-digest", "name-canonical"] + imageKeys,
         "local": ["type", "dest"],
+        "tar": ["type", "dest"],
     ]
 
     public static func parse(_ text: String) throws -> OutputSpec {
@@ -45,11 +46,10 @@ public struct OutputSpec: Equatable, Sendable {
             fields.append((pair[0], pair[1]))
         }
         guard let type = fields.last(where: { $0.key == "type" })?.value else {
-            throw PublishError.invalidArgument("--output '\(text)': missing type= (oci, docker, registry, image or local)")
+            throw PublishError.invalidArgument("--output '\(text)': missing type= (oci, docker, registry, image, local or tar)")
         }
-        if type == "tar" { throw PublishError.invalidArgument("--output type=tar is not supported; use type=local,dest=DIR or type=oci") }
         guard let known = knownKeys[type] else {
-            throw PublishError.invalidArgument("--output type=\(type) is unknown; use oci, docker, registry, image or local")
+            throw PublishError.invalidArgument("--output type=\(type) is unknown; use oci, docker, registry, image, local or tar")
         }
         var spec = OutputSpec()
         var values: [String: String] = [:]
@@ -110,6 +110,9 @@ public struct OutputSpec: Equatable, Sendable {
             guard let destination else { throw PublishError.invalidArgument("--output type=local needs dest=DIR") }
             if destination == "-" { throw PublishError.invalidArgument("--output type=local,dest=- (a tar of the files) is not supported; use dest=DIR, or '-o -' for an OCI tar on standard output") }
             output = .local(destination: destination)
+        case "tar":
+            guard let destination else { throw PublishError.invalidArgument("--output type=tar needs dest=FILE.tar ('-' for standard output)") }
+            output = .tar(destination: destination)
         case "registry":
             push = true
         default: // image

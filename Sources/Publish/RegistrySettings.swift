@@ -30,6 +30,8 @@ public struct RegistrySettings: Sendable {
     public var mirrors = RegistryMirrors()
     /// `--sign KEY`: sign what is pushed (cosign signatures); nil: no signing.
     public var signer: (any ImageSigner)?
+    /// `--attest-mode`: signatures under cosign's `.sig` tag or as OCI 1.1 referrers.
+    public var signatureMode = SignatureMode.tag
 
     public init() {}
 

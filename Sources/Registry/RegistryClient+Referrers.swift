@@ -66,24 +66,75 @@ extension RegistryClient {
         return listed.filter { $0.artifactType == artifactType }
     }
 
-    /// nil when the registry has no referrers API (404, or an answer that is not an index).
+    /// At most this many pages of `GET /v2/<name>/referrers/<digest>` are followed (each
+    /// bounded like a manifest), whatever `Link` headers a registry sends.
+    public static let referrersPageLimit = 64
+
+    /// nil when the registry has no referrers API (404, or a first answer that is not an
+    /// index). A registry may split the list into pages (distribution-spec: a `Link` header
+    /// with `rel="next"`, as for tag lists): each next page is fetched, on the same registry
+    /// only (a `Link` elsewhere is refused, so no token is sent to another host), until a
+    /// page has no next one; a loop or more than `referrersPageLimit` pages is an error.
     private func referrersFromAPI(_ subject: Digest, in repository: String) async throws -> [Descriptor]? {
         let what = "GET referrers of \(subject) in \(repository)"
-        return try await retry.run(what, onRetry: retryReporter(what)) {
-            let url = try await self.url("/v2/\(repository)/referrers/\(subject)")
-            let request = HTTPRequest(method: "GET", url: url, headers: ["Accept": MediaType.imageIndex],
-                                      sink: .memory(limit: ResponseSink.manifestLimit))
-            let response = try await self.send(request, scopes: [Self.pullScope(repository)], operation: what)
-            switch response.status {
-            case 200:
-                guard let index = try? CanonicalJSON.decode(Index.self, from: response.body, what: what) else { return nil }
-                return index.manifests
-            case 404, 400, 405, 501:
-                return nil
-            default:
-                throw self.statusError(what, response)
+        var next: URL? = try await url("/v2/\(repository)/referrers/\(subject)")
+        var seen: Set<String> = []
+        var listed: [Descriptor] = []
+        while let page = next {
+            guard seen.insert(page.absoluteString).inserted else {
+                throw RegistryError.protocolViolation(registry: registry, detail: "\(what): the referrers pages link back to \(page.path)")
             }
+            guard seen.count <= Self.referrersPageLimit else {
+                throw RegistryError.protocolViolation(registry: registry, detail: "\(what): more than \(Self.referrersPageLimit) pages of referrers")
+            }
+            let answer: (manifests: [Descriptor], link: String?)? = try await retry.run(what, onRetry: retryReporter(what)) {
+                let request = HTTPRequest(method: "GET", url: page, headers: ["Accept": MediaType.imageIndex],
+                                          sink: .memory(limit: ResponseSink.manifestLimit))
+                let response = try await self.send(request, scopes: [Self.pullScope(repository)], operation: what)
+                switch response.status {
+                case 200:
+                    guard let index = try? CanonicalJSON.decode(Index.self, from: response.body, what: what) else { return nil }
+                    return (index.manifests, response.headers["Link"])
+                case 404, 400, 405, 501:
+                    return nil
+                default:
+                    throw self.statusError(what, response)
+                }
+            }
+            guard let answer else {
+                // Not an API on the first page; a later page that is not an index is a broken list.
+                if listed.isEmpty && seen.count == 1 { return nil }
+                throw RegistryError.protocolViolation(registry: registry, detail: "\(what): page \(seen.count) of the referrers list is not an image index")
+            }
+            listed += answer.manifests
+            next = try answer.link.flatMap { try Self.nextPage($0, after: page, registry: registry, what: what) }
         }
+        return listed
+    }
+
+    /// The `rel="next"` target of a `Link` header (RFC 8288: `<uri>; rel="next"`, several
+    /// links separated by commas), resolved against the page it came with; it must stay on
+    /// that page's scheme, host and port.
+    static func nextPage(_ header: String, after page: URL, registry: String, what: String) throws -> URL? {
+        for link in header.split(separator: ",") {
+            let parts = link.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let target = parts.first, target.hasPrefix("<"), target.hasSuffix(">") else { continue }
+            let relations = parts.dropFirst().compactMap { parameter -> String? in
+                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard pair.count == 2, pair[0].lowercased() == "rel" else { return nil }
+                return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+            }
+            guard relations.contains(where: { $0.split(separator: " ").contains("next") }) else { continue }
+            let text = String(target.dropFirst().dropLast())
+            guard let resolved = URL(string: text, relativeTo: page)?.absoluteURL else {
+                throw RegistryError.protocolViolation(registry: registry, detail: "\(what): the next-page link is not a URL")
+            }
+            guard resolved.scheme == page.scheme, resolved.host == page.host, resolved.port == page.port else {
+                throw RegistryError.protocolViolation(registry: registry, detail: "\(what): the next-page link leaves the registry (\(resolved.host ?? "?")); refused")
+            }
+            return resolved
+        }
+        return nil
     }
 
     /// The index under a fallback tag; nil when the tag does not exist.

@@ -52,6 +52,31 @@ public final class TagResolutionCache: Sendable {
         }
     }
 
+    /// How many tags it holds (`cache du`).
+    public var count: Int { load().entries.count }
+
+    /// Forgets the resolutions whose root `isGone` (`cache prune`: its blob was removed, so
+    /// `--pull=false` could not use it); returns how many went.
+    @discardableResult
+    public func removeEntries(where isGone: (Digest) -> Bool) -> Int {
+        var removed = 0
+        withLock {
+            var document = load()
+            let before = document.entries.count
+            document.entries = document.entries.filter { !isGone($0.value.digest) }
+            removed = before - document.entries.count
+            guard removed > 0, let data = try? CanonicalJSON.encode(document) else { return }
+            let temporary = file.deletingLastPathComponent().appendingPathComponent(".resolutions-\(UUID().uuidString)")
+            do {
+                try data.write(to: temporary)
+                if rename(temporary.path, file.path) != 0 { unlink(temporary.path) }
+            } catch {
+                unlink(temporary.path)
+            }
+        }
+        return removed
+    }
+
     /// Forgets every resolution (`cache prune --all`).
     public func clear() {
         withLock { _ = unlink(file.path) }

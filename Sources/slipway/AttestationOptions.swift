@@ -12,7 +12,7 @@ struct AttestationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("An attestation, as buildx: type=provenance[,mode=…,version=…] or type=sbom[,disabled=true] (repeatable).", valueName: "spec"))
     var attest: [String] = []
 
-    @Option(name: .customLong("attest-mode"), help: ArgumentHelp("Where attestations go: index (in the image index, as BuildKit; the default) or referrers (OCI 1.1 referrers beside the image, with the sha256-<hex> tag where the registry has no referrers API).", valueName: "mode"))
+    @Option(name: .customLong("attest-mode"), help: ArgumentHelp("Where attestations and --sign signatures go: index (in the image index, as BuildKit, and cosign's .sig tag; the default) or referrers (OCI 1.1 referrers beside the image, with the sha256-<hex> tag where the registry has no referrers API).", valueName: "mode"))
     var attestMode: String?
 
     var flags: AttestationFlags {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Builder
 import Publish
 
 /// `slipway build`: buildx-compatible flags, a daemonless build.
@@ -128,6 +129,9 @@ struct BuildCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Rootless with /etc/subuid ranges: the build continues as root of a user namespace
+        // mapping them (so chown inside RUN works); this returns only when it cannot.
+        if RootlessNamespace.mayRun(dockerfile: file, context: context) { RootlessNamespace.reexecuteIfUseful() }
         // buildx's `none`: no progress display, which is slipway's `quiet`.
         try await Console.run(mode: quiet || progress == "none" ? "quiet" : progress) { console in
             (buildx.notes() + buildxLater.notes()).forEach { console.note($0) }
@@ -142,6 +146,7 @@ struct BuildCommand: AsyncParsableCommand {
             settings.cacheBound = try cacheBound.bound()
             try mirrors.apply(to: &settings)
             settings.signer = try await signing.signer(settings: settings)
+            settings.signatureMode = try validating { try SignatureMode(attestMode: attestation.attestMode) }
             try await BuildWorkflow.run(pushByDigest.applied(to: job), registry: settings,
                                         onEvent: EventRenderer(console: console, digestOnly: quiet,
                                                                resultsToStandardError: job.writesToStandardOutput).handler)

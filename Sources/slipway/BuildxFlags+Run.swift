@@ -15,6 +15,10 @@ extension BuildxFlags {
         if let network, !["default", "none", "host"].contains(network) {
             throw ValidationError("--network: unknown mode '\(network)' (default, none or host)")
         }
-        return RunSettings(allow: granted, network: network)
+        var settings = RunSettings(allow: granted, network: network)
+        do { settings.secrets = try RunSecrets.parse(secret) } catch let error as BuildError {
+            throw ValidationError(error.message)
+        }
+        return settings
     }
 }

@@ -20,7 +20,7 @@ struct BuildxFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Grant an entitlement to RUN, as buildx: network.host (security.insecure is refused: the sandbox has no privileged mode)."))
     var allow: [String] = []
 
-    @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN --mount=type=secret reads secrets.", visibility: .hidden))
+    @Option(help: ArgumentHelp("A secret for RUN --mount=type=secret, as buildx: id=ID,src=FILE or id=ID,env=VARIABLE (repeatable; never stored or printed)."))
     var secret: [String] = []
 
     @Option(help: ArgumentHelp("Accepted for buildx compatibility: only RUN --mount=type=ssh uses SSH agents.", visibility: .hidden))
@@ -63,7 +63,7 @@ struct BuildxFlags: ParsableArguments {
             notes.append("--load: slipway has no daemon to load into; use --output type=docker,dest=image.tar then 'docker load -i image.tar' (ignored)")
         }
         if builder != nil { notes.append("--builder: slipway builds in-process without a builder instance (ignored)") }
-        let runOnly = [("--add-host", !addHosts.isEmpty), ("--secret", !secret.isEmpty), ("--ssh", !ssh.isEmpty)].filter(\.1).map(\.0)
+        let runOnly = [("--add-host", !addHosts.isEmpty), ("--ssh", !ssh.isEmpty)].filter(\.1).map(\.0)
         if !runOnly.isEmpty {
             notes.append("\(runOnly.joined(separator: ", ")): slipway's RUN does not use \(runOnly.count == 1 ? "it" : "them") yet (ignored)")
         }

@@ -55,6 +55,7 @@ struct CopyCommand: AsyncParsableCommand {
 
     @OptionGroup var identities: CopyIdentityOptions
     @OptionGroup var signing: SigningOptions
+    @OptionGroup var signatureStorage: SignatureModeOptions
 
     func validate() throws {
         guard !destinations.isEmpty else { throw ValidationError("name at least one destination reference") }
@@ -68,6 +69,7 @@ struct CopyCommand: AsyncParsableCommand {
             settings.cacheBound = try cacheBound.bound()
             try identities.apply(to: &settings, source: source, destinations: destinations)
             settings.signer = try await signing.signer(settings: settings)
+            settings.signatureMode = try signatureStorage.mode()
             try await CopyWorkflow.run(source: source, to: destinations, platform: try platform.map { try Platform(parsing: $0) }, jobs: jobs,
                                        registry: settings, onEvent: EventRenderer(console: console).handler)
         }

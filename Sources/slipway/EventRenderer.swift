@@ -117,6 +117,7 @@ final class EventRenderer: Sendable {
         case .oci(let destination, let tar): return "OCI layout \(tar ? "tar " : "")\(destination)"
         case .docker(let destination): return "docker archive \(destination)"
         case .local(let destination): return "files to \(destination)"
+        case .tar(let destination): return "a tar of the files to \(destination)"
         }
     }
 }

@@ -32,6 +32,7 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     @OptionGroup var signing: SigningOptions
+    @OptionGroup var signatureStorage: SignatureModeOptions
 
     @OptionGroup var scanGate: ScanGateOptions
 
@@ -53,6 +54,7 @@ struct PushCommand: AsyncParsableCommand {
         try await Console.run(mode: progress) { console in
             var settings = try scanGate.apply(to: registry.settings(console: console))
             settings.signer = try await signing.signer(settings: settings)
+            settings.signatureMode = try signatureStorage.mode()
             try await Publisher.pushLayout(source, to: references, settings: settings, jobs: jobs,
                                            metadataFile: metadataFile, onEvent: EventRenderer(console: console).handler)
         }

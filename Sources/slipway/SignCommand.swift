@@ -15,6 +15,9 @@ struct SignCommand: AsyncParsableCommand {
         simple-signing payload layer per signature. Signing again with the same
         key adds nothing; another key's signature is appended. `slipway verify`
         and `cosign verify --key cosign.pub --insecure-ignore-tlog` check them.
+        With --attest-mode=referrers they are OCI 1.1 referrers of each signed
+        manifest instead, as cosign --registry-referrers-mode=oci-1-1 stores
+        them (`cosign verify --experimental-oci11` reads them).
 
         ECDSA signatures are randomized (OpenSSL 3.0 has no RFC 6979 nonces):
         the signature bytes differ from run to run; the image and its digest
@@ -37,6 +40,8 @@ struct SignCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("annotation")], help: "An annotation KEY=VALUE in the signed payload's optional section, as cosign's -a (repeatable).")
     var annotations: [String] = []
 
+    @OptionGroup var storage: SignatureModeOptions
+
     @Argument(help: "Images to sign, by tag or digest.")
     var references: [String]
 
@@ -49,11 +54,13 @@ struct SignCommand: AsyncParsableCommand {
     func validate() throws {
         guard !references.isEmpty else { throw ValidationError("name at least one image to sign") }
         _ = try validating { try SignWorkflow.claims(annotations) }
+        _ = try storage.mode()
     }
 
     func run() async throws {
         try await Console.run(mode: progress) { console in
-            let settings = try registry.settings(console: console)
+            var settings = try registry.settings(console: console)
+            settings.signatureMode = try storage.mode()
             let signer = try await SigningKeys.signer(key, password: try KeyPassword.read(fromStandardInput: keyPasswordStdin), settings: settings)
             let reports = try await SignWorkflow.run(references: references, signer: signer, claims: try SignWorkflow.claims(annotations), registry: settings,
                                                      onEvent: EventRenderer(console: console).handler)

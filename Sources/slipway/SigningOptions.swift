@@ -40,3 +40,12 @@ enum KeyPassword {
         return password
     }
 }
+
+/// `--attest-mode` on `sign`, `push` and `copy` (on `build` it is `AttestationOptions`'s and
+/// places attestations too): where signatures are stored.
+struct SignatureModeOptions: ParsableArguments {
+    @Option(name: .customLong("attest-mode"), help: ArgumentHelp("Where signatures go: index (cosign's sha256-<hex>.sig tag; the default) or referrers (OCI 1.1 referrers of the signed manifest, as cosign's --registry-referrers-mode=oci-1-1, with the sha256-<hex> tag index where the registry has no referrers API).", valueName: "mode"))
+    var attestMode: String?
+
+    func mode() throws -> SignatureMode { try validating { try SignatureMode(attestMode: attestMode) } }
+}

@@ -116,6 +116,28 @@ final class ECRHostAndEndpointTests: XCTestCase {
 
         XCTAssertEqual(v2, "fake-ecr-password-4")
     }
+
+    /// A push's parallel requests ask for the login at once: they share one fetch per
+    /// registry (one for each of two accounts), and all get the same token.
+    func testConcurrentRequestsShareOneFetchPerRegistry() async throws {
+        let scratch = try TemporaryDirectory(prefix: "slipway-ecr-shared")
+        let fake = fakeECR(lifetime: 12 * 3600)
+        // The API takes a while to answer, as over a network: every request arrives meanwhile.
+        let env = try AWSEnvironment(environment: ["HOME": scratch.url.path], transport: SlowTransport(fake, delay: 0.2))
+        let keys = StaticAWSCredentials(AWSCredentials(accessKeyID: "AKIDSHARED", secretAccessKey: "shared-secret-1"))
+        let provider = ECRAuthorizationProvider(environment: env, awsCredentials: keys, cacheDirectory: scratch.url)
+        let hosts = ["111122223333.dkr.ecr.us-east-1.amazonaws.com", "444455556666.dkr.ecr.us-east-1.amazonaws.com"]
+        let passwords = try await withThrowingTaskGroup(of: (String, String).self) { group in
+            for i in 0..<32 {
+                let host = hosts[i % 2]
+                group.addTask { (host, try await provider.authorization(for: host).password) }
+            }
+            return try await group.reduce(into: [String: Set<String>]()) { $0[$1.0, default: []].insert($1.1) }
+        }
+        XCTAssertEqual(fake.requests.count, 2, "GetAuthorizationToken calls for 32 concurrent requests to 2 registries")
+        XCTAssertEqual(provider.tokenFetches, 2)
+        XCTAssertEqual(passwords.mapValues(\.count), [hosts[0]: 1, hosts[1]: 1], "every request to one registry got the same token")
+    }
 }
 
 /// The ECR API against moto_server.
@@ -158,4 +180,22 @@ final class ECRClientMotoTests: XCTestCase {
         XCTAssertEqual(identity.account, "123456789012")
         _ = moto
     }
+}
+
+/// A transport that answers after `delay` seconds (without holding a thread).
+struct SlowTransport: HTTPTransport {
+    let inner: any HTTPTransport
+    let delay: TimeInterval
+
+    init(_ inner: any HTTPTransport, delay: TimeInterval) {
+        self.inner = inner
+        self.delay = delay
+    }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+        return try await inner.send(request)
+    }
+
+    func allowsPlainHTTP(host: String) -> Bool { inner.allowsPlainHTTP(host: host) }
 }

@@ -169,6 +169,31 @@ final class AttestationTests: XCTestCase {
         XCTAssertFalse(String(decoding: quiet, as: UTF8.self).contains(head), "BUILDX_GIT_INFO=0 leaves git out")
     }
 
+    /// buildx's `BUILDX_GIT_CHECK_DIRTY=1`: `vcs:revision` is the commit with `-dirty` when
+    /// `git status --porcelain --ignored` would list anything; without the variable, the commit.
+    func testDirtyWorkTreeIsRecordedAsBuildxDoesWhenAsked() throws {
+        guard Run.isInstalled("git") else { throw XCTSkip("needs git to make a repository (slipway itself never runs git)") }
+        let repo = work + "/dirty"
+        try Run.write(["Dockerfile": "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "A\n"], under: repo)
+        _ = try Run.mustShell("cd \(Run.quoted(repo)) && git init -q -b main && git add -A && git -c user.email=t@e -c user.name=t commit -qm init && git gc -q")
+        let head = try Run.mustShell("git -C \(Run.quoted(repo)) rev-parse HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
+        func revision(_ environment: [String: String]) throws -> String? {
+            let out = work + "/out-\(UUID().uuidString)"
+            let built = try Run.command(Run.slipway, ["build", "--progress", "quiet", "--provenance=true", "-o", "type=local,dest=\(out)", repo], environment: environment)
+            XCTAssertEqual(built.status, 0, built.stderr)
+            let statement = try Run.json(String(contentsOfFile: out + "/provenance.json", encoding: .utf8))
+            let metadata = (statement["predicate"] as? [String: Any])?["metadata"] as? [String: Any] ?? [:]
+            return ((metadata["https://mobyproject.org/buildkit@v1#metadata"] as? [String: Any])?["vcs"] as? [String: String])?["revision"]
+        }
+        XCTAssertEqual(try revision(["BUILDX_GIT_CHECK_DIRTY": "1"]), head, "a clean tree (commit read from the pack)")
+        try "B\n".write(toFile: repo + "/a.txt", atomically: false, encoding: .utf8)
+        XCTAssertFalse(try Run.mustShell("git -C \(Run.quoted(repo)) status --porcelain --ignored").isEmpty)
+        XCTAssertEqual(try revision(["BUILDX_GIT_CHECK_DIRTY": "true"]), head + "-dirty")
+        XCTAssertEqual(try revision([:]), head, "not checked unless asked, as buildx")
+        _ = try Run.mustShell("cd \(Run.quoted(repo)) && git checkout -q -- a.txt && touch notes.txt")
+        XCTAssertEqual(try revision(["BUILDX_GIT_CHECK_DIRTY": "1"]), head + "-dirty", "an untracked file")
+    }
+
     /// A base (an OCI layout) with a Debian status file, an Alpine database, os-release, a
     /// Python dist-info and a Node package; the build COPYs a Go binary onto it.
     func testSBOMIsValidSPDXListingOSPythonNodeGoAndRustPackagesAndOwnFiles() throws {

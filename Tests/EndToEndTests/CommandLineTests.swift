@@ -136,12 +136,12 @@ final class CommandLineTests: XCTestCase {
 
             """
         try Run.write(["Dockerfile": dockerfile, "a": "x"], under: work + "/ctx")
-        let output = try Run.command(Run.slipway, ["build", "--platform", "linux/amd64,linux/arm64", "--output", "type=oci,dest=\(work)/o.tar", work + "/ctx"],
+        let output = try Run.command(Run.slipway, ["build", "--platform", "linux/amd64,linux/ia64", "--output", "type=oci,dest=\(work)/o.tar", work + "/ctx"],
                                      environment: ["XDG_CACHE_HOME": work + "/cache"])
         XCTAssertEqual(output.status, 1, output.stderr)
-        // RUN runs for the host (issue 16); the arm64 half needs an emulator this host lacks.
-        guard !Self.aarch64EmulatorRegistered else { throw XCTSkip("this host has a binfmt_misc handler for aarch64: RUN for arm64 runs there") }
-        XCTAssertTrue(output.stderr.contains("\nerror: Dockerfile:3: RUN for linux/arm64 needs an emulator: "), output.stderr)
+        // RUN runs for the host (issue 16) and where an emulator is registered; qemu has no
+        // ia64 target, so no host has one for that half.
+        XCTAssertTrue(output.stderr.contains("\nerror: Dockerfile:3: RUN for linux/ia64 needs an emulator: "), output.stderr)
         XCTAssertTrue(output.stderr.contains(". The target needs 3 RUN instructions for it:\n"), output.stderr)
         let listed = output.stderr.split(separator: "\n").filter { $0.hasPrefix("  Dockerfile:") }.map(String.init)
         XCTAssertEqual(listed, ["  Dockerfile:3: RUN make all",
@@ -176,15 +176,5 @@ final class CommandLineTests: XCTestCase {
         }
         let bash = try Run.slipway(["--generate-completion-script", "bash"]).stdout
         XCTAssertTrue(bash.contains("complete"), "the parser's own shells still work")
-    }
-
-    /// Whether binfmt_misc has an enabled aarch64 handler with the F flag (RUN for arm64 then runs).
-    static var aarch64EmulatorRegistered: Bool {
-        let directory = "/proc/sys/fs/binfmt_misc"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.contains("aarch64") {
-            let text = (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? ""
-            if text.hasPrefix("enabled"), text.split(separator: "\n").contains(where: { $0.hasPrefix("flags:") && $0.contains("F") }) { return true }
-        }
-        return false
     }
 }

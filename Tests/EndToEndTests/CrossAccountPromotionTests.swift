@@ -83,6 +83,9 @@ final class CrossAccountPromotionTests: XCTestCase {
         let ecr = calls.filter { $0.service == "ecr" }
         XCTAssertFalse(ecr.isEmpty)
         XCTAssertTrue(ecr.allSatisfy { $0.accessKeyID == devKey }, "build --push to the dev registry signed with another identity: \(ecr)")
+        // The push's concurrent requests share one login (a fresh cache: no token on disk yet).
+        let logins = ecr.filter { $0.action == "GetAuthorizationToken" }
+        XCTAssertEqual(logins.count, 1, "GetAuthorizationToken calls for one build --push: \(logins)")
         return String(pushed.split(separator: "\n").last?.split(separator: "@").last ?? "")
     }
 
@@ -121,6 +124,10 @@ final class CrossAccountPromotionTests: XCTestCase {
         }
         XCTAssertTrue(ecr.contains { $0.action == "GetAuthorizationToken" && $0.registryIDs == [dev] && $0.accessKeyID == devKey })
         XCTAssertTrue(ecr.contains { $0.action == "GetAuthorizationToken" && $0.registryIDs == [prod] && $0.accessKeyID == prodKey })
+        // One login per account for the whole copy, however many requests run at once.
+        let logins = ecr.filter { $0.action == "GetAuthorizationToken" }
+        XCTAssertEqual(logins.map(\.registryIDs).sorted { $0.description < $1.description }, [[dev], [prod]],
+                       "GetAuthorizationToken calls for one copy between two accounts: \(logins)")
 
         // Reads went to dev only, writes to prod only.
         let requests = try proxy.requests().filter { $0.path != "/v2/" }

@@ -29,11 +29,12 @@ final class RunRootlessTests: XCTestCase {
         XCTAssertEqual(output.status, 0, output.stderr)
         let rootfs = try UmociImage.unpack("oci:\(root)/out", layout: root + "/copy", bundle: root + "/bundle")
         XCTAssertEqual(try String(contentsOfFile: rootfs + "/id.txt", encoding: .utf8), "uid=0 gid=0\n", "root inside the user namespace")
-        let layers = try Run.tool("bsdtar", ["-tvf", try lastLayer(root + "/out"), "--numeric-owner"])
+        let layers = try Run.tool("bsdtar", ["-tvf", try RunRootlessTests.lastLayer(root + "/out"), "--numeric-owner"])
         XCTAssertTrue(layers.contains("0 0") && layers.contains("tmp/made"), "files made inside are root's in the layer: \(layers)")
     }
 
-    private func lastLayer(_ layout: String) throws -> String {
+    /// The blob path of the first manifest's last layer in an OCI layout.
+    static func lastLayer(_ layout: String) throws -> String {
         let index = try Run.json(try String(contentsOfFile: layout + "/index.json", encoding: .utf8))
         guard let manifest = (index["manifests"] as? [[String: Any]])?.first?["digest"] as? String else { throw TestError("no manifest") }
         let body = try Run.json(try String(contentsOfFile: layout + "/blobs/sha256/" + manifest.dropFirst(7), encoding: .utf8))

@@ -53,7 +53,104 @@ def put_manifest(reference, document):
     status, text, _ = call("PUT", f"manifests/{reference}", body, {"Content-Type": MANIFEST})
     assert status in (200, 201), (status, text)
 
-if command == "verify":
+def check_layer(public, layer, digest):
+    payload = blob(layer["digest"])
+    if "sha256:" + hashlib.sha256(payload).hexdigest() != layer["digest"]: return "payload digest"
+    if layer["mediaType"] != "application/vnd.dev.cosign.simplesigning.v1+json": return "media type " + layer["mediaType"]
+    critical = json.loads(payload)["critical"]
+    if critical["type"] != "cosign container image signature": return "type"
+    if critical["image"]["docker-manifest-digest"] != digest: return "digest"
+    if critical["identity"]["docker-reference"] != f"{host}/{repo}": return "reference"
+    signature = base64.b64decode(layer["annotations"]["dev.cosignproject.cosign/signature"])
+    try:
+        public.verify(signature, payload, ec.ECDSA(hashes.SHA256()))
+        return None
+    except InvalidSignature:
+        return "signature"
+
+SIG_ARTIFACT = "application/vnd.dev.cosign.artifact.sig.v1+json"
+
+def referrers(digest):
+    """The referrers API (every page, by Link rel=next) or, on 404, the sha256-<hex> tag index."""
+    listed, path, api = [], f"referrers/{digest}", True
+    while path:
+        status, body, headers = call("GET", path, headers={"Accept": "application/vnd.oci.image.index.v1+json"})
+        if status == 404 and not listed:
+            api = False
+            document, _ = manifest_of(digest.replace(":", "-"), "application/vnd.oci.image.index.v1+json")
+            return (document or {}).get("manifests", []), api
+        assert status == 200, (path, status)
+        listed += json.loads(body)["manifests"]
+        link = headers.get("Link") or ""
+        path = None
+        if 'rel="next"' in link:
+            target = link.split(">")[0].lstrip("<")
+            path = target.split(f"/v2/{repo}/", 1)[1]
+    return listed, api
+
+def manifest_of(reference, accept):
+    status, body, _ = call("GET", f"manifests/{reference}", headers={"Accept": accept})
+    return (json.loads(body), body) if status == 200 else (None, None)
+
+if command == "verify-referrers":
+    public = serialization.load_pem_public_key(open(args[0], "rb").read())
+    report = {}
+    for digest in args[1].split(","):
+        listed, api = referrers(digest)
+        entry = {"api": api, "referrers": 0, "signatures": 0, "valid": 0, "last_valid": 0, "errors": [], "shapes": []}
+        seen = set()
+        for item in [e for e in listed if e.get("artifactType") == SIG_ARTIFACT]:
+            entry["referrers"] += 1
+            document, _ = manifest_of(item["digest"], MANIFEST)
+            entry["shapes"].append({"artifactType": document.get("artifactType"), "config": document["config"]["mediaType"],
+                                    "subject": document.get("subject", {}).get("digest"), "layers": len(document["layers"])})
+            if document.get("subject", {}).get("digest") != digest: entry["errors"].append("subject"); continue
+            last = item is [e for e in listed if e.get("artifactType") == SIG_ARTIFACT][-1]
+            for layer in document["layers"]:
+                error = check_layer(public, layer, digest)
+                key = (layer["digest"], layer["annotations"]["dev.cosignproject.cosign/signature"])
+                if last and error is None: entry["last_valid"] += 1
+                if key in seen: continue
+                seen.add(key)
+                entry["signatures"] += 1
+                if error: entry["errors"].append(error)
+                else: entry["valid"] += 1
+        report[digest] = entry
+    print(json.dumps(report))
+elif command == "tamper-referrer":
+    # Flips a bit of every signature in every signature referrer of the digest, pushes the altered
+    # manifests by digest and lists them in the fallback index in place of the originals.
+    digest = args[0]
+    tag = digest.replace(":", "-")
+    index, _ = manifest_of(tag, "application/vnd.oci.image.index.v1+json")
+    for item in index["manifests"]:
+        if item.get("artifactType") != SIG_ARTIFACT: continue
+        document, _ = manifest_of(item["digest"], MANIFEST)
+        for layer in document["layers"]:
+            raw = bytearray(base64.b64decode(layer["annotations"]["dev.cosignproject.cosign/signature"]))
+            raw[-1] ^= 0x01
+            layer["annotations"]["dev.cosignproject.cosign/signature"] = base64.b64encode(bytes(raw)).decode()
+        body = json.dumps(document, separators=(",", ":")).encode()
+        item["digest"] = "sha256:" + hashlib.sha256(body).hexdigest()
+        item["size"] = len(body)
+        put_manifest(item["digest"], document)
+    body = json.dumps(index, separators=(",", ":")).encode()
+    status, text, _ = call("PUT", f"manifests/{tag}", body, {"Content-Type": "application/vnd.oci.image.index.v1+json"})
+    assert status in (200, 201), (status, text)
+elif command == "move-referrer":
+    # Lists the referrers of args[0] (another image) of artifact type args[2] (default: cosign
+    # signatures) in args[1]'s fallback index, in place of its own.
+    SIG_ARTIFACT = args[2] if len(args) > 2 else SIG_ARTIFACT
+    source, _ = manifest_of(args[0].replace(":", "-"), "application/vnd.oci.image.index.v1+json")
+    target_tag = args[1].replace(":", "-")
+    target, _ = manifest_of(target_tag, "application/vnd.oci.image.index.v1+json")
+    target = target or {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []}
+    target["manifests"] = [e for e in target["manifests"] if e.get("artifactType") != SIG_ARTIFACT] + \
+        [e for e in source["manifests"] if e.get("artifactType") == SIG_ARTIFACT]
+    body = json.dumps(target, separators=(",", ":")).encode()
+    status, text, _ = call("PUT", f"manifests/{target_tag}", body, {"Content-Type": "application/vnd.oci.image.index.v1+json"})
+    assert status in (200, 201), (status, text)
+elif command == "verify":
     public = serialization.load_pem_public_key(open(args[0], "rb").read())
     report = {}
     for digest in args[1].split(","):
@@ -132,6 +229,16 @@ elif command == "move-signature":
             out[digest] = (entry["signatures"] as? Int ?? -1, entry["valid"] as? Int ?? -1, entry["errors"] as? [String] ?? [])
         }
         return out
+    }
+
+    /// Per digest, cosign's OCI 1.1 storage read independently: its signature referrers (from
+    /// the referrers API, every page, else the `sha256-<hex>` tag index), their shapes, the
+    /// distinct signatures and how many verify, and how many verify in the last referrer
+    /// alone (what `cosign verify --experimental-oci11` reads).
+    static func verifyReferrers(_ registry: TestRegistries, host: String, repository: String, publicKey: String,
+                                digests: [String]) throws -> [String: [String: Any]] {
+        let json = try Run.json(try run(registry, host: host, repository: repository, "verify-referrers", [publicKey, digests.joined(separator: ",")]))
+        return json.compactMapValues { $0 as? [String: Any] }
     }
 
     /// Whether the PEM private key's public half is the PEM public key (checked by `cryptography`).

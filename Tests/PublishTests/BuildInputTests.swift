@@ -81,7 +81,8 @@ final class BuildInputTests: XCTestCase {
         XCTAssertNil(registry.output)
         XCTAssertTrue(registry.push)
         XCTAssertTrue(try OutputSpec.parse("type=image,push=true").push)
-        XCTAssertThrowsError(try OutputSpec.parse("type=tar,dest=x")) { error in
+        XCTAssertEqual(try OutputSpec.parse("type=tar,dest=x").output, .tar(destination: "x"))
+        XCTAssertThrowsError(try OutputSpec.parse("type=tar")) { error in
             guard case .invalidArgument? = error as? PublishError else { return XCTFail("\(error)") }
         }
         let (name, context) = try NamedContextSpec.parse("base=oci-layout://./layout:1.0", workingDirectory: "/work/here")

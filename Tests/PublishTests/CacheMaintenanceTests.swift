@@ -39,13 +39,13 @@ final class CacheMaintenanceTests: XCTestCase {
 
         var running: CacheLease? = CacheLease(location)
         var result = try XCTUnwrap(try location.prune(.unusedFor(30 * 24 * 3600)))
-        XCTAssertEqual(result.removedIngestFiles, 1)
+        XCTAssertEqual(result.store.removedIngestFiles, 1)
         XCTAssertTrue(FileManager.default.fileExists(atPath: young), "a running writer's file was removed")
         XCTAssertFalse(FileManager.default.fileExists(atPath: old))
         XCTAssertNotNil(running)
         running = nil
         result = try XCTUnwrap(try location.prune(.unusedFor(30 * 24 * 3600)))
-        XCTAssertEqual(result.removedIngestFiles, 1)
+        XCTAssertEqual(result.store.removedIngestFiles, 1)
         XCTAssertFalse(FileManager.default.fileExists(atPath: young))
     }
 

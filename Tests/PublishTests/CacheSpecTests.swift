@@ -14,6 +14,8 @@ final class CacheSpecTests: XCTestCase {
             ("type=registry,ref=registry.example.com/app:c,ignore-error=true", .to, .registry(ref: "registry.example.com/app:c", options: .init(ignoreError: true))),
             ("type=local,src=/tmp/cache", .from, .local(directory: "/tmp/cache", options: .init())),
             ("type=local,dest=/tmp/cache,mode=min", .to, .local(directory: "/tmp/cache", options: .init())),
+            ("type=local,dest=/tmp/cache,tag=api-1.2_x", .to, .local(directory: "/tmp/cache", options: .init(tag: "api-1.2_x"))),
+            ("type=local,src=/tmp/cache,tag=web", .from, .local(directory: "/tmp/cache", options: .init(tag: "web"))),
             ("type=inline", .to, .inline),
         ]
         for (text, direction, expected) in rows {
@@ -29,7 +31,9 @@ final class CacheSpecTests: XCTestCase {
             ("type=registry,ref=r.example.com/a:c,compression=zstd", .to, "--cache-to type=registry: unknown key 'compression'; known keys: type, ref, mode, ignore-error, image-manifest, oci-mediatypes"),
             ("type=registry,ref=r.example.com/a:c,mode=all", .to, "--cache-to mode=all: use mode=min or mode=max"),
             ("type=registry", .to, "--cache-to type=registry needs ref=REPO:TAG, e.g. type=registry,ref=registry.example.com/app:buildcache"),
-            ("type=local,dest=/x", .from, "--cache-from type=local: unknown key 'dest'; known keys: type, src"),
+            ("type=local,dest=/x", .from, "--cache-from type=local: unknown key 'dest'; known keys: type, src, tag"),
+            ("type=local,dest=/x,tag=../up", .to, "--cache-to tag=../up: use letters, digits, '.', '_' and '-' (at most 128)"),
+            ("type=local,src=/x,tag=a/b", .from, "--cache-from tag=a/b: use letters, digits, '.', '_' and '-' (at most 128)"),
             ("type=local", .to, "--cache-to type=local needs dest=DIR"),
             ("type=local,dest=/x,ignore-error=maybe", .to, "--cache-to ignore-error=maybe: use true or false"),
             ("ref=r.example.com/a:c", .from, "--cache-from 'ref=r.example.com/a:c': missing type=; slipway knows type=registry,ref=REPO:TAG, type=local,src|dest=DIR or type=inline"),

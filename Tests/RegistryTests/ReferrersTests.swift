@@ -1,7 +1,7 @@
 import Foundation
 import HTTP
 import OCI
-import Registry
+@testable import Registry
 import TestSupport
 import XCTest
 
@@ -82,5 +82,36 @@ final class ReferrersTests: XCTestCase {
         XCTAssertEqual(transport.lines().filter { $0 == "PUT /v2/app/manifests/\(tag)" }.count, 1, "the second push changes nothing")
         let found = try await client.referrers(of: subject, in: "app", artifactType: MediaType.inToto)
         XCTAssertEqual(found.map(\.digest), [descriptor.digest], "read through the fallback after the API's 404")
+    }
+}
+
+/// The `Link` header of a referrers page (RFC 8288), as `RegistryClient` follows it.
+final class ReferrersLinkTests: XCTestCase {
+    let page = URL(string: "https://registry.example.com:5000/v2/app/referrers/sha256:abc")!
+
+    private func next(_ header: String) throws -> String? {
+        try RegistryClient.nextPage(header, after: page, registry: "registry.example.com:5000", what: "GET referrers")?.absoluteString
+    }
+
+    func testRelativeAbsoluteAndSeveralLinksResolveOnTheSameRegistry() throws {
+        XCTAssertEqual(try next(#"</v2/app/referrers/sha256:abc?n=1&last=sha256:def>; rel="next""#),
+                       "https://registry.example.com:5000/v2/app/referrers/sha256:abc?n=1&last=sha256:def")
+        XCTAssertEqual(try next(#"<https://registry.example.com:5000/v2/app/referrers/sha256:abc?last=x>; rel=next"#),
+                       "https://registry.example.com:5000/v2/app/referrers/sha256:abc?last=x")
+        XCTAssertEqual(try next(#"</v2/app/referrers/sha256:abc?p=0>; rel="prev", </v2/app/referrers/sha256:abc?p=2>; rel="next""#),
+                       "https://registry.example.com:5000/v2/app/referrers/sha256:abc?p=2", "the next one of several links")
+        XCTAssertEqual(try next(#"</x?p=2>; title="t"; REL="Next""#), "https://registry.example.com:5000/x?p=2", "relation names are case-insensitive")
+        XCTAssertNil(try next(#"</v2/app/referrers/sha256:abc?p=0>; rel="prev""#), "no next page")
+        XCTAssertNil(try next("garbage"))
+    }
+
+    func testLinksToAnotherHostSchemeOrPortAreRefused() {
+        for header in [#"<https://elsewhere.example.com/v2/app/referrers/sha256:abc>; rel="next""#,
+                       #"<http://registry.example.com:5000/v2/app/referrers/sha256:abc>; rel="next""#,
+                       #"<https://registry.example.com:5001/v2/app/referrers/sha256:abc>; rel="next""#] {
+            XCTAssertThrowsError(try next(header), header) { error in
+                XCTAssertTrue("\(error)".contains("leaves the registry"), "\(error)")
+            }
+        }
     }
 }

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """A recording proxy in front of moto_server: every AWS API call a client makes goes through it
-unchanged, and one JSON line per call is appended to LOG_FILE:
+unchanged (but for one thing, below), and one JSON line per call is appended to LOG_FILE:
   {"service": "ecr", "action": "DescribeRepositories", "accessKeyId": "AKIA…",
    "params": {"repositoryName": "app", "registryId": "…"}, "status": 200}
 `action` is the X-Amz-Target operation (JSON protocols) or the Query API's Action (STS);
 `accessKeyId` is who signed it (from the SigV4 Authorization header; null when unsigned).
 For STS AssumeRole / AssumeRoleWithWebIdentity the line also holds "issued": the AccessKeyId the
 answer handed out and the assumed role's ARN, so a test can tell which identity signed later
-calls. Point AWS_ENDPOINT_URL at it.
+calls. The one change: ECR GetAuthorizationToken answers expire 12 hours from now, as ECR's do
+(moto's expired on 2015-01-01, so a client counting on its token cache would fetch a token for
+every request and no test could count its logins). Point AWS_ENDPOINT_URL at it.
 Usage: aws-recorder.py LOG_FILE MOTO_ENDPOINT   (prints its port on the first line)"""
-import json, re, sys, threading, urllib.request, urllib.error
+import json, re, sys, threading, time, urllib.request, urllib.error
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
@@ -59,6 +61,14 @@ class Handler(BaseHTTPRequestHandler):
                 text = answer.decode(errors="replace")
                 entry["issued"] = {"accessKeyId": xml_value("AccessKeyId", text), "arn": xml_value("Arn", text)}
         entry["params"] = params
+        if entry.get("action") == "GetAuthorizationToken" and status == 200:
+            try:
+                decoded = json.loads(answer)
+                for data in decoded.get("authorizationData", []):
+                    data["expiresAt"] = time.time() + 12 * 3600
+                answer = json.dumps(decoded).encode()
+            except ValueError:
+                pass
         with lock, open(log_file, "a") as f:
             f.write(json.dumps(entry, sort_keys=True) + "\n")
         self.send_response(status)

@@ -46,12 +46,17 @@ public struct AttestationRequest: Sendable, Equatable {
     /// The context's git commit and remote, recorded as buildx's `vcs:` metadata; false with
     /// `BUILDX_GIT_INFO=0`.
     public var gitInfo: Bool
+    /// `BUILDX_GIT_CHECK_DIRTY=1`: `vcs:revision` gets `-dirty` when the work tree has
+    /// uncommitted changes (off by default, as in buildx: checking walks the whole tree).
+    public var gitCheckDirty: Bool
 
-    public init(provenance: Provenance? = Provenance(), sbom: Bool = false, storage: Storage = .index, gitInfo: Bool = true) {
+    public init(provenance: Provenance? = Provenance(), sbom: Bool = false, storage: Storage = .index, gitInfo: Bool = true,
+                gitCheckDirty: Bool = false) {
         self.provenance = provenance
         self.sbom = sbom
         self.storage = storage
         self.gitInfo = gitInfo
+        self.gitCheckDirty = gitCheckDirty
     }
 
     public var isEmpty: Bool { provenance == nil && !sbom }

@@ -17,6 +17,9 @@ public struct AttestationManifest: Sendable {
     public var storage: AttestationRequest.Storage
     /// The manifest's config and layers (the statements), for outputs that copy blobs.
     public var blobs: [Descriptor]
+    /// Each statement's predicate type and predicate, for outputs that write them as files
+    /// about other subjects (`type=local`: `LocalAttestations`).
+    var predicates: [(type: String, predicate: JSONValue)] = []
 
     /// The root index's entry for it (BuildKit's attestation storage).
     var indexEntry: Descriptor {
@@ -42,7 +45,7 @@ enum Attestor {
 
     static func attest(_ attest: AttestationRequest, inputs: [PlatformInput], request: BuildRequest, jobs: LayerJobs,
                        store: ContentStore, explicitEpoch: Int64?, epoch: Int64) throws -> [AttestationManifest] {
-        let git = attest.gitInfo && attest.provenance != nil ? GitWorkTree.find(containing: request.contextDirectory) : nil
+        let git = attest.gitInfo && attest.provenance != nil ? GitWorkTree.find(containing: request.contextDirectory, checkDirty: attest.gitCheckDirty) : nil
         let findings = attest.sbom ? try scanLayers(inputs, jobs: jobs, store: store, concurrency: request.jobs) : [:]
         var result: [AttestationManifest] = []
         for input in inputs {
@@ -97,7 +100,8 @@ enum Attestor {
         var descriptor = try store.putJSON(manifest, mediaType: MediaType.imageManifest)
         if storage == .referrers { descriptor.artifactType = MediaType.inToto }
         return AttestationManifest(platform: image.platform, subject: subject, manifest: descriptor,
-                                   predicateTypes: statements.map(\.type), storage: storage, blobs: [manifest.config] + layers)
+                                   predicateTypes: statements.map(\.type), storage: storage, blobs: [manifest.config] + layers,
+                                   predicates: statements)
     }
 
     /// BuildKit's subject names: `pkg:docker/NAME@TAG?platform=…` per tag, `_` without one.
@@ -156,6 +160,8 @@ enum Attestor {
                             throw BuildError("SBOM: cannot read base layer \(descriptor.digest): \(error)")
                         }
                     case .planned(let job):
+                        // A RUN layer written during planning is read back from its blob.
+                        if let blob = jobs.writtenBlob(job) { return try LayerScanner.scan(blob: store.blobURL(blob.digest).path) }
                         // Own layers spread their files over the cores left by the other workers.
                         return try LayerScanner.scan(entries: entries[job], workers: max(1, concurrency / workers))
                     }

@@ -69,7 +69,7 @@ struct ProvenanceInputs {
     var buildkitMetadata: JSONValue? {
         var members: [String: JSONValue] = [:]
         if let git {
-            var vcs: [String: JSONValue] = ["revision": .string(git.revision), "localdir:context": .string(git.contextPath)]
+            var vcs: [String: JSONValue] = ["revision": .string(git.recordedRevision), "localdir:context": .string(git.contextPath)]
             if let remote = git.remote { vcs["source"] = .string(remote) }
             members["vcs"] = .object(vcs)
         }

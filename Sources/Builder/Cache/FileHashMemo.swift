@@ -86,13 +86,25 @@ final class FileHashMemo: @unchecked Sendable {
 
     /// Merges this run's records into the file (best effort: a cache that cannot be written
     /// only costs hashing next time).
-    func save() {
+    func save() { save(dropExpired: false) }
+
+    /// Rewrites the file without its records unused for 30 days (`cache prune`), when it has any.
+    func dropExpired() {
+        let oldest = today - Self.expiryDays
+        guard let current = MappedRecords(path: path), (0..<current.count).contains(where: { current.record(at: $0).day < oldest }) else { return }
+        save(dropExpired: true)
+    }
+
+    /// The records the file holds (0 when it is missing or not a memo file).
+    static func recordCount(path: String) -> Int { MappedRecords(path: path)?.count ?? 0 }
+
+    private func save(dropExpired: Bool) {
         lock.lock()
         var mine = added
         added = []
         lock.unlock()
         mine.sort { MappedRecords.less($0.identity, $1.identity) }
-        guard !mine.isEmpty else { return }
+        guard !mine.isEmpty || dropExpired else { return }
         let directory = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let lockFD = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)

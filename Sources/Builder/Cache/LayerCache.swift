@@ -161,6 +161,13 @@ final class LayerCache: Sendable {
         state.withLock { $0.entries[job] = entry }
     }
 
+    /// Records a layer written earlier (a RUN's, during planning) under its finished key.
+    func record(job: Int, blob: LayerBlob, key: Digest) {
+        let entry = LayerCacheEntry(key: key, blob: blob)
+        index.record(entry)
+        state.withLock { $0.entries[job] = entry }
+    }
+
     /// Saves the memo of file digests (merged with other processes' under its lock).
     func finish() { memo.save() }
 

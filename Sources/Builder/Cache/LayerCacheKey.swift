@@ -47,11 +47,20 @@ public enum LayerCacheKey {
             case .regularFile(.bytes(let bytes)): kind = "file\u{0}" + Digest.sha256(of: bytes).description
             case .symlink(let target): kind = "symlink\u{0}" + target
             case .hardlink(let target): kind = "hardlink\u{0}" + target
+            case .special(.fifo): kind = "fifo"
+            case .special(.characterDevice(let major, let minor)): kind = "chardev\u{0}\(major)\u{0}\(minor)"
+            case .special(.blockDevice(let major, let minor)): kind = "blockdev\u{0}\(major)\u{0}\(minor)"
             }
             // Paths and targets cannot hold NUL (the writer refuses them): NUL separates fields.
             hasher.update(RawName.bytes(entry.path))
             hasher.update(Array("\u{0}\(String(entry.mode, radix: 8))\u{0}\(entry.uid)\u{0}\(entry.gid)\u{0}".utf8))
             hasher.update(RawName.bytes(kind))
+            // Only entries with xattrs (RUN's) add them: every other key stays what it was.
+            for name in entry.xattrs.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+                let value = entry.xattrs[name] ?? []
+                hasher.update(Array("\u{0}xattr\u{0}\(name)\u{0}\(value.count)\u{0}".utf8))
+                hasher.update(value)
+            }
             hasher.update([0x0a])
         }
 

@@ -67,5 +67,37 @@ public enum LayerCacheMaintenance {
             if let entry = index.entry(key), store.contains(entry.digest) { continue }
             index.forget(key)
         }
+        // File digests unused for 30 days (a build drops them only when it rewrites the memo).
+        FileHashMemo(directory: layersDirectory).dropExpired()
+    }
+
+    /// What the local layer cache holds, for `cache du`.
+    public struct Usage: Sendable, Hashable {
+        /// Entries of `keys/` and their bytes (temporary files included).
+        public var keys = 0
+        public var keyBytes: Int64 = 0
+        /// Records of the file-hash memo and the bytes of `file-hashes*` (its lock and
+        /// temporary files included).
+        public var memoRecords = 0
+        public var memoBytes: Int64 = 0
+        public init() {}
+    }
+
+    public static func usage(layersDirectory: URL) -> Usage {
+        var usage = Usage()
+        let keys = LocalLayerIndex(layersDirectory: layersDirectory).directory.path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: keys)) ?? [] {
+            var info = stat()
+            guard lstat(keys + "/" + name, &info) == 0 else { continue }
+            if name.count == 64 { usage.keys += 1 }
+            usage.keyBytes += Int64(info.st_size)
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layersDirectory.path)) ?? [] where name.hasPrefix("file-hashes") {
+            var info = stat()
+            guard lstat(layersDirectory.path + "/" + name, &info) == 0 else { continue }
+            usage.memoBytes += Int64(info.st_size)
+        }
+        usage.memoRecords = FileHashMemo.recordCount(path: layersDirectory.appendingPathComponent("file-hashes").path)
+        return usage
     }
 }

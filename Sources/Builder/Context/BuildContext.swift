@@ -26,6 +26,9 @@ final class BuildContext: Sendable {
         }
     }
 
+    /// Whether a .dockerignore filters the directory (RUN --mount binds it as it is otherwise).
+    var hasIgnorePatterns: Bool { ignore != nil }
+
     func absolute(_ relative: String) -> String {
         relative.isEmpty ? root : root + "/" + relative
     }

@@ -11,12 +11,14 @@ struct FileInfo: Sendable {
     var relativePath: String
     var absolutePath: String
     var kind: Kind
-    var mode: UInt32
-    var size: Int64
-    var device: UInt64
-    var inode: UInt64
-    var linkCount: UInt64
+    var status: FileStatus
     var linkTarget: String?
+
+    var mode: UInt32 { status.mode }
+    var size: Int64 { status.size }
+    var device: UInt64 { status.device }
+    var inode: UInt64 { status.inode }
+    var linkCount: UInt64 { status.linkCount }
 
     static func lstat(absolutePath: String, relativePath: String) throws -> FileInfo {
         var st = stat()
@@ -41,9 +43,7 @@ struct FileInfo: Sendable {
         case S_IFBLK: kind = .other("block device")
         default: kind = .other("special file")
         }
-        return FileInfo(relativePath: relativePath, absolutePath: absolutePath, kind: kind,
-                        mode: UInt32(st.st_mode & 0o7777), size: Int64(st.st_size),
-                        device: UInt64(st.st_dev), inode: UInt64(st.st_ino), linkCount: UInt64(st.st_nlink),
+        return FileInfo(relativePath: relativePath, absolutePath: absolutePath, kind: kind, status: FileStatus(st),
                         linkTarget: target)
     }
 }

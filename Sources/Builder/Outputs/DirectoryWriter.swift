@@ -1,3 +1,4 @@
+import CSandbox
 import Foundation
 import Layers
 import OCI
@@ -14,7 +15,9 @@ import OCI
 final class DirectoryWriter {
     private let destination: String
     private let root: Int32
-    private let canChown = geteuid() == 0
+    /// Root of the host only: root of slipway's own user namespace (subordinate IDs) writes
+    /// the output as the invoking user, as a rootless BuildKit client does.
+    private let canChown = geteuid() == 0 && !RootlessNamespace.entered
     /// The directory of the last entry, kept open (a descriptor of its own): entries come
     /// sorted, so siblings share it.
     private var cached: (path: String, fd: Int32)?
@@ -69,6 +72,7 @@ final class DirectoryWriter {
                     try writeFile(entry, source)
                     files[entry.path] = entry
                 case .symlink(let target): try writeSymlink(entry, target)
+                case .special(let special): try writeSpecial(entry, special)
                 case .hardlink:
                     links.append(entry)
                     files[entry.path] = entry
@@ -127,6 +131,28 @@ final class DirectoryWriter {
         try replace(parent, name, path: entry.path) { temporary in
             let made = RawName.withCString(target) { target in RawName.withCString(temporary) { symlinkat(target, parent, $0) } }
             guard made == 0 else { throw failure("cannot create the symlink", entry.path) }
+            if canChown {
+                _ = RawName.withCString(temporary) { fchownat(parent, $0, uid_t(entry.uid), gid_t(entry.gid), AT_SYMLINK_NOFOLLOW) }
+            }
+        }
+    }
+
+    /// A FIFO or device node of a RUN layer; a device only where the process may make one
+    /// (root): elsewhere it is left out, as an unprivileged tar extraction leaves it out.
+    private func writeSpecial(_ entry: LayerEntry, _ special: LayerEntry.SpecialFile) throws {
+        let (parent, name) = try locate(entry.path)
+        let mode = mode_t(entry.mode & 0o7777)
+        let (type, device): (mode_t, dev_t)
+        switch special {
+        case .fifo: (type, device) = (S_IFIFO, 0)
+        case .characterDevice(let major, let minor): (type, device) = (S_IFCHR, slipway_make_device(major, minor))
+        case .blockDevice(let major, let minor): (type, device) = (S_IFBLK, slipway_make_device(major, minor))
+        }
+        try replace(parent, name, path: entry.path) { temporary in
+            let made = RawName.withCString(temporary) { mknodat(parent, $0, type | mode, device) }
+            if made != 0 && errno == EPERM && type != S_IFIFO { return }
+            guard made == 0 else { throw failure("cannot create the special file", entry.path) }
+            _ = RawName.withCString(temporary) { fchmodat(parent, $0, mode, 0) }
             if canChown {
                 _ = RawName.withCString(temporary) { fchownat(parent, $0, uid_t(entry.uid), gid_t(entry.gid), AT_SYMLINK_NOFOLLOW) }
             }

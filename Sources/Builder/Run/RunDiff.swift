@@ -16,12 +16,12 @@ struct RunDiff {
 
     static func isWhiteout(_ entry: LayerEntry) -> Bool { ContextPath.basename(entry.path).hasPrefix(".wh.") }
 
-    /// Compares two walks of `root` and copies changed files' bytes into `contents` (the root
-    /// keeps changing with later RUNs; the layer is written at the end of the build).
+    /// Compares two walks of `root`. Files are named by their path in the root, streamed when
+    /// the layer is written (which happens before anything changes the root again).
     /// `owner` maps a host owner to the one seen inside the sandbox.
-    static func compute(before: RunSnapshot, after: RunSnapshot, root: String, contents: String,
+    static func compute(before: RunSnapshot, after: RunSnapshot, root: String,
                         owner: (uid_t, gid_t) -> (Int, Int)) throws -> RunDiff {
-        let sortedAfter = after.items.keys.filter { !$0.isEmpty }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let sortedAfter = after.items.keys.filter { !$0.isEmpty }.sorted(by: pathLess)
         var changed: [String] = []
         var opaque: [String] = []
         var opaqueSet = Set<String>()
@@ -56,7 +56,6 @@ struct RunDiff {
         var diff = RunDiff()
         var emitted = Set<String>()
         var firstByInode: [String: String] = [:]
-        var counter = 0
         func addParents(_ key: String) {
             var parents: [String] = []
             var parent = ContextPath.dirname(key)
@@ -85,10 +84,7 @@ struct RunDiff {
                     diff.entries.append(.hardlink(key, target: first, mode: UInt32(item.mode), uid: uid, gid: gid))
                 } else {
                     firstByInode[identity] = key
-                    counter += 1
-                    let copy = contents + "/\(counter)"
-                    try RunRoot.copy(.path(path), to: copy)
-                    diff.entries.append(.file(key, source: .path(copy), mode: UInt32(item.mode), uid: uid, gid: gid))
+                    diff.entries.append(.file(key, source: .path(path), mode: UInt32(item.mode), uid: uid, gid: gid))
                 }
             case S_IFLNK:
                 var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -97,9 +93,13 @@ struct RunDiff {
                 let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 diff.entries.append(.symlink(key, target: target, uid: uid, gid: gid))
             default:
-                // Sockets, FIFOs and device nodes are not carried (images built rootless
-                // cannot make devices; BuildKit's rootless mode drops them too).
-                continue
+                // FIFOs and device nodes are carried; sockets are not (RunSpecialFiles).
+                guard let special = RunSpecialFiles.kind(item) else { continue }
+                diff.entries.append(LayerEntry(path: key, kind: .special(special), mode: UInt32(item.mode), uid: uid, gid: gid))
+            }
+            if item.type != S_IFLNK {
+                let xattrs = RunSpecialFiles.xattrs(path)
+                if !xattrs.isEmpty { diff.entries[diff.entries.count - 1].xattrs = xattrs }
             }
             emitted.insert(key)
             if opaqueRoots.contains(key) {
@@ -111,8 +111,25 @@ struct RunDiff {
             let name = ContextPath.join(ContextPath.dirname(key), ".wh." + ContextPath.basename(key))
             diff.entries.append(.file(name, source: .bytes([]), mode: 0))
         }
-        diff.entries.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        diff.entries.sort { pathLess($0.path, $1.path) }
         return diff
+    }
+
+    /// Byte-wise order of paths (String's `<` compares canonically equivalent names as
+    /// equal), by `memcmp` on the UTF-8 bytes: sorting a large change set is then cheap.
+    static func pathLess(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let common = min(x.count, y.count)
+                if common > 0, let p = x.baseAddress, let q = y.baseAddress {
+                    let order = memcmp(p, q, common)
+                    if order != 0 { return order < 0 }
+                }
+                return x.count < y.count
+            }
+        }
     }
 
     private static func changedParentReplaced(_ parent: String, _ opaque: Set<String>) -> Bool {

@@ -4,6 +4,8 @@ import Dockerfile
 struct RunFlags {
     var network: Sandbox.Network = .default
     var networkGiven = false
+    /// The `--mount` values as written (`RunMount.parse` expands and reads them).
+    var mounts: [String] = []
 
     static func parse(_ flags: [String], settings: RunSettings) throws -> RunFlags {
         var result = RunFlags()
@@ -31,7 +33,7 @@ struct RunFlags {
                     throw BuildError("RUN --security: unknown value '\(value)' (sandbox or insecure)")
                 }
             case "mount":
-                throw BuildError("RUN --mount is not supported yet by slipway's sandbox (--mount=\(value))")
+                result.mounts.append(value)
             default:
                 throw BuildError("unknown flag: --\(name) (RUN takes --mount, --network and --security)")
             }
@@ -40,6 +42,17 @@ struct RunFlags {
             throw BuildError("network mode \"host\" needs the network.host entitlement: pass --allow network.host")
         }
         return result
+    }
+
+    /// The `from=` words of a RUN's mounts, literal (BuildKit refuses variables there): the
+    /// stages and images the stage graph must provide. A malformed mount is left for RUN to
+    /// report at its line.
+    static func mountSources(_ flags: [String]) -> [String] {
+        flags.compactMap { flag -> String? in
+            guard flag.hasPrefix("--mount=") else { return nil }
+            guard let from = try? RunMount.literalFrom(String(flag.dropFirst(8))), !from.isEmpty else { return nil }
+            return from
+        }
     }
 
     private static func network(_ value: String, flag: String) throws -> Sandbox.Network {

@@ -17,7 +17,10 @@ enum RunPlatform {
         if host.architecture == "amd64" && platform.architecture == "386" { return nil }
         let name = qemuName(platform.architecture)
         if handlerRegistered(name, in: binfmt) { return nil }
-        return "RUN for \(platform) needs an emulator: no binfmt_misc handler with the F flag is registered for \(name) in \(binfmt); install one with 'apt-get install qemu-user-static' (or 'docker run --privileged --rm tonistiigi/binfmt --install \(platform.architecture)')"
+        guard FileManager.default.fileExists(atPath: binfmt + "/register") else {
+            return "RUN for \(platform) needs an emulator: binfmt_misc is not mounted on \(binfmt); mount it as root ('mount -t binfmt_misc binfmt_misc \(binfmt)'), then register one for \(name) with the F flag: 'apt-get install qemu-user-static binfmt-support' (or 'docker run --privileged --rm tonistiigi/binfmt --install \(platform.architecture)')"
+        }
+        return "RUN for \(platform) needs an emulator: no binfmt_misc handler with the F flag is registered for \(name) in \(binfmt); install one with 'apt-get install qemu-user-static binfmt-support' (or 'docker run --privileged --rm tonistiigi/binfmt --install \(platform.architecture)')"
     }
 
     static func qemuName(_ architecture: String) -> String {
@@ -26,6 +29,8 @@ enum RunPlatform {
         case "amd64": return "x86_64"
         case "386": return "i386"
         case "mips64le": return "mips64el"
+        case "mipsle": return "mipsel"
+        case "loong64": return "loongarch64"
         default: return architecture
         }
     }

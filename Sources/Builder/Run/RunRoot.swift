@@ -16,6 +16,8 @@ struct RunRoot: Sendable {
     var mirrored = FileTree()
     /// Whether files can be given their owners (the build runs as root).
     let chownAllowed: Bool
+    /// RUN layers whose files are streamed from this directory and are not written yet.
+    var unwrittenJobs: [Int] = []
 
     init(directory: String) {
         self.directory = directory
@@ -30,11 +32,11 @@ struct RunRoot: Sendable {
         let removed = old.keys.filter { key in
             guard let now = new[key] else { return true }
             return !RunRoot.sameKind(old[key]?.kind, now.kind)
-        }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }.sorted(by: RunDiff.pathLess)
         for key in removed.reversed() { try RunRoot.removeTree(host(key)) }
         let removedSet = Set(removed)
         let changed = new.keys.filter { old[$0] != new[$0] || removedSet.contains($0) }
-            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            .sorted(by: RunDiff.pathLess)
         var directories: [LayerEntry] = []
         for key in changed {
             guard let entry = new[key], !key.isEmpty else { continue }
@@ -72,12 +74,20 @@ struct RunRoot: Sendable {
         case .hardlink(let target):
             unlink(path)
             if link(host(target), path) != 0 { throw RunRoot.failure("link", path) }
+        case .special(let special):
+            unlink(path)
+            // A device node needs root of the host; rootless, a later RUN does not see it
+            // (its layer does not change because of that: the diff compares the root's walks).
+            guard try RunSpecialFiles.make(special, at: path, mode: mode_t(entry.mode & 0o7777)) else { return }
+            try setAttributes(entry, path: path)
         }
     }
 
     private func setAttributes(_ entry: LayerEntry, path: String) throws {
         if chownAllowed, lchown(path, uid_t(entry.uid), gid_t(entry.gid)) != 0 { throw RunRoot.failure("chown", path) }
         if chmod(path, mode_t(entry.mode & 0o7777)) != 0 { throw RunRoot.failure("chmod", path) }
+        // Last: a chown clears security.capability.
+        RunSpecialFiles.setXattrs(entry.xattrs, path: path)
     }
 
     static func failure(_ what: String, _ path: String) -> BuildError {

@@ -10,24 +10,17 @@ import Layers
 /// cannot set it back, so an unchanged (ino, ctime) means an unchanged file.
 struct RunSnapshot {
     struct Item: Equatable {
-        var type: mode_t
-        var mode: mode_t
-        var uid: uid_t
-        var gid: gid_t
-        var size: Int
-        var inode: ino_t
-        var device: dev_t
-        var mtime: timespec
-        var ctime: timespec
+        var status: FileStatus
         /// Directories only (0 when unknown): with the inode, a directory's identity.
         var birth: Int64 = 0
 
-        static func == (a: Item, b: Item) -> Bool {
-            a.type == b.type && a.mode == b.mode && a.uid == b.uid && a.gid == b.gid && a.size == b.size
-                && a.inode == b.inode && a.device == b.device
-                && a.mtime.tv_sec == b.mtime.tv_sec && a.mtime.tv_nsec == b.mtime.tv_nsec
-                && a.ctime.tv_sec == b.ctime.tv_sec && a.ctime.tv_nsec == b.ctime.tv_nsec && a.birth == b.birth
-        }
+        var type: mode_t { status.type }
+        var mode: UInt32 { status.mode }
+        var uid: uid_t { status.uid }
+        var gid: gid_t { status.gid }
+        var inode: UInt64 { status.inode }
+        var device: UInt64 { status.device }
+        var rdev: UInt64 { status.rdev }
 
         var isDirectory: Bool { type == S_IFDIR }
 
@@ -79,8 +72,5 @@ struct RunSnapshot {
 }
 
 extension RunSnapshot.Item {
-    init(_ info: stat) {
-        self.init(type: info.st_mode & S_IFMT, mode: info.st_mode & 0o7777, uid: info.st_uid, gid: info.st_gid,
-                  size: Int(info.st_size), inode: info.st_ino, device: info.st_dev, mtime: info.st_mtim, ctime: info.st_ctim)
-    }
+    init(_ info: stat) { self.init(status: FileStatus(info)) }
 }

@@ -12,6 +12,9 @@ struct RunContext: Sendable {
     let scratch: String
     let settings: RunSettings
     let progress: (@Sendable (BuildEvent) -> Void)?
+    /// Where and how a RUN layer is written when a later RUN of its stage is about to change
+    /// the files it streams from (the build's own layer options and store).
+    var layerOutput: (options: LayerOptions, storeDirectory: String)?
 }
 
 /// One RUN: the stage's tree in its scratch root, the command in the sandbox, the change set
@@ -20,14 +23,16 @@ enum RunStep {
     /// Returns the layer job (nil when the command changed no file: an empty layer is
     /// omitted, its history entry marked `empty_layer`, as BuildKit does).
     static func run(_ command: RunCommand, line: Int, stage: String, context: RunContext, jobs: LayerJobs,
-                    state: inout StageState) throws -> Int? {
+                    state: inout StageState, findSource: RunMounts.SourceFinder? = nil) throws -> Int? {
         let flags = try RunFlags.parse(command.flags, settings: context.settings)
-        let arguments = try commandLine(command, shell: state.shell)
+        var arguments = try commandLine(command, shell: state.shell)
+        let mountRequests = try RunMounts.parse(flags.mounts, state: state)
         try state.materializeTree()
         var root = state.runRoot ?? RunRoot(directory: context.scratch + "/run-root-\(UUID().uuidString)")
         if state.runRoot == nil {
             guard mkdir(root.directory, 0o755) == 0 else { throw RunRoot.failure("mkdir", root.directory) }
         }
+        try writeLayersReadingFrom(&root, context: context, jobs: jobs)
         try root.sync(to: state.tree)
         let user = try resolveUser(state.containerConfig.user, tree: state.tree)
         let workdir = state.workdir
@@ -36,32 +41,49 @@ enum RunStep {
         for path in stubs.created { before.items.removeValue(forKey: String(path.dropFirst(root.directory.count + 1))) }
         // A missing WORKDIR is made (and is part of the layer), as BuildKit does.
         try FileManager.default.createDirectory(atPath: root.host(FileTree.key(workdir)), withIntermediateDirectories: true)
-        let spec = Sandbox.Spec(root: root.directory, arguments: arguments, environment: environment(state),
-                                workdir: workdir, uid: user.uid, gid: user.gid, network: flags.network,
-                                binds: stubs.binds)
-        let platform = state.platform
-        let outcome: Sandbox.Outcome
+        let mounts: RunMounts
         do {
-            outcome = try Sandbox.run(spec) { text in
-                context.progress?(.runOutput(platform: platform, stage: stage, line: line, text: text))
-            }
+            mounts = try RunMounts.prepare(mountRequests, state: state, root: root, context: context,
+                                           findSource: findSource ?? { _, _ in throw BuildError("internal error: RUN --mount without a source finder") })
         } catch {
             stubs.remove()
             throw error
         }
+        var spec = Sandbox.Spec(root: root.directory, arguments: arguments, environment: RunMounts.environment(environment(state), adding: mounts.environment),
+                                workdir: workdir, uid: user.uid, gid: user.gid, network: flags.network,
+                                binds: stubs.binds)
+        spec.mounts = mounts.sandbox
+        if let script = RunMounts.shebangScript(command) {
+            // BuildKit runs a `#!` heredoc as a file of its own, through SHELL.
+            arguments = state.shell + ["/dev/pipes/" + script.name]
+            spec.arguments = arguments
+            spec.mounts.append(SandboxMount(kind: .file(Array(script.content.utf8)), target: "dev/pipes/" + script.name,
+                                            readOnly: true, targetIsFile: true, owner: (0, 0, 0o755)))
+        }
+        let mask = SecretMask(mounts.secrets)
+        let platform = state.platform
+        let outcome: Sandbox.Outcome
+        do {
+            outcome = try Sandbox.run(spec) { text in
+                context.progress?(.runOutput(platform: platform, stage: stage, line: line, text: mask.apply(text)))
+            }
+        } catch {
+            mounts.finish()
+            stubs.remove()
+            throw error
+        }
+        mounts.finish()
         stubs.remove()
         let shown = arguments.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " ")
         if outcome.status != 0 {
-            let tail = outcome.tail.isEmpty ? "" : "; its last output:\n" + outcome.tail.map { "  " + $0 }.joined(separator: "\n")
-            throw BuildError("RUN \(shown) exited with \(outcome.status)\(tail)")
+            let tail = outcome.tail.isEmpty ? "" : "; its last output:\n" + outcome.tail.map { "  " + mask.apply($0) }.joined(separator: "\n")
+            throw BuildError("RUN \(shown) exited with \(outcome.status)\(tail)\(RootlessNamespace.chownHint(outcome.tail))")
         }
         let after = try RunSnapshot.take(root.directory)
-        let contents = context.scratch + "/run-layer-\(UUID().uuidString)"
-        guard mkdir(contents, 0o700) == 0 else { throw RunRoot.failure("mkdir", contents) }
         let rootless = Sandbox.rootless
         let outerUID = geteuid()
         let outerGID = getegid()
-        let diff = try RunDiff.compute(before: before, after: after, root: root.directory, contents: contents) { uid, gid in
+        let diff = try RunDiff.compute(before: before, after: after, root: root.directory) { uid, gid in
             guard rootless else { return (Int(uid), Int(gid)) }
             // Inside a rootless sandbox only the caller is mapped (to root); the rest shows
             // as the overflow IDs.
@@ -72,11 +94,23 @@ enum RunStep {
             root.mirrored = state.tree
             return nil
         }
-        let job = jobs.register(diff.entries)
+        let job = jobs.registerUnique(diff.entries)
+        root.unwrittenJobs.append(job)
         diff.apply(to: &state.tree)
         state.tree.advanceLineage(job: job)
         root.mirrored = state.tree
         return job
+    }
+
+    /// A RUN layer streams its files from the root when it is written, so before anything
+    /// changes the root again (the next RUN's sync and command) the layers still reading from
+    /// it are written; a stage's last RUN layer is written with the others at the end.
+    private static func writeLayersReadingFrom(_ root: inout RunRoot, context: RunContext, jobs: LayerJobs) throws {
+        guard !root.unwrittenJobs.isEmpty else { return }
+        guard let output = context.layerOutput else { throw BuildError("internal error: RUN has no layer store") }
+        let store = try ContentStore(root: URL(fileURLWithPath: output.storeDirectory))
+        for job in root.unwrittenJobs { try jobs.writeNow(job, options: output.options, store: store) }
+        root.unwrittenJobs = []
     }
 
     /// BuildKit's argv: exec form as written; shell form (and heredocs) through SHELL.

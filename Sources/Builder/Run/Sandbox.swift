@@ -28,6 +28,8 @@ struct Sandbox {
         /// Host source and the target inside the root (relative to it, "ro:" for read-only).
         var binds: [(String, String)] = []
         var tmpfs: [String] = []
+        /// RUN --mount (RunMounts), applied after /dev in this order.
+        var mounts: [SandboxMount] = []
     }
 
     struct Outcome {
@@ -44,8 +46,14 @@ struct Sandbox {
         guard slipway_pipe_cloexec(&output) == 0, slipway_pipe_cloexec(&errors) == 0 else {
             throw BuildError("cannot create a pipe for RUN: \(String(cString: strerror(errno)))")
         }
+        // Registered so that Ctrl-C can stop the command (RunningCommands.stopAll).
+        RunningCommands.willStart()
+        var registered = false
+        defer { if !registered { RunningCommands.started(-1) } }
         let path = spec.environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        let mountBuffer = SandboxMountBuffer(spec.mounts)
+        defer { withExtendedLifetime(mountBuffer) {} }
         let pid: pid_t = try withCStrings(spec.arguments) { argv in
             try withCStrings(spec.environment) { envp in
                 try withCStrings(spec.binds.flatMap { [$0.0, $0.1] }) { binds in
@@ -69,6 +77,8 @@ struct Sandbox {
                                     box.tmpfs = tmpfs
                                     box.output_fd = output[1]
                                     box.error_fd = errors[1]
+                                    box.mounts = UnsafePointer(mountBuffer.pointer)
+                                    box.mount_count = mountBuffer.count
                                     return slipway_sandbox_spawn(&box)
                                 }
                             }
@@ -77,6 +87,8 @@ struct Sandbox {
                 }
             }
         }
+        RunningCommands.started(pid)
+        registered = true
         close(output[1])
         close(errors[1])
         defer { close(output[0]); close(errors[0]) }
@@ -104,8 +116,9 @@ struct Sandbox {
         if !pending.isEmpty { emit(pending[...]) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw BuildError("cannot wait for RUN: \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { RunningCommands.ended(pid); throw BuildError("cannot wait for RUN: \(String(cString: strerror(errno)))") }
         }
+        RunningCommands.ended(pid)
         let setup = readAll(errors[0])
         if !setup.isEmpty { throw setupError(setup) }
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
@@ -130,6 +143,7 @@ struct Sandbox {
         let code = parts.last.flatMap { Int32($0) } ?? 0
         let step = parts.dropLast().joined(separator: " ")
         let reason = String(cString: strerror(code))
+        if step.hasPrefix("run-mount ") { return RunMountFailure.message(step, code: code) }
         if code == ENOENT || code == EACCES || code == ENOEXEC, !step.contains(" ") && !step.hasPrefix("mount") && step != "unshare" {
             if code == ENOENT && !step.contains("/") { return BuildError("executable file not found in $PATH: \"\(step)\"") }
             if code == ENOENT { return BuildError("cannot execute \"\(step)\": the stage has no such file") }

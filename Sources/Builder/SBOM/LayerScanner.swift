@@ -142,7 +142,7 @@ final class LayerScanner: @unchecked Sendable {
                 }
             case .hardlink(let target):
                 scanner.hardlink(entry.path, target: target)
-            case .directory, .symlink:
+            case .directory, .symlink, .special:
                 scanner.other(entry.path)
             }
         }

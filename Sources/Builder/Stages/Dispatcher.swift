@@ -16,6 +16,8 @@ struct Dispatcher {
     let extractArchive: (String) throws -> [LayerEntry]?
     /// Where RUN works and what it may do; the stage's name for its output lines.
     var runContext: RunContext?
+    /// Finds what a `RUN --mount` reads (`from=` a stage, image or context; nil: the context).
+    var mountSource: RunMounts.SourceFinder?
     var stageName = ""
     /// Whether anything reads the stage's file tree after the instruction being dispatched.
     var treeNeededAfter = true
@@ -122,7 +124,8 @@ struct Dispatcher {
             state.config.author = name
         case .run(let command):
             guard let runContext else { throw BuildError("internal error: RUN without a run context") }
-            layer = try RunStep.run(command, line: line, stage: stageName, context: runContext, jobs: jobs, state: &state)
+            layer = try RunStep.run(command, line: line, stage: stageName, context: runContext, jobs: jobs, state: &state,
+                                    findSource: mountSource)
             createdBy = "RUN " + ((try? RunStep.commandLine(command, shell: state.shell)) ?? []).joined(separator: " ") + " # buildkit"
         case .copy(let command):
             layer = try copy(command, line: line, state: &state)

@@ -32,6 +32,9 @@ final class LayerJobs: Sendable {
         /// quadratic in COPY count), and sharing a tree that its stage keeps mutating would
         /// copy it on every instruction.
         var heads: [String: FileTree] = [:]
+        /// Layers already written during planning (a RUN's, before its root changed again),
+        /// with their layer-cache key (taken while writing: the files have changed since).
+        var written: [Int: (blob: LayerBlob, cacheKey: Digest)] = [:]
     }
 
     private let state = Locked(State())
@@ -90,6 +93,34 @@ final class LayerJobs: Sendable {
         }
     }
 
+    /// Registers a layer that is never shared with another registration: a RUN's entries name
+    /// files of a root that later RUNs change, so equal entries need not mean equal bytes.
+    func registerUnique(_ entries: [LayerEntry]) -> Int {
+        state.withLock { state in
+            state.jobs.append(entries)
+            return state.jobs.count - 1
+        }
+    }
+
+    /// Writes a registered layer now (its sources are about to change) and keeps the blob for
+    /// `materialize`; the bytes are those `materialize` would write.
+    func writeNow(_ job: Int, options: LayerOptions, store: ContentStore) throws {
+        let entries = state.withLock { $0.written[job] == nil ? $0.jobs[job] : nil }
+        guard let entries else { return }
+        let key = LayerCacheKey.Incremental(options: options)
+        let recorder = FileContentRecorder { entry, _, digest in key.add(entry, contentDigest: digest) }
+        let blob = try LayerWriter.write(entries, options: options, into: store, recorder: recorder)
+        let cacheKey = key.finalize()
+        state.withLock { $0.written[job] = (blob, cacheKey) }
+    }
+
+    /// Whether `writeNow` wrote the job (the layer cache need not look it up).
+    func isWritten(_ job: Int) -> Bool { state.withLock { $0.written[job] != nil } }
+
+    /// The blob `writeNow` wrote: what to read such a layer from afterwards (its entries name
+    /// files of a RUN root that later RUNs changed).
+    func writtenBlob(_ job: Int) -> LayerBlob? { state.withLock { $0.written[job]?.blob } }
+
     private static func key(_ entries: [LayerEntry]) -> Digest {
         let hasher = SHA256Hasher()
         for entry in entries {
@@ -102,8 +133,13 @@ final class LayerJobs: Sendable {
             case .regularFile(.bytes(let bytes)): kind = "b:\(bytes.count):"; content = bytes
             case .symlink(let target): kind = "l:" + target
             case .hardlink(let target): kind = "h:" + target
+            case .special(let special): kind = "s:\(special)"
             }
             hasher.update(Array("\(entry.path)\u{0}\(kind)".utf8))
+            for (name, value) in entry.xattrs.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                hasher.update(Array("\u{0}x:\(name):\(value.count):".utf8))
+                hasher.update(value)
+            }
             if let content { hasher.update(content) }
             hasher.update(Array("\u{0}\(entry.mode)\u{0}\(entry.uid)\u{0}\(entry.gid)\n".utf8))
         }
@@ -122,7 +158,15 @@ final class LayerJobs: Sendable {
         let results = Locked<[Result<LayerBlob, any Error>?]>(Array(repeating: nil, count: all.count))
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, concurrency)
+        let written = state.withLock { $0.written }
         for (index, (job, entries)) in all.enumerated() {
+            if let (blob, cacheKey) = written[job] {
+                cache?.record(job: job, blob: blob, key: cacheKey)
+                progress?(.layerStarted(index: index + 1, count: all.count, entries: entries.count))
+                progress?(.layerFinished(index: index + 1, count: all.count, digest: blob.digest, size: blob.size, seconds: 0))
+                results.withLock { $0[index] = .success(blob) }
+                continue
+            }
             if let hit = reused[job] {
                 progress?(.layerReused(index: index + 1, count: all.count, digest: hit.blob.digest, size: hit.blob.size, from: hit.source))
                 results.withLock { $0[index] = .success(hit.blob) }

@@ -105,7 +105,11 @@ final class PlatformBuild {
                     return file
                 },
                 extractArchive: { [unowned self] path in try self.contexts.extract(path) })
-            frame.dispatcher?.runContext = RunContext(scratch: request.scratchDirectory, settings: request.runSettings, progress: request.progress)
+            var runSettings = request.runSettings
+            runSettings.cacheNamespace = request.buildArgs["BUILDKIT_CACHE_MOUNT_NS"] ?? ""
+            frame.dispatcher?.runContext = RunContext(scratch: request.scratchDirectory, settings: runSettings, progress: request.progress)
+            frame.dispatcher?.mountSource = { [unowned self] from, target in try self.mountSource(from, target: target, stage: index) }
+            frame.dispatcher?.runContext?.layerOutput = (LayerOptions(mtime: request.sourceDateEpoch ?? 0, compression: request.compression, jobs: request.jobs), request.storeDirectory)
             frame.dispatcher?.stageName = stage.name ?? String(index)
             frame.lastTreeReader = stage.instructions.lastIndex(where: StageGraph.readsTree) ?? -1
             // ONBUILD triggers of the base run first, and the new stage's config has none.
@@ -228,6 +232,15 @@ final class PlatformBuild {
         baseImages.append(image)
         materials.add(image.material)
         return state
+    }
+
+    /// What a `RUN --mount` reads: as `COPY --from`, with BuildKit's message for a stage that
+    /// is not defined before the RUN.
+    private func mountSource(_ from: String?, target: String, stage: Int) throws -> CopySource {
+        if let from, let index = graph.stageIndex(from), index >= stage {
+            throw BuildError("cannot mount from stage \"\(from)\" to \"\(target)\", stage needs to be defined before current command")
+        }
+        return try source(from, line: 0, stage: stage)
     }
 
     private func source(_ from: String?, line: Int, stage: Int) throws -> CopySource {

@@ -55,7 +55,12 @@ struct StageNode: Sendable {
     /// What the triggers' `COPY --from` name.
     var triggerCopies: [StageInput] = []
 
-    var dependencies: [StageInput] { [base] + triggerCopies + copies.keys.sorted().compactMap { copies[$0] } }
+    /// What each RUN's `--mount from=` names, by instruction position.
+    var mounts: [Int: [StageInput]] = [:]
+
+    var dependencies: [StageInput] {
+        [base] + triggerCopies + copies.keys.sorted().compactMap { copies[$0] } + mounts.keys.sorted().flatMap { mounts[$0] ?? [] }
+    }
 }
 
 /// The stages one platform's build needs, computed once from the Dockerfile: global ARGs
@@ -128,6 +133,7 @@ struct StageGraph: Sendable {
         for node in nodes.values {
             result.formUnion(node.copies.values.compactMap(\.image))
             result.formUnion(node.triggerCopies.compactMap(\.image))
+            result.formUnion(node.mounts.values.flatMap { $0 }.compactMap(\.image))
             guard let base = node.base.image else { continue }
             if plan.stages[node.index].instructions.contains(where: StageGraph.readsTree) || node.triggers.contains(where: StageGraph.readsTree) || referenced.contains(node.index) || (node.index == target && request.keepFileTrees) {
                 result.insert(base)
@@ -267,6 +273,10 @@ struct StageGraph: Sendable {
             node.triggersLoaded = true
         }
         for (position, instruction) in stage.instructions.enumerated() {
+            if case .run(let command) = instruction.kind {
+                node.mounts[position] = RunFlags.mountSources(command.flags).filter { $0 != "scratch" }
+                    .map { copySource($0, stage: index, line: instruction.line) }
+            }
             guard case .copy(let command) = instruction.kind, let from = command.from else { continue }
             node.copies[position] = copySource(from, stage: index, line: instruction.line)
         }

@@ -2,6 +2,8 @@
 #define SLIPWAY_SANDBOX_H
 #include <sys/types.h>
 
+struct slipway_mount;
+
 /// One RUN's sandbox: everything is prepared by the caller before the fork, so the child
 /// only makes system calls (async-signal-safe) before it execs.
 struct slipway_sandbox {
@@ -21,6 +23,8 @@ struct slipway_sandbox {
     const char *const *tmpfs;    /* NULL-terminated targets inside root */
     int output_fd;               /* receives stdout and stderr */
     int error_fd;                /* the child writes a setup failure message here (CLOEXEC) */
+    const struct slipway_mount *mounts; /* RUN --mount, applied in order after /dev (slipway_mount.h) */
+    int mount_count;
 };
 
 /// Forks a process that enters new namespaces, pivots into `rootfs` and execs `argv`.
@@ -38,5 +42,27 @@ long slipway_copy_file_range(int in, int out, long length);
 /// the file system does not record it. Tells a directory removed and made again from the old
 /// one when the inode number was reused.
 long long slipway_birth_time(const char *path);
+
+/// Forks a child that unshares a user namespace, writes '1' on `ready_fd` (or '0' and exits
+/// when the kernel refuses) and waits for '1' on `go_fd` (the parent has written its ID maps
+/// with newuidmap/newgidmap by then), then becomes uid/gid 0 of the namespace and execs
+/// `exe`. Returns the child's pid, or -1.
+pid_t slipway_userns_spawn(const char *exe, const char *const *argv, const char *const *envp,
+                           int ready_fd, int go_fd);
+
+/// Waits for `child`, passing SIGTERM and SIGQUIT on to it (SIGINT and SIGHUP, which a
+/// terminal sends to the whole process group, are ignored); returns its wait status or -1.
+int slipway_userns_wait(pid_t child);
+
+/// makedev/major/minor (macros Swift does not import): device numbers of RUN's device nodes.
+dev_t slipway_make_device(unsigned int major_number, unsigned int minor_number);
+unsigned int slipway_device_major(dev_t device);
+unsigned int slipway_device_minor(dev_t device);
+
+/// llistxattr/lgetxattr/lsetxattr (<sys/xattr.h>, which Swift's Glibc module does not export):
+/// the xattrs RUN layers carry.
+long slipway_llistxattr(const char *path, char *list, unsigned long size);
+long slipway_lgetxattr(const char *path, const char *name, void *value, unsigned long size);
+int slipway_lsetxattr(const char *path, const char *name, const void *value, unsigned long size);
 
 #endif

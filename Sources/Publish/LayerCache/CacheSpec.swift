@@ -15,7 +15,13 @@ public enum CacheSpec: Equatable, Sendable {
     public struct ExportOptions: Equatable, Sendable {
         /// `ignore-error=true`: a failed export is a warning, not a failed build (buildx).
         public var ignoreError = false
-        public init(ignoreError: Bool = false) { self.ignoreError = ignoreError }
+        /// `type=local` `tag=` (buildx): which cache of the directory an export replaces (nil:
+        /// `latest`) or an import reads (nil: every one).
+        public var tag: String?
+        public init(ignoreError: Bool = false, tag: String? = nil) {
+            self.ignoreError = ignoreError
+            self.tag = tag
+        }
     }
 
     public enum Direction: String, Sendable {
@@ -34,8 +40,8 @@ public enum CacheSpec: Equatable, Sendable {
         switch (type, direction) {
         case ("registry", .from): return ["type", "ref"]
         case ("registry", .to): return ["type", "ref"] + export
-        case ("local", .from): return ["type", "src"]
-        case ("local", .to): return ["type", "dest"] + export
+        case ("local", .from): return ["type", "src", "tag"]
+        case ("local", .to): return ["type", "dest", "tag"] + export
         case ("inline", .to): return ["type"]
         default: return nil
         }
@@ -89,6 +95,13 @@ public enum CacheSpec: Equatable, Sendable {
             let key = direction == .from ? "src" : "dest"
             guard let directory = values[key], !directory.isEmpty else {
                 throw PublishError.invalidArgument("\(flag) type=local needs \(key)=DIR")
+            }
+            if let tag = values["tag"] {
+                // A file-name-safe word, as an OCI layout's ref names are usually tags.
+                guard !tag.isEmpty, tag.count <= 128, tag.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+                    throw PublishError.invalidArgument("\(flag) tag=\(tag): use letters, digits, '.', '_' and '-' (at most 128)")
+                }
+                options.tag = tag
             }
             return .local(directory: directory, options: options)
         default:

@@ -25,8 +25,8 @@ struct LayerCachePlan {
             case .registry(let ref, _):
                 let puller = try session.puller(resolveTags: true, onEvent: { onEvent(.pull($0)) })
                 sources.append(RegistryLayerCacheSource(reference: try ImageReference(parsing: ref), puller: puller))
-            case .local(let directory, _):
-                sources.append(DirectoryLayerCacheSource(directory: URL(fileURLWithPath: directory).standardizedFileURL))
+            case .local(let directory, let options):
+                sources.append(DirectoryLayerCacheSource(directory: URL(fileURLWithPath: directory).standardizedFileURL, tag: options.tag))
             case .inline:
                 break
             }
@@ -66,8 +66,9 @@ struct LayerCachePlan {
                     }
                     digest = try await RegistryLayerCacheExport.export(result.layerCacheEntries, to: try ImageReference(parsing: ref),
                                                                        store: result.store, session: session, options: options, onEvent: onEvent)
-                case .local(let directory, _):
-                    digest = try DirectoryLayerCacheExport.export(result.layerCacheEntries, to: URL(fileURLWithPath: directory), store: result.store)
+                case .local(let directory, let options):
+                    digest = try DirectoryLayerCacheExport.export(result.layerCacheEntries, to: URL(fileURLWithPath: directory),
+                                                                  tag: options.tag ?? DirectoryLayerCacheExport.defaultTag, store: result.store)
                 case .inline:
                     continue
                 }

@@ -32,15 +32,17 @@ public enum SignWorkflow {
 
     /// Signs images already in a registry, each named by tag or digest.
     /// `claims`: the payload's `optional` annotations (`sign -a KEY=VALUE`).
+    /// `registry.signatureMode` chooses the storage (`--attest-mode`).
     public static func run(references: [String], signer: any ImageSigner, claims: [String: String] = [:], registry: RegistrySettings,
                            onEvent: @escaping PublishEventHandler) async throws -> [SignatureReport] {
         let session = try RegistrySession(registry)
-        let storage = CosignTagStorage(session: session)
+        let clients = SignatureClients(session: session)
+        let storage = registry.signatureMode.storage(session: session, clients: clients)
         var reports: [SignatureReport] = []
         for text in references {
             let reference: ImageReference
             do { reference = try ImageReference(parsing: text) } catch { throw PublishError.invalidArgument("\(error)") }
-            let client = storage.client(for: reference.registry)
+            let client = clients.client(for: reference.registry)
             let root = try await client.fetchManifest(reference.digest?.description ?? reference.tag ?? ImageReference.defaultTag,
                                                       in: reference.repository)
             let targets = try signedDigests(root: root.descriptor, data: root.data)
@@ -52,7 +54,7 @@ public enum SignWorkflow {
     /// After a push: signs the pushed root (and its platform manifests) once per repository.
     static func signPublished(_ root: Descriptor, from store: ContentStore, to references: [ImageReference], signer: any ImageSigner,
                               session: RegistrySession, onEvent: @escaping PublishEventHandler) async throws {
-        let storage = CosignTagStorage(session: session)
+        let storage = session.settings.signatureMode.storage(session: session, clients: SignatureClients(session: session))
         let targets = try signedDigests(root: root, data: try store.read(root.digest))
         var repositories: [ImageReference] = []
         for reference in references where !repositories.contains(where: { $0.name == reference.name }) { repositories.append(reference) }

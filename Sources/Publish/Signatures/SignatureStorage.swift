@@ -13,12 +13,15 @@ struct StoredSignatures: Sendable {
     var unreadable: [(layer: Descriptor, reason: String)] = []
     /// Where they were looked for, for messages (`registry/repo:sha256-….sig`).
     var location: String
+
+    /// What "none stored here" reads as in a message.
+    var absence: String { location.hasSuffix(".sig") ? "there is no \(location)" : "\(location): none" }
 }
 
 /// Where signatures of an image live and how new ones are added. `CosignTagStorage` is
-/// cosign's tag scheme (`sha256-<hex>.sig`). The seam for OCI 1.1 referrers signatures
-/// (`--attest-mode=referrers`: an artifact with `subject`, found through the referrers API of
-/// `RegistryClient+Referrers`) is a second implementation of this protocol.
+/// cosign's tag scheme (`sha256-<hex>.sig`); `ReferrerSignatureStorage` is cosign's OCI 1.1
+/// mode (`--attest-mode=referrers`: an artifact with `subject`, found through the referrers
+/// API of `RegistryClient+Referrers` or its `sha256-<hex>` fallback tag).
 protocol SignatureStorage: Sendable {
     func signatures(of digest: Digest, in repository: ImageReference) async throws -> StoredSignatures
     /// Adds `signature` to what `existing` holds and stores the result; returns where.
@@ -29,24 +32,19 @@ protocol SignatureStorage: Sendable {
 /// cosign's tag-based storage, over the registry client and the pusher.
 final class CosignTagStorage: SignatureStorage {
     let session: RegistrySession
-    /// One client per registry, so its token is fetched once for all signatures.
-    private let clients = Locked<[String: RegistryClient]>([:])
+    let clients: SignatureClients
     /// Payloads are a few hundred bytes; anything larger is not a simple-signing payload.
     static let payloadLimit: Int64 = 64 << 10
     /// At most this many signatures are read from one `.sig` manifest (with the payload bound,
     /// 64 MiB at most in memory, whatever a registry serves).
     static let signatureLimit = 1000
 
-    init(session: RegistrySession) { self.session = session }
-
-    func client(for registry: String) -> RegistryClient {
-        clients.withLock { clients in
-            if let existing = clients[registry] { return existing }
-            let made = RegistryClient(registry: registry, transport: session.transport, credentials: session.credentials, retry: session.settings.retryPolicy)
-            clients[registry] = made
-            return made
-        }
+    init(session: RegistrySession, clients: SignatureClients? = nil) {
+        self.session = session
+        self.clients = clients ?? SignatureClients(session: session)
     }
+
+    func client(for registry: String) -> RegistryClient { clients.client(for: registry) }
 
     func signatures(of digest: Digest, in repository: ImageReference) async throws -> StoredSignatures {
         let tag = CosignSignatureImage.tag(for: digest)
@@ -59,28 +57,11 @@ final class CosignTagStorage: SignatureStorage {
         }
         let manifest = try CanonicalJSON.decode(Manifest.self, from: fetched.data, what: "signature manifest \(stored.location)")
         stored.manifest = manifest
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-sig-\(UUID().uuidString)")
-        let cleanup = Interruption.register { try? FileManager.default.removeItem(at: scratch) }
-        defer {
-            try? FileManager.default.removeItem(at: scratch)
-            Interruption.unregister(cleanup)
-        }
         let layers = CosignSignatureImage.signatureLayers(of: manifest)
         guard layers.count <= Self.signatureLimit else {
             throw PublishError.failed("\(stored.location) has \(layers.count) signature layers, more than the \(Self.signatureLimit) slipway reads")
         }
-        for layer in layers {
-            guard layer.size <= Self.payloadLimit else {
-                stored.unreadable.append((layer, "payload \(layer.digest.short) is \(layer.size) bytes, larger than a signature payload can be"))
-                continue
-            }
-            do {
-                try await client.downloadBlob(layer, from: repository.repository, to: scratch)
-                stored.signatures.append((layer, try Data(contentsOf: scratch)))
-            } catch {
-                stored.unreadable.append((layer, "payload \(layer.digest.short) cannot be read: \(error)"))
-            }
-        }
+        try await SignaturePayloads.read(layers, from: client, in: repository, into: &stored)
         return stored
     }
 
@@ -103,5 +84,50 @@ final class CosignTagStorage: SignatureStorage {
                             options: session.settings.pushOptions(jobs: 2))
         _ = try await pusher.push(built.manifestDescriptor, to: [target])
         return "\(target)@\(built.manifestDescriptor.digest)"
+    }
+}
+
+/// One registry client per registry for the signature storages, so a token is fetched once
+/// for all the signatures of a run.
+final class SignatureClients: Sendable {
+    let session: RegistrySession
+    private let clients = Locked<[String: RegistryClient]>([:])
+
+    init(session: RegistrySession) { self.session = session }
+
+    func client(for registry: String) -> RegistryClient {
+        clients.withLock { clients in
+            if let existing = clients[registry] { return existing }
+            let made = RegistryClient(registry: registry, transport: session.transport, credentials: session.credentials, retry: session.settings.retryPolicy)
+            clients[registry] = made
+            return made
+        }
+    }
+}
+
+/// Reading signature payload blobs, bounded, for both storages.
+enum SignaturePayloads {
+    /// Each layer's payload (at most `CosignTagStorage.payloadLimit` bytes) into `stored`;
+    /// a layer that cannot be read is listed as unreadable with the reason.
+    static func read(_ layers: [Descriptor], from client: RegistryClient, in repository: ImageReference,
+                     into stored: inout StoredSignatures) async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-sig-\(UUID().uuidString)")
+        let cleanup = Interruption.register { try? FileManager.default.removeItem(at: scratch) }
+        defer {
+            try? FileManager.default.removeItem(at: scratch)
+            Interruption.unregister(cleanup)
+        }
+        for layer in layers {
+            guard layer.size <= CosignTagStorage.payloadLimit else {
+                stored.unreadable.append((layer, "payload \(layer.digest.short) is \(layer.size) bytes, larger than a signature payload can be"))
+                continue
+            }
+            do {
+                try await client.downloadBlob(layer, from: repository.repository, to: scratch)
+                stored.signatures.append((layer, try Data(contentsOf: scratch)))
+            } catch {
+                stored.unreadable.append((layer, "payload \(layer.digest.short) cannot be read: \(error)"))
+            }
+        }
     }
 }

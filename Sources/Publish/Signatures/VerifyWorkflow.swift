@@ -6,8 +6,9 @@ import Signing
 /// `slipway verify --key KEY REF`: the image's cosign signatures checked against its digest
 /// and the key (cosign's rule: at least one valid signature; invalid ones are named), for an
 /// index also each platform manifest that has signatures, and every BuildKit attestation
-/// manifest in the index checked to name the platform manifest it is attached to as its
-/// in-toto subject. Any failure fails the whole verification with every reason listed.
+/// manifest in the index, and every in-toto referrer of each image manifest
+/// (`--attest-mode=referrers`), checked to name the platform manifest it is attached to as
+/// its in-toto subject. Any failure fails the whole verification with every reason listed.
 public enum VerifyWorkflow {
     /// One checked item: a line for the report, and its fields for `--format json`.
     public struct Finding: Sendable, Hashable, Encodable {
@@ -30,8 +31,10 @@ public enum VerifyWorkflow {
         do { reference = try ImageReference(parsing: text) } catch { throw PublishError.invalidArgument("\(error)") }
         let key = try await SigningKeys.publicKey(keyText, settings: registry)
         let session = try RegistrySession(registry)
-        let storage = CosignTagStorage(session: session)
-        let client = storage.client(for: reference.registry)
+        let clients = SignatureClients(session: session)
+        // Signatures count wherever they are stored: cosign's tag or OCI 1.1 referrers.
+        let storage: [any SignatureStorage] = [CosignTagStorage(session: session, clients: clients), ReferrerSignatureStorage(session: session, clients: clients)]
+        let client = clients.client(for: reference.registry)
         let root = try await client.fetchManifest(reference.digest?.description ?? reference.tag ?? ImageReference.defaultTag, in: reference.repository)
         var findings: [Finding] = []
         var failures: [String] = []
@@ -64,6 +67,14 @@ public enum VerifyWorkflow {
             }
             failures += attestations.failed
         }
+        let images = root.isIndex
+            ? try CanonicalJSON.decode(Index.self, from: root.data, what: "index \(rootName)").manifests.filter { !AttestationEntries.isAttestation($0) }
+            : [root.descriptor]
+        let referrers = try await AttestationSubjects.checkReferrers(of: images, in: reference, client: client)
+        findings += referrers.passed.map {
+            Finding(kind: .attestation, text: $0.text, digest: $0.subject.description, platform: $0.platform, predicateType: $0.predicateType)
+        }
+        failures += referrers.failed
         guard failures.isEmpty else {
             throw PublishError.failed("verification of \(reference) failed:\n  " + failures.joined(separator: "\n  "))
         }
@@ -73,9 +84,23 @@ public enum VerifyWorkflow {
     enum Result { case verified(String, valid: Int), unsigned(String), failed(String) }
 
     static func check(_ digest: Digest, named name: String, in repository: ImageReference, key: ECKey, claims: [String: String],
-                      storage: CosignTagStorage) async throws -> Result {
-        let stored = try await storage.signatures(of: digest, in: repository)
-        guard stored.manifest != nil else { return .unsigned("\(name): no signatures (there is no \(stored.location))") }
+                      storage: [any SignatureStorage]) async throws -> Result {
+        var found: [StoredSignatures] = []
+        for place in storage { found.append(try await place.signatures(of: digest, in: repository)) }
+        let present = found.filter { $0.manifest != nil || !$0.unreadable.isEmpty }
+        guard !present.isEmpty else {
+            return .unsigned("\(name): no signatures (\(found.map(\.absence).joined(separator: "; ")))")
+        }
+        // One signature stored in both places counts once.
+        var stored = StoredSignatures(location: present.map(\.location).joined(separator: " and "))
+        var seen: Set<String> = []
+        for place in present {
+            for entry in place.signatures
+            where seen.insert(entry.layer.digest.description + " " + (entry.layer.annotations?[CosignSignatureImage.signatureAnnotation] ?? "")).inserted {
+                stored.signatures.append(entry)
+            }
+            stored.unreadable += place.unreadable
+        }
         var reasons = stored.unreadable.map { "\($0.reason)" }
         var valid = 0
         for entry in stored.signatures {

@@ -10,7 +10,8 @@ import XCTest
 enum BusyboxBase {
     static let binary = "/bin/busybox"
     static let applets = ["sh", "echo", "cat", "ls", "rm", "mkdir", "chmod", "chown", "ln", "id", "touch", "pwd", "nc",
-                          "sleep", "seq", "true", "false", "wc", "stat", "printf", "test", "env", "mv", "cp", "hostname", "tr", "head"]
+                          "sleep", "seq", "true", "false", "wc", "stat", "printf", "test", "env", "mv", "cp", "hostname", "tr", "head",
+                          "awk", "grep", "mount", "mkfifo", "mknod"]
 
     /// The layout's fixture (keep it alive) and path; throws a clear error without busybox-static.
     static func layout() async throws -> (BuildFixture, String) {

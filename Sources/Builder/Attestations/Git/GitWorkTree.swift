@@ -11,17 +11,25 @@ struct GitWorkTree: Equatable {
     var remote: String?
     /// The context directory relative to the work tree's root (`.` for the root itself).
     var contextPath: String
+    /// Why the work tree counts as having uncommitted changes (`GitStatus`), when it was
+    /// checked (`BUILDX_GIT_CHECK_DIRTY`, as buildx) and has some; nil otherwise.
+    var dirty: String?
+
+    /// buildx's `vcs:revision`: the commit, with `-dirty` when the tree has changes.
+    var recordedRevision: String { dirty == nil ? revision : revision + "-dirty" }
 
     /// nil when `directory` is not inside a git work tree, or HEAD names no commit yet.
-    static func find(containing directory: String) -> GitWorkTree? {
+    /// `checkDirty`: compare the work tree with the index and HEAD (`GitStatus`).
+    static func find(containing directory: String, checkDirty: Bool = false) -> GitWorkTree? {
         var current = URL(fileURLWithPath: directory).standardizedFileURL
         var relative: [String] = []
         for _ in 0..<256 {
             if let gitDir = gitDirectory(at: current.path) {
                 guard let revision = headRevision(gitDir: gitDir) else { return nil }
                 let common = commonDirectory(gitDir: gitDir)
+                let dirty = checkDirty ? GitStatus.dirtiness(workTree: current.path, gitDirectory: gitDir, commonDirectory: common, head: revision) : nil
                 return GitWorkTree(revision: revision, remote: remoteURL(configAt: common + "/config"),
-                                   contextPath: relative.isEmpty ? "." : relative.reversed().joined(separator: "/"))
+                                   contextPath: relative.isEmpty ? "." : relative.reversed().joined(separator: "/"), dirty: dirty)
             }
             let parent = current.deletingLastPathComponent()
             if parent.path == current.path { return nil }
@@ -105,6 +113,26 @@ struct GitWorkTree: Equatable {
         }
         let chosen = urls.first { $0.remote == "origin" } ?? urls.first
         return chosen.map { withoutCredentials($0.url) }
+    }
+
+    /// `[SECTION] KEY = VALUE` of git's config (the last one given; section and key
+    /// case-insensitive), for simple settings such as `core.filemode`.
+    static func configValue(_ section: String, _ key: String, configAt path: String) -> String? {
+        guard let text = smallFile(path) else { return nil }
+        var current: String?
+        var value: String?
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") {
+                current = line.dropFirst().prefix { $0 != "]" && $0 != " " }.lowercased()
+                continue
+            }
+            guard current == section.lowercased(), let eq = line.firstIndex(of: "=") else { continue }
+            if line[..<eq].trimmingCharacters(in: .whitespaces).lowercased() == key.lowercased() {
+                value = line[line.index(after: eq)...].split(separator: "#").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            }
+        }
+        return value
     }
 
     /// `https://user:token@host/repo` → `https://host/repo`: a token must never reach an attestation.
