@@ -44,7 +44,7 @@ enum LocalAttestations {
             switch entry.kind {
             case .regularFile(let own): source = own
             case .hardlink(let target): source = byPath[target]
-            case .directory, .symlink: source = nil
+            case .directory, .symlink, .special: source = nil
             }
             guard let source else { continue }
             subjects.append((entry.path, try digest(of: source, path: entry.path)))
