@@ -165,7 +165,8 @@ struct HCLBakeDecoder {
         for attribute in block.body.attributes {
             switch attribute.name {
             case "default": definition.defaultValue = attribute.expression
-            case "description", "type", "sensitive": break
+            case "type": definition.type = try VariableType.parse(attribute.expression)
+            case "description", "sensitive": break
             default: throw BakeError("unknown key '\(attribute.name)' in variable '\(name)' (known: default, description, type, validation)", at: attribute.position)
             }
         }

@@ -8,6 +8,7 @@ final class HCLEvaluator {
     struct Variable {
         var name: String
         var defaultValue: HCLExpression?
+        var type: VariableType?
         var validations: [(condition: HCLExpression, message: HCLExpression?, position: SourcePosition)]
         var position: SourcePosition
     }
@@ -49,8 +50,16 @@ final class HCLEvaluator {
         let value: BakeValue
         if let definition = variables[name] {
             // A root attribute of the same name (another file's `NAME = …`) replaces the default.
-            let fallback = try (attributes[name] ?? definition.defaultValue).map { try evaluate($0, scope: [:]) }
-            if let text = lookup(name) {
+            var fallback = try (attributes[name] ?? definition.defaultValue).map { try evaluate($0, scope: [:]) }
+            if let type = definition.type {
+                // Typed: the default is converted to the type, and no default is null.
+                do { fallback = try type.convert(fallback ?? .null, at: definition.position) } catch let error as BakeError {
+                    throw BakeError("variable '\(name)': invalid type \(type) for the default value (\(error.message))", at: definition.position)
+                }
+                // NAME_JSON is the JSON form of NAME, unless it is a variable of its own.
+                let json = variables[name + "_JSON"] == nil ? lookup(name + "_JSON") : nil
+                value = try type.fromEnvironment(lookup(name), json: json, name: name, at: definition.position) ?? fallback ?? .null
+            } else if let text = lookup(name) {
                 value = try Self.convert(environment: text, like: fallback, name: name, at: definition.position)
             } else {
                 value = fallback ?? .string("")

@@ -264,4 +264,85 @@ final class BuildxHCLConformanceTests: XCTestCase {
         XCTAssertNil(config.targets.first?.context)
         XCTAssertNil(config.targets.first?.target)
     }
+
+    static let types = ["any", "string", "number", "bool", "list(string)", "set(string)", "map(string)", "tuple([string])", "object({val: string})"]
+
+    func testHCLTypedNullVariables() throws {
+        for type in Self.types {
+            let hcl = "variable \"FOO\" {\n  type = \(type)\n  default = null\n}\ntarget \"default\" {\n  args = {\n    foo = equal(FOO, null)\n  }\n}"
+            XCTAssertEqual(try Bakefile.read(hcl).targets.first?.args, ["foo": "true"], type)
+        }
+    }
+
+    func testHCLTypedValuelessVariables() throws {
+        for type in Self.types {
+            let hcl = "variable \"FOO\" {\n  type = \(type)\n}\ntarget \"default\" {\n  args = {\n    foo = equal(FOO, null)\n  }\n}"
+            XCTAssertEqual(try Bakefile.read(hcl).targets.first?.args, ["foo": "true"], type)
+        }
+    }
+
+    func testHCLTypedValuelessVariablesUsedAsNull() throws {
+        for type in ["any", "string", "number", "bool"] {
+            func foo(_ expression: String) throws -> String?? {
+                try Bakefile.read("variable \"FOO\" {\n  type = \(type)\n}\ntarget \"default\" {\n  args = {\n    foo = \(expression)\n  }\n}").targets.first?.args?["foo"]
+            }
+            XCTAssertEqual(try foo("FOO"), .some(nil), type)
+            XCTAssertEqual(try foo(#"FOO == null ? "hi" : FOO"#), "hi", type)
+            XCTAssertEqual(try foo(#"FOO == null ? FOO : "hi""#), .some(nil), type)
+        }
+    }
+
+    func testDefaultVarTypeEnforcement() throws {
+        let cases: [(type: String, value: String, argument: String, want: String?)] = [
+            ("number", "99", "FOO + 1", "100"), ("number", #""99""#, "FOO + 1", "100"),
+            ("bool", "true", "and(FOO, true)", "true"), ("bool", #""true""#, "and(FOO, true)", "true"),
+            ("number", #""oops""#, "FOO", nil),
+            ("list(number)", "[2,3]", #"join("", [for v in FOO: v + 1])"#, "34"),
+            ("list(number)", #"["2","3"]"#, #"join("", [for v in FOO: v + 1])"#, "34"),
+            ("list(number)", #"["oops"]"#, "FOO", nil),
+        ]
+        for (type, value, argument, want) in cases {
+            let hcl = "variable \"FOO\" {\n  type = \(type)\n  default = \(value)\n}\ntarget \"default\" {\n  args = {\n    foo = \(argument)\n  }\n}"
+            if let want {
+                XCTAssertEqual(try Bakefile.read(hcl).targets.first?.args?["foo"] ?? nil, want, "\(type) \(value)")
+            } else {
+                XCTAssertTrue(Bakefile.error { try Bakefile.read(hcl) }.contains("invalid type"), "\(type) \(value)")
+            }
+        }
+    }
+
+    func testTypedVarOverrides() throws {
+        let cases: [(type: String, override: String, argument: String, want: String?, error: String?)] = [
+            ("bool", "true", "FOO", "true", nil), ("number", "99", "FOO", "99", nil), ("string", "hello", "FOO", "hello", nil),
+            ("string", #""hello""#, "FOO", #""hello""#, nil),
+            ("list(string)", "hi,there", #"join("-", FOO)"#, "hi-there", nil),
+            ("list(number)", "3,1,4", #"join("-", [for v in FOO: v + 1])"#, "4-2-5", nil),
+            ("set(number)", "3,1,4", #"join("-", [for v in sort(FOO): v + 1])"#, "2-4-5", nil),
+            ("map(number)", "foo:1,bar:2", #"join("-", sort(values(FOO)))"#, "1-2", nil),
+            ("tuple([number,string])", "99,bottles", #"format("%d %s", FOO[0], FOO[1])"#, "99 bottles", nil),
+            ("tuple([number,string])", "99,100", "FOO", nil, "Unsuitable value type"),
+            ("list(string)", #""hello,world"#, "FOO", nil, "from CSV"),
+            ("object({message: string})", "does not matter", "FOO", nil, "unsupported type"),
+            ("list(list(number))", "1,2", "FOO", nil, "unsupported type"),
+            ("set(set(number))", "1,2", "FOO", nil, "unsupported type"),
+            ("tuple([list(number)])", "1", "FOO", nil, "unsupported type"),
+            ("map(list(number))", "foo:1,2", "FOO", nil, "unsupported type"),
+            ("map(string)", #"a:b,foo:"bar"#, "FOO", nil, "as CSV"),
+            ("list(number)", "1,1z", "FOO", nil, "failed to parse element"),
+            ("set(number)", "1,1z", "FOO", nil, "failed to parse element"),
+            ("tuple([number])", "1z", "FOO", nil, "failed to parse element"),
+            ("map(number)", "foo:1z", "FOO", nil, "failed to parse element"),
+            ("map(number)", "foo:1:1", "FOO", nil, "expected one k/v pair"),
+            ("number", "1z", "FOO", nil, "failed to parse"),
+        ]
+        for (type, override, argument, want, error) in cases {
+            let hcl = "variable \"FOO\" {\n  type = \(type)\n}\ntarget \"default\" {\n  args = {\n    foo = \(argument)\n  }\n}"
+            if let error {
+                let message = Bakefile.error { try Bakefile.read(hcl, environment: ["FOO": override]) }
+                XCTAssertTrue(message.contains(error), "\(type) \(override): \(message)")
+            } else {
+                XCTAssertEqual(try Bakefile.read(hcl, environment: ["FOO": override]).targets.first?.args?["foo"] ?? nil, want, "\(type) \(override)")
+            }
+        }
+    }
 }
