@@ -529,4 +529,10 @@ final class BuildxBakeConformanceTests: XCTestCase {
         let hcl = "variable \"FOO\" {\n  default = 0\n  validation {\n    condition = FOO > 5\n  }\n}\ntarget \"app\" {\n  args = {\n    FOO = FOO\n  }\n}\n"
         XCTAssertTrue(Bakefile.error { try Bakefile.plan(hcl, ["app"]) }.contains("This check failed, but has an invalid error message"))
     }
+
+    func testVariableValidationTyped() throws {
+        let hcl = "variable \"FOO\" {\n  default = 0\n  validation {\n    condition = FOO > 5\n    error_message = \"FOO must be greater than 5.\"\n  }\n}\ntarget \"app\" {\n  args = {\n    FOO = FOO\n  }\n}\n"
+        XCTAssertEqual(try Bakefile.plan(hcl, ["app"], environment: ["FOO": "10"]).targets["app"]?.args, ["FOO": "10"])
+        XCTAssertTrue(Bakefile.error { try Bakefile.plan(hcl, ["app"]) }.contains("FOO must be greater than 5."))
+    }
 }
