@@ -35,9 +35,17 @@ indirect enum VariableType: Equatable {
 
     var isPrimitive: Bool { self == .string || self == .number || self == .bool }
 
-    /// `value` as this type (numbers and bools convert to and from strings, as HCL converts).
-    func convert(_ value: BakeValue, at position: SourcePosition) throws -> BakeValue {
+    /// `value` as this type (numbers and bools convert to and from strings, as HCL converts,
+    /// unless `strict`: JSON values must have the type already).
+    func convert(_ value: BakeValue, at position: SourcePosition, strict: Bool = false) throws -> BakeValue {
         if value == .null { return .null }
+        if strict {
+            switch (self, value) {
+            case (.string, .string), (.number, .number), (.bool, .bool), (.any, _): break
+            case (.string, _), (.number, _), (.bool, _): throw BakeError("a \(value.typeName) is not a \(self)", at: position)
+            default: break
+            }
+        }
         func mismatch() -> BakeError { BakeError("a \(value.typeName) is not a \(self)", at: position) }
         switch self {
         case .any: return value
@@ -60,7 +68,7 @@ indirect enum VariableType: Equatable {
             }
         case .list(let element), .set(let element):
             guard case .list(let items) = value else { throw mismatch() }
-            var converted = try items.map { try element.convert($0, at: position) }
+            var converted = try items.map { try element.convert($0, at: position, strict: strict) }
             if case .set = self {
                 var unique: [BakeValue] = []
                 for item in converted where !unique.contains(item) { unique.append(item) }
@@ -69,14 +77,14 @@ indirect enum VariableType: Equatable {
             return .list(converted)
         case .map(let element):
             guard case .object(let members) = value else { throw mismatch() }
-            return .object(try members.mapValues { try element.convert($0, at: position) })
+            return .object(try members.mapValues { try element.convert($0, at: position, strict: strict) })
         case .tuple(let elements):
             guard case .list(let items) = value, items.count == elements.count else { throw mismatch() }
-            return .list(try zip(elements, items).map { try $0.convert($1, at: position) })
+            return .list(try zip(elements, items).map { try $0.convert($1, at: position, strict: strict) })
         case .object(let fields):
             guard case .object(let members) = value else { throw mismatch() }
             var result: [String: BakeValue] = [:]
-            for (key, type) in fields { result[key] = try type.convert(members[key] ?? .null, at: position) }
+            for (key, type) in fields { result[key] = try type.convert(members[key] ?? .null, at: position, strict: strict) }
             return .object(result)
         }
     }
@@ -85,12 +93,12 @@ indirect enum VariableType: Equatable {
     /// sets and tuples of primitives as CSV, maps of primitives as CSV of `key:value`; other
     /// types only through `NAME_JSON` (JSON), which `json` holds when set.
     func fromEnvironment(_ text: String?, json: String?, name: String, at position: SourcePosition) throws -> BakeValue? {
-        if let json, !isPrimitive {
+        if let json {
             var reader = JSONReader(bytes: Array(json.utf8), file: "$\(name)_JSON")
             let parsed: PositionedJSON
-            do { parsed = try reader.document() } catch { throw BakeError("failed to parse \(name)_JSON as JSON: \(error)", at: position) }
-            do { return try convert(BakeValue(json: parsed), at: position) } catch let error as BakeError {
-                throw BakeError("Unsuitable value type for \(name)_JSON: \(error.message)", at: position)
+            do { parsed = try reader.document() } catch { throw BakeError("failed to parse \(name)_JSON from JSON: \(error)", at: position) }
+            do { return try convert(BakeValue(json: parsed), at: position, strict: true) } catch let error as BakeError {
+                throw BakeError("Unsuitable value type for \(name)_JSON from JSON as \(self): \(error.message)", at: position)
             }
         }
         guard let text else { return nil }

@@ -345,4 +345,27 @@ final class BuildxHCLConformanceTests: XCTestCase {
             }
         }
     }
+
+    func testTypedVarOverrides_JSON() throws {
+        let cases: [(type: String, override: String, argument: String, want: String?, error: String?)] = [
+            ("bool", "true", "FOO", "true", nil), ("number", "99", "FOO", "99", nil),
+            ("string", "hello", "FOO", nil, "from JSON"), ("string", #""hello""#, "FOO", "hello", nil),
+            ("list(string)", #"["hi","there"]"#, #"join("-", FOO)"#, "hi-there", nil),
+            ("list(number)", "[3, 1, 4]", #"join("-", [for v in FOO: v + 1])"#, "4-2-5", nil),
+            ("map(number)", #"{"foo": 1, "bar": 2}"#, #"join("-", sort(values(FOO)))"#, "1-2", nil),
+            ("map(number)", #"{"foo": "oops", "bar": 2}"#, "FOO", nil, "from JSON"),
+            ("tuple([number,string])", #"[99, "bottles"]"#, #"format("%d %s", FOO[0], FOO[1])"#, "99 bottles", nil),
+            ("tuple([number,string])", "[99, 100]", "FOO", nil, "Unsuitable value type"),
+            ("object({messages: list(string)})", #"{"messages": ["hi", "there"]}"#, #"join("-", FOO["messages"])"#, "hi-there", nil),
+        ]
+        for (type, override, argument, want, error) in cases {
+            let hcl = "variable \"FOO\" {\n  type = \(type)\n}\ntarget \"default\" {\n  args = {\n    foo = \(argument)\n  }\n}"
+            if let error {
+                let message = Bakefile.error { try Bakefile.read(hcl, environment: ["FOO_JSON": override]) }
+                XCTAssertTrue(message.contains(error), "\(type) \(override): \(message)")
+            } else {
+                XCTAssertEqual(try Bakefile.read(hcl, environment: ["FOO_JSON": override]).targets.first?.args?["foo"] ?? nil, want, "\(type) \(override)")
+            }
+        }
+    }
 }
