@@ -1,3 +1,5 @@
+import Dockerfile
+
 /// One `RUN --mount=…` as BuildKit's frontend reads it (`instructions/commands_runmount.go`):
 /// the same keys, defaults and error texts, so a Dockerfile written for buildx means the
 /// same here.
@@ -159,26 +161,11 @@ struct RunMount: Equatable {
         var distance = 3
         for option in options {
             if option == value.lowercased() { return message }
-            let d = editDistance(value.lowercased(), option)
+            let d = EditDistance.between(value.lowercased(), option)
             if d < distance { distance = d; best = option }
         }
         guard let best else { return message }
         return message + " (did you mean \(best)?)"
-    }
-
-    private static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
 

@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 
 /// The dependency list `cargo auditable` embeds in Rust binaries: an ELF section `.dep-v0`
@@ -14,7 +13,7 @@ enum CargoAuditable {
 
     /// `read(offset, count)` returns exactly `count` bytes at `offset`, or nil.
     static func packages(size: Int, location: String, read: (Int, Int) -> [UInt8]?) -> [FoundPackage] {
-        guard let section = depSection(size: size, read: read), let json = inflate(section),
+        guard let section = depSection(size: size, read: read), let json = BoundedInflate.inflate(section[...], limit: jsonLimit),
               let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],
               let list = object["packages"] as? [[String: Any]] else { return [] }
         var result: [FoundPackage] = []
@@ -62,31 +61,5 @@ enum CargoAuditable {
             return read(candidate.offset, candidate.size)
         }
         return nil
-    }
-
-    /// zlib-inflates at most `jsonLimit` bytes.
-    private static func inflate(_ input: [UInt8]) -> [UInt8]? {
-        var stream = z_stream()
-        guard inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
-        defer { inflateEnd(&stream) }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        var input = input
-        return input.withUnsafeMutableBufferPointer { source -> [UInt8]? in
-            stream.next_in = source.baseAddress
-            stream.avail_in = uInt(source.count)
-            while true {
-                let status = buffer.withUnsafeMutableBufferPointer { target -> Int32 in
-                    stream.next_out = target.baseAddress
-                    stream.avail_out = uInt(target.count)
-                    return CZlib.inflate(&stream, Z_NO_FLUSH)
-                }
-                let produced = buffer.count - Int(stream.avail_out)
-                output += buffer[0..<produced]
-                if output.count > jsonLimit { return nil }
-                if status == Z_STREAM_END { return output }
-                guard status == Z_OK, produced > 0 || stream.avail_in > 0 else { return nil }
-            }
-        }
     }
 }

@@ -1,5 +1,4 @@
 import COpenSSL
-import CZlib
 import Foundation
 
 /// Reads objects of a git repository without running git: loose objects
@@ -36,7 +35,7 @@ struct GitObjects {
     private func readLoose(_ hex: String) -> (kind: Kind, data: [UInt8])? {
         let path = objectsDirectory + "/" + hex.prefix(2) + "/" + hex.dropFirst(2)
         guard let compressed = GitObjects.file(path, limit: Self.objectLimit + (1 << 20)),
-              let raw = GitObjects.inflate(compressed[...], limit: Self.objectLimit + 64),
+              let raw = BoundedInflate.inflate(compressed[...], limit: Self.objectLimit + 64),
               let space = raw.firstIndex(of: 0x20), let nul = raw.firstIndex(of: 0), space < nul else { return nil }
         let kind: Kind
         switch String(decoding: raw[..<space], as: UTF8.self) {
@@ -140,7 +139,7 @@ struct GitObjects {
         }
         guard (try? handle.seek(toOffset: UInt64(offset + position))) != nil,
               let compressed = try? handle.read(upToCount: size + size / 64 + 4096),
-              let data = GitObjects.inflate([UInt8](compressed)[...], limit: size), data.count == size else { return nil }
+              let data = BoundedInflate.inflate([UInt8](compressed)[...], limit: size), data.count == size else { return nil }
         guard let base else { return Kind(rawValue: type).map { ($0, data) } }
         return GitObjects.applyDelta(data, to: base.data).map { (base.kind, $0) }
     }
@@ -189,32 +188,6 @@ struct GitObjects {
             }
         }
         return out.count == target ? out : nil
-    }
-
-    /// zlib-inflates one stream (stopping at its end; trailing bytes ignored), at most `limit` bytes out.
-    static func inflate(_ input: ArraySlice<UInt8>, limit: Int) -> [UInt8]? {
-        var stream = z_stream()
-        guard inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
-        defer { inflateEnd(&stream) }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        var source = Array(input)
-        return source.withUnsafeMutableBufferPointer { pointer -> [UInt8]? in
-            stream.next_in = pointer.baseAddress
-            stream.avail_in = uInt(pointer.count)
-            while true {
-                let status = buffer.withUnsafeMutableBufferPointer { target -> Int32 in
-                    stream.next_out = target.baseAddress
-                    stream.avail_out = uInt(target.count)
-                    return CZlib.inflate(&stream, Z_NO_FLUSH)
-                }
-                let produced = buffer.count - Int(stream.avail_out)
-                output += buffer[0..<produced]
-                if output.count > limit { return nil }
-                if status == Z_STREAM_END { return output }
-                guard status == Z_OK, produced > 0 || stream.avail_in > 0 else { return nil }
-            }
-        }
     }
 
     /// A whole file when it is at most `limit` bytes.
