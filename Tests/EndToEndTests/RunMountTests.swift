@@ -117,4 +117,30 @@ final class RunMountTests: XCTestCase {
         let unreadable = try Run.command(Run.slipway, ["build", "--secret", "id=x,src=\(work)/no-such-file", ctx])
         XCTAssertTrue(unreadable.stderr.contains("--secret id=x: failed to stat \(work)/no-such-file"), unreadable.stderr)
     }
+    /// A bake target's `secret` entries are `build --secret`'s: a file (relative to the
+    /// working directory, as buildx reads it) and an environment variable reach RUN, and
+    /// neither reaches the image.
+    func testBakeTargetSecretsReachRunAsBuildSecretsDo() throws {
+        let ctx = try context("""
+            FROM base
+            RUN --mount=type=secret,id=token,required --mount=type=secret,id=word,env=WORD,required \\
+                cat /run/secrets/token > /seen && echo "$WORD" >> /seen
+            """)
+        try "file-secret-value\n".write(toFile: work + "/token.txt", atomically: true, encoding: .utf8)
+        try """
+            target "app" {
+              context = "\(ctx)"
+              contexts = { base = "oci-layout://\(base)" }
+              secret = ["id=token,src=token.txt", "type=env,id=word,env=BAKE_WORD"]
+              output = ["type=local,dest=\(work)/bake-out"]
+            }
+            """.write(toFile: work + "/docker-bake.hcl", atomically: true, encoding: .utf8)
+        // From the bake file's directory, so `src=token.txt` is relative to the working directory.
+        let result = try Run.command("/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" bake --cache-dir cache app", work, Run.slipway],
+                                     environment: ["BAKE_WORD": "env-secret-value"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try String(contentsOfFile: work + "/bake-out/seen", encoding: .utf8), "file-secret-value\nenv-secret-value\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/bake-out/run/secrets/token"), "the secret's file is not in the image")
+        XCTAssertFalse((result.stdout + result.stderr).contains("secret-value"), result.stdout + result.stderr)
+    }
 }

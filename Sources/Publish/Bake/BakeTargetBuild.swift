@@ -112,7 +112,23 @@ struct BakeTargetBuild {
             }
         }
         if let secrets = target.secret, !secrets.isEmpty {
-            notes.append("secret \(secrets.compactMap { $0.attributes["id"] }.joined(separator: ", ")): accepted for buildx compatibility; only RUN --mount=type=secret reads secrets")
+            // The same specs `build --secret` takes; a relative `src` is the working directory's, as buildx reads it.
+            let specs = secrets.map { entry -> String in
+                var attributes = entry.attributes
+                if let source = attributes["src"] ?? attributes["source"] {
+                    attributes.removeValue(forKey: "source")
+                    attributes["src"] = absolute(source)
+                }
+                return attributes.keys.sorted().map { key in
+                    let field = "\(key)=\(attributes[key] ?? "")"
+                    return field.contains(",") || field.contains("\"") ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+                }.joined(separator: ",")
+            }
+            do {
+                job.runSettings.secrets = try RunSecrets.parse(specs, environment: bake.environment)
+            } catch let error as BuildError {
+                throw PublishError.invalidArgument("target '\(name)': secret: \(error.message)")
+            }
         }
         if let ssh = target.ssh, !ssh.isEmpty { notes.append("ssh: accepted for buildx compatibility; slipway forwards no SSH agent (ignored)") }
         if let hosts = target.extraHosts, !hosts.isEmpty { notes.append("extra-hosts: accepted for buildx compatibility (ignored)") }
