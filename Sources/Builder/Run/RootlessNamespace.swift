@@ -42,11 +42,13 @@ public enum RootlessNamespace {
         guard geteuid() != 0, ProcessInfo.processInfo.environment[marker] == nil,
               let ids = SubordinateIDs.forCurrentUser() else { return }
         guard let status = run(with: ids) else { return }
-        if status & 0x7f == 0 { exit((status >> 8) & 0xff) }
+        // As the command line's own exit: flushed, no exit handlers racing live threads.
+        if status & 0x7f == 0 { fflush(nil); _exit((status >> 8) & 0xff) }
         let number = status & 0x7f
         signal(number, SIG_DFL)
         raise(number)
-        exit(128 + number)
+        fflush(nil)
+        _exit(128 + number)
     }
 
     /// The child's wait status, or nil when it could not be set up (nothing has run then).
