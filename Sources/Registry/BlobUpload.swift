@@ -22,6 +22,9 @@ struct BlobUpload {
     let chunkSize: Int64
     let what: String
     let progress: (@Sendable (Int64) -> Void)?
+    /// Held from the first request with a body to the end (nil: no bound): the session is
+    /// opened before, so its POST overlaps the bodies of other uploads.
+    var bodySlots: UploadSlots? = nil
 
     /// An open upload session: where to send next, its chunk size, and the bytes it holds.
     struct Session {
@@ -51,6 +54,8 @@ struct BlobUpload {
         var recovery: Recovery?
         var furthest: Int64 = 0
         var phase = Phase.open
+        var holdsSlot = false
+        defer { if holdsSlot { bodySlots?.release() } }
         while true {
             do {
                 if let pending = recovery, let current = session {
@@ -74,6 +79,10 @@ struct BlobUpload {
                     progress?(0)
                     session = try await open()
                     continue
+                }
+                if let bodySlots, !holdsSlot {
+                    try await bodySlots.acquire()
+                    holdsSlot = true
                 }
                 if current.chunked, current.offset < descriptor.size {
                     let start = current.offset, length = min(current.chunk, descriptor.size - start)

@@ -30,8 +30,9 @@ extension RegistryClient {
         }
         let url = try await self.url(path)
         var start = HTTPRequest(method: "POST", url: url, body: .data(Data()))
-        // The session's PUT follows on the same HTTP/1.1 connection; a mount is one request.
-        start.bulk = mount == nil
+        // No body: a stream of the shared HTTP/2 connection, so sessions are opened while the
+        // HTTP/1.1 connections carry other blobs' bodies (their PATCHes and PUT are bulk).
+        start.bulk = false
         let response = try await send(start, scopes: scopes, operation: operation)
         switch response.status {
         case 201 where mount != nil:
@@ -53,10 +54,11 @@ extension RegistryClient {
     /// are accepted for a PATCH (ECR answers 201). Failures resume where the registry stands
     /// when it can say, else start a new session; all under one retry budget (`BlobUpload`).
     /// `progress` receives bytes sent so far (it may go back to 0 when the upload restarts).
+    /// With `bodySlots`, the session is opened first and a slot is held from the first body on.
     public func uploadBlob(_ descriptor: Descriptor, from file: URL, to repository: String, chunkSize: Int64 = 5 << 20,
-                           progress: (@Sendable (Int64) -> Void)? = nil) async throws {
+                           bodySlots: UploadSlots? = nil, progress: (@Sendable (Int64) -> Void)? = nil) async throws {
         try await BlobUpload(client: self, descriptor: descriptor, file: file, repository: repository, chunkSize: chunkSize,
-                             what: "upload \(descriptor.digest.short) to \(repository)", progress: progress).run()
+                             what: "upload \(descriptor.digest.short) to \(repository)", progress: progress, bodySlots: bodySlots).run()
     }
 
     /// An upload session the registry no longer knows (404 BLOB_UPLOAD_UNKNOWN or _INVALID, 416) is
