@@ -10,17 +10,45 @@ enum ComposeFile {
                                          "extra_hosts", "provenance", "sbom", "entitlements", "shm_size", "ulimits", "isolation", "privileged"]
 
     static func read(_ file: BakeFile, environment: [String: String]) throws -> BakeConfig {
+        try read(file, environment: environment, including: [])
+    }
+
+    /// `including`: the files whose `include:` led here, outermost first (for cycles and depth).
+    static func read(_ file: BakeFile, environment: [String: String], including: [String]) throws -> BakeConfig {
         let root = try YAMLReader.read(file.text, file: file.name)
         if case .null = root { throw BakeError("empty compose file", at: root.position) }
         guard case .mapping = root else { throw BakeError("a compose file must be a mapping with 'services'", at: root.position) }
-        guard let services = root["services"] else { throw BakeError("the compose file has no 'services'", at: root.position) }
+        let includes = try ComposeInclude.paths(root, including: file.name)
+        guard let services = root["services"] ?? (includes.isEmpty ? nil : .mapping([], root.position)) else {
+            throw BakeError("the compose file has no 'services'", at: root.position)
+        }
         guard case .mapping(let members, _) = services else { throw BakeError("'services' must be a mapping of services by name", at: services.position) }
+        var included = BakeConfig()
+        for (path, position) in includes {
+            guard !including.contains(path), path != file.name else {
+                throw BakeError("include cycle: \((including + [file.name, path]).joined(separator: " → "))", at: position)
+            }
+            guard including.count < ComposeInclude.maximumDepth else {
+                throw BakeError("includes nest more than \(ComposeInclude.maximumDepth) deep", at: position)
+            }
+            let config = try read(ComposeInclude.file(path, at: position), environment: environment, including: including + [file.name])
+            for target in config.targets {
+                if included.target(target.name) != nil {
+                    throw BakeError("service '\(target.name)' is defined by two included files", at: position)
+                }
+                if members.contains(where: { $0.key.replacingOccurrences(of: ".", with: "_") == target.name }) {
+                    throw BakeError("service '\(target.name)' of included file '\(path)' conflicts with a service of this file", at: position)
+                }
+                included.targets.append(target)
+            }
+        }
         // compose-go's project name, as buildx sets it ("bake" unless the environment names one).
         var environment = environment
         if environment["COMPOSE_PROJECT_NAME"]?.isEmpty ?? true { environment["COMPOSE_PROJECT_NAME"] = "bake" }
         let reader = ComposeValues(environment: environment, secrets: root["secrets"])
         var config = BakeConfig()
-        var group = BakeGroup(name: "default", targets: [])
+        var group = BakeGroup(name: "default", targets: included.targets.map(\.name))
+        config.targets = included.targets
         for (serviceName, service) in members {
             guard let build = service["build"] else {
                 if case .mapping = service, service["image"] == nil {
@@ -34,11 +62,12 @@ enum ComposeFile {
             }
             var target = try reader.target(name, build: build, service: service)
             target.position = service.position
+            if !including.isEmpty { ComposeInclude.rebase(&target, onto: (file.name as NSString).deletingLastPathComponent) }
             config.targets.append(target)
             group.targets.append(name)
         }
         group.targets.sort()
-        if !members.isEmpty { config.groups.append(group) }
+        if !group.targets.isEmpty { config.groups.append(group) }
         return config
     }
 }
@@ -147,13 +176,13 @@ struct ComposeValues {
         for (key, value) in keys {
             func list() throws -> [String] { if case .scalar = value { return [try string(value)] } else { return try strings(value) } }
             switch key {
-            case "tags": target.tags = (target.tags ?? []) + (try list())
-            case "platforms": target.platforms = (target.platforms ?? []) + (try list())
+            case "tags": target.tags = Self.unique(target.tags, try list())
+            case "platforms": target.platforms = Self.unique(target.platforms, try list())
             case "output": target.output = try list().map { try BakeEntry.parse($0, kind: .output) }
-            case "cache-from": target.cacheFrom = (target.cacheFrom ?? []) + (try list().map { try BakeEntry.parse($0, kind: .cache) })
-            case "cache-to": target.cacheTo = (target.cacheTo ?? []) + (try list().map { try BakeEntry.parse($0, kind: .cache) })
-            case "secret": target.secret = (target.secret ?? []) + (try list().map { try BakeEntry.parse($0, kind: .secret) })
-            case "ssh": target.ssh = (target.ssh ?? []) + (try list().map { try BakeEntry.parse($0, kind: .ssh) })
+            case "cache-from": target.cacheFrom = Self.unique(target.cacheFrom, try list().map { try BakeEntry.parse($0, kind: .cache) })
+            case "cache-to": target.cacheTo = Self.unique(target.cacheTo, try list().map { try BakeEntry.parse($0, kind: .cache) })
+            case "secret": target.secret = Self.unique(target.secret, try list().map { try BakeEntry.parse($0, kind: .secret) })
+            case "ssh": target.ssh = Self.unique(target.ssh, try list().map { try BakeEntry.parse($0, kind: .ssh) })
             case "pull": target.pull = try bool(value)
             case "no-cache": target.noCache = try bool(value)
             case "no-cache-filter": target.noCacheFilter = try list()
@@ -161,6 +190,13 @@ struct ComposeValues {
             default: throw BakeError("unknown key '\(key)' in x-bake", at: value.position)
             }
         }
+    }
+
+    /// `x-bake` lists add to the `build:` ones; an entry both name is kept once (buildx).
+    static func unique<T: Equatable>(_ existing: [T]?, _ added: [T]) -> [T] {
+        var result: [T] = []
+        for item in (existing ?? []) + added where !result.contains(item) { result.append(item) }
+        return result
     }
 
     func secretEntries(_ node: YAMLNode) throws -> [BakeEntry] {

@@ -54,19 +54,24 @@ final class HCLEvaluator {
             if let type = definition.type {
                 // Typed: the default is converted to the type, and no default is null.
                 do { fallback = try type.convert(fallback ?? .null, at: definition.position) } catch let error as BakeError {
-                    throw BakeError("variable '\(name)': invalid type \(type) for the default value (\(error.message))", at: definition.position)
+                    throw BakeError("variable '\(name)': invalid type \(type) for the \(name) default value (\(error.message))", at: definition.position)
                 }
-                // NAME_JSON is the JSON form of NAME, unless it is a variable of its own.
-                let json = variables[name + "_JSON"] == nil ? lookup(name + "_JSON") : nil
-                value = try type.fromEnvironment(lookup(name), json: json, name: name, at: definition.position) ?? fallback ?? .null
-            } else if let text = lookup(name) {
+                // NAME_JSON is the JSON form of NAME (it wins over NAME), unless it is a variable of its own.
+                value = try type.fromEnvironment(lookup(name), json: jsonOverride(name), name: name, at: definition.position) ?? fallback ?? .null
+            } else if let text = lookup(name) ?? jsonOverride(name) {
+                // buildx: an untyped variable takes NAME_JSON, when NAME is unset, as it would take NAME.
                 value = try Self.convert(environment: text, like: fallback, name: name, at: definition.position)
             } else {
                 value = fallback ?? .string("")
             }
             values[name] = value
             for validation in definition.validations {
-                guard try evaluate(validation.condition, scope: [:]).boolValue(at: validation.position) else {
+                let result = try evaluate(validation.condition, scope: [:])
+                let passed: Bool
+                do { passed = try result.boolValue(at: validation.position) } catch {
+                    throw BakeError("variable '\(name)': Invalid condition result value: a bool is required, not a \(result.typeName)", at: validation.position)
+                }
+                guard passed else {
                     let message = try validation.message.map { try evaluate($0, scope: [:]).stringValue ?? "" }
                         ?? "This check failed, but has an invalid error message (give the validation an error_message)"
                     throw BakeError("variable '\(name)': \(message)", at: validation.position)
@@ -81,6 +86,12 @@ final class HCLEvaluator {
             throw BakeError("unknown variable '\(name)' (declare it with variable \"\(name)\" { default = … })", at: position)
         }
         return value
+    }
+
+    /// The environment's `NAME_JSON`, unless a variable or built-in of that name takes it.
+    private func jsonOverride(_ name: String) -> String? {
+        let jsonName = name + "_JSON"
+        return variables[jsonName] == nil && Self.builtin(jsonName) == nil ? lookup(jsonName) : nil
     }
 
     static func builtin(_ name: String) -> String? {

@@ -29,7 +29,7 @@ indirect enum VariableType: Equatable {
             default: throw BakeError("\(name)(…) takes \(name == "tuple" ? "a list of types" : "an object of types")", at: position)
             }
         default:
-            throw BakeError("unknown type (any, string, number, bool, list(T), set(T), map(T), tuple([…]), object({…}))", at: expression.position)
+            throw BakeError("not a valid type (the types are any, string, number, bool, list(T), set(T), map(T), tuple([…]), object({…}))", at: expression.position)
         }
     }
 
@@ -104,7 +104,7 @@ indirect enum VariableType: Equatable {
         guard let text else { return nil }
         func element(_ type: VariableType, _ field: String) throws -> BakeValue {
             do { return try type.convert(.string(field), at: position) } catch {
-                throw BakeError("failed to parse element '\(field)' of \(name) as \(type)", at: position)
+                throw BakeError("failed to convert \(name) from CSV: failed to parse element '\(field)' as \(type)", at: position)
             }
         }
         func csv(_ what: String) throws -> [String] {

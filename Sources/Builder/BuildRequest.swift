@@ -18,6 +18,9 @@ public struct BuildRequest: Sendable {
     public var dockerfileText: String
     /// How messages name the Dockerfile (`Dockerfile`, `build/Dockerfile.prod`, `-`).
     public var dockerfileName: String
+    /// The Dockerfile was given as text, not as a file (bake's `dockerfile-inline`): provenance
+    /// names it `Dockerfile`, as buildx does, whatever `dockerfileName` says in messages.
+    public var dockerfileIsText = false
     /// Patterns from `.dockerignore` (already read with BuildKit's rules).
     public var ignorePatterns: [String]
     public var platforms: [Platform]

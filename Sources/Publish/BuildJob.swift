@@ -10,6 +10,9 @@ public struct BuildJob: Sendable {
     public var contextDirectory: String
     /// `-f`: nil for `CONTEXT/Dockerfile`, `-` for standard input.
     public var dockerfile: String?
+    /// How messages name a Dockerfile given as text rather than as a file of the user's (bake's
+    /// `dockerfile-inline`, kept in a scratch file): nil names it by its path.
+    public var dockerfileLabel: String?
     /// `--platform` values, each possibly comma-separated; empty: the host's.
     public var platforms: [String]
     public var buildArgs: [String]

@@ -50,7 +50,7 @@ public enum BuildWorkflow {
         }
 
         var request = BuildRequest(
-            contextDirectory: contextPath, dockerfileText: dockerfile.text, dockerfileName: dockerfile.name,
+            contextDirectory: contextPath, dockerfileText: dockerfile.text, dockerfileName: job.dockerfileLabel ?? dockerfile.name,
             ignorePatterns: dockerfile.ignorePatterns, platforms: platforms,
             buildArgs: try BuildJob.keyValues(job.buildArgs, flag: "--build-arg", environment: job.environment),
             labels: try BuildJob.keyValues(job.labels, flag: "--label", environment: nil),
@@ -58,6 +58,7 @@ public enum BuildWorkflow {
             target: job.target, tags: tags, sourceDateEpoch: epoch, compression: compression,
             jobs: job.jobs ?? ProcessInfo.processInfo.activeProcessorCount, namedContexts: named,
             storeDirectory: registry.cache.storeDirectory.path, scratchDirectory: scratch)
+        request.dockerfileIsText = job.dockerfileLabel != nil
         request.forceCompression = specs.contains(where: \.forceCompression)
         request.mediaTypes = try BuildJob.mediaTypes(outputs: specs)
         request.progress = { onEvent(.build($0)) }
@@ -78,7 +79,7 @@ public enum BuildWorkflow {
         if outputs.isEmpty && !pushing {
             onEvent(.warning("No output specified: the build result is only kept in slipway's cache. To write it use --output type=oci,dest=image.tar (or type=docker, type=local), or push it with --push"))
         }
-        onEvent(.building(platforms: platforms, dockerfile: dockerfile.name))
+        onEvent(.building(platforms: platforms, dockerfile: job.dockerfileLabel ?? dockerfile.name))
         let result = try await Builder.build(request)
         result.warnings.forEach { onEvent(.warning($0)) }
         for output in outputs {

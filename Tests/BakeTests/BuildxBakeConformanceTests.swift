@@ -525,6 +525,12 @@ final class BuildxBakeConformanceTests: XCTestCase {
         XCTAssertTrue(Bakefile.error { try Bakefile.plan(hcl, ["app"]) }.contains("Condition expression must return either true or false, not null"))
     }
 
+    func testVariableValidationConditionUnknownValue() {
+        let hcl = "variable \"PORT\" {\n  default = 3000\n  validation {\n    condition = \"foo\"\n  }\n}\ntarget \"app\" {\n  args = {\n    PORT = PORT\n  }\n}\n"
+        let message = Bakefile.error { try Bakefile.plan(hcl, ["app"]) }
+        XCTAssertTrue(message.contains("Invalid condition result value: a bool is required"), message)
+    }
+
     func testVariableValidationInvalidErrorMessage() {
         let hcl = "variable \"FOO\" {\n  default = 0\n  validation {\n    condition = FOO > 5\n  }\n}\ntarget \"app\" {\n  args = {\n    FOO = FOO\n  }\n}\n"
         XCTAssertTrue(Bakefile.error { try Bakefile.plan(hcl, ["app"]) }.contains("This check failed, but has an invalid error message"))

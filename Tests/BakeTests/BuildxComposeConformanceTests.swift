@@ -231,4 +231,56 @@ final class BuildxComposeConformanceTests: XCTestCase {
         let yaml = "services:\n  scratch:\n    build:\n     context: .\n     args:\n        CT_ECR: foo\n        FOO:\n        NODE_ENV:\n    environment:\n      - NODE_ENV=test\n      - AWS_ACCESS_KEY_ID=dummy\n      - AWS_SECRET_ACCESS_KEY=dummy\n    env_file:\n      - \(file)\n"
         XCTAssertEqual(try compose(yaml).targets.first?.args, ["CT_ECR": "foo", "FOO": "bsdf -csdf", "NODE_ENV": "test"])
     }
+
+    func testComposeExtDedup() throws {
+        let yaml = """
+        services:
+          webapp:
+            image: app:bar
+            build:
+              cache_from:
+                - user/app:cache
+              cache_to:
+                - user/app:cache
+              tags:
+                - ct-addon:foo
+              ssh:
+                - default
+              x-bake:
+                tags:
+                  - ct-addon:foo
+                  - ct-addon:baz
+                cache-from:
+                  - user/app:cache
+                  - type=local,src=path/to/cache
+                cache-to:
+                  - type=local,dest=path/to/cache
+                ssh:
+                  - default
+                  - key=path/to/key
+
+        """
+        let config = try compose(yaml)
+        XCTAssertEqual(config.targets.count, 1)
+        let webapp = try XCTUnwrap(config.targets.first)
+        XCTAssertEqual(webapp.tags, ["ct-addon:foo", "ct-addon:baz"])
+        // buildx prints `user/app:cache`, `default` and `key=path/to/key`; slipway's entries spell
+        // out what those shorthands mean.
+        XCTAssertEqual(Bakefile.strings(webapp.cacheFrom), ["type=local,src=path/to/cache", "type=registry,ref=user/app:cache"])
+        XCTAssertEqual(Bakefile.strings(webapp.cacheTo), ["type=local,dest=path/to/cache", "type=registry,ref=user/app:cache"])
+        XCTAssertEqual(Bakefile.strings(webapp.ssh), ["id=default", "id=key,paths=path/to/key"])
+    }
+
+    func testInclude() throws {
+        let directory = NSTemporaryDirectory() + "bake-include-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let foo = "services:\n  foo:\n    build:\n     context: .\n     target: buildfoo\n    ports:\n      - 3306:3306\n"
+        try Data(foo.utf8).write(to: URL(fileURLWithPath: directory + "/compose-foo.yml"))
+        let yaml = "include:\n  - compose-foo.yml\n\nservices:\n  bar:\n    build:\n     context: .\n     target: buildbar\n"
+        let config = try Bakefile.read([(directory + "/composetypes.yml", yaml)])
+        let targets = config.targets.sorted { $0.name < $1.name }
+        XCTAssertEqual(targets.map(\.name), ["bar", "foo"])
+        XCTAssertEqual(targets.map(\.target), ["buildbar", "buildfoo"])
+    }
 }

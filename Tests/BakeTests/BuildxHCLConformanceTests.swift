@@ -368,4 +368,71 @@ final class BuildxHCLConformanceTests: XCTestCase {
             }
         }
     }
+
+    func testVarTypingSpec() throws {
+        func hcl(_ type: String) -> String { "variable \"FOO\" {\n  type = \(type)\n}\ntarget \"default\" {\n}" }
+        for type in ["bool", "number", "string", "any", "list(string)", "set(string)", "tuple([string, number])"] {
+            XCTAssertNoThrow(try Bakefile.read(hcl(type)), type)
+        }
+        // No synonyms, case matters, and types are literals (not expressions).
+        for type in ["boolean", "BOOL", #"lower("bool")"#] {
+            let message = Bakefile.error { try Bakefile.read(hcl(type)) }
+            XCTAssertTrue(message.contains("not a valid type"), "\(type): \(message)")
+        }
+    }
+
+    func testDefaultVarTypeWithAttrValuesEnforcement() throws {
+        let cases: [(value: String, type: String, fails: Bool)] = [
+            (#""hello""#, "string", false),
+            (#""99""#, "number", false),
+            (#"substr("99 bottles", 0, 2)"#, "number", false),
+            (#"split(",", "1,2,3foo")"#, "list(number)", true),
+            ("99", "bool", true),
+            (#"split(",", "1,2,3")"#, "list(number)", false),
+        ]
+        for (value, type, fails) in cases {
+            let hcl = "BAR = \(value)\nvariable \"FOO\" {\n  type = \(type)\n  default = BAR\n}\ntarget \"default\" {\n}"
+            if fails {
+                let message = Bakefile.error { try Bakefile.read(hcl) }
+                XCTAssertTrue(message.contains("invalid type"), "\(value) as \(type): \(message)")
+                XCTAssertTrue(message.contains("FOO default value"), "\(value) as \(type): \(message)")
+            } else {
+                XCTAssertNoThrow(try Bakefile.read(hcl), "\(value) as \(type)")
+            }
+        }
+    }
+
+    func testJSONOverridePriority() throws {
+        func foo(_ hcl: String, _ environment: [String: String], arg: String = "foo") throws -> String? {
+            try Bakefile.read(hcl, environment: environment).targets.first?.args?[arg] ?? nil
+        }
+        func hcl(_ declarations: String, _ argument: String, arg: String = "foo") -> String {
+            "\(declarations)\ntarget \"default\" {\n  args = {\n    \(arg) = \(argument)\n  }\n}"
+        }
+        // JSON override ignored when a user variable of the same name exists: FOO_JSON is the
+        // CSV override of the variable FOO_JSON, not a JSON override of FOO.
+        let both = hcl("variable \"FOO\" {\n  type = list(number)\n}\nvariable \"FOO_JSON\" {\n  type = list(number)\n}", "FOO")
+        var message = Bakefile.error { try foo(both, ["FOO": "[1,2]", "FOO_JSON": "[3,4]"]) as Any }
+        XCTAssertTrue(message.contains("failed to convert") && message.contains("from CSV"), message)
+        // (The upstream "same builtin var exists" sub-case needs a built-in variable named
+        // NAME_JSON; slipway's built-ins are BAKE_CMD_CONTEXT and BAKE_LOCAL_PLATFORM only.)
+        // JSON override ignored if the variable is untyped.
+        let untyped = hcl("variable \"FOO\" {\n  default = [1, 2]\n}", "length(FOO)")
+        message = Bakefile.error { try foo(untyped, ["FOO_JSON": "[3,4]"]) as Any }
+        XCTAssertTrue(message.contains("unsupported type"), message)
+        // An override-ish variable has a regular CSV override…
+        let overrideish = hcl("variable \"FOO_JSON\" {\n  type = list(number)\n}", "length(FOO_JSON)")
+        XCTAssertEqual(try foo(overrideish, ["FOO_JSON": "10,11,12"]), "3")
+        message = Bakefile.error { try foo(overrideish, ["FOO_JSON": "[10,11,12]"]) as Any }
+        XCTAssertTrue(message.contains("from CSV"), message)
+        // …and its own JSON override.
+        XCTAssertEqual(try foo(overrideish, ["FOO_JSON_JSON": "[4,5,6]"]), "3")
+        // JSON override trumps CSV when no variable name conflicts.
+        let typed = hcl("variable \"FOO\" {\n  type = list(number)\n}", "length(FOO)")
+        XCTAssertEqual(try foo(typed, ["FOO": "1,2", "FOO_JSON": "[3,4,5]"]), "3")
+        // The suffix is case-sensitive: foo_json is no override of foo, foo_JSON is.
+        let lower = hcl("variable \"foo\" {\n  type = number\n  default = 101\n}", "foo", arg: "bar")
+        XCTAssertEqual(try foo(lower, ["foo_json": "9000"], arg: "bar"), "101")
+        XCTAssertEqual(try foo(lower, ["foo_JSON": "42"], arg: "bar"), "42")
+    }
 }

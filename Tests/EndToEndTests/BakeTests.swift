@@ -269,4 +269,15 @@ final class BakeTests: XCTestCase {
         XCTAssertEqual(target["tags"] as? [String], ["a:override"])
         XCTAssertEqual(target["target"] as? String, "prod")
     }
+
+    /// A Dockerfile mistake in a `dockerfile-inline` target names the target and the line, not
+    /// the scratch file the inline text is kept in.
+    func testInlineDockerfileMistakeNamesTheTarget() throws {
+        let project = work + "/inline"
+        try Run.write(["docker-bake.hcl": "target \"app\" {\n  dockerfile-inline = \"FROM scratch\\nCOPPY a /a\\n\"\n}\n"], under: project)
+        let result = try slipway(in: project, ["bake", "app"])
+        XCTAssertNotEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("target 'app' (dockerfile-inline):2: "), result.stderr)
+        XCTAssertFalse(result.stderr.contains("slipway-bake-"), "no scratch path: \(result.stderr)")
+    }
 }

@@ -51,7 +51,7 @@ enum Attestor {
         for input in inputs {
             var statements: [(type: String, predicate: JSONValue)] = []
             if let provenance = attest.provenance {
-                let inputs = ProvenanceInputs(settings: provenance, dockerfileName: request.dockerfileName, dockerfileText: request.dockerfileText,
+                let inputs = ProvenanceInputs(settings: provenance, dockerfileName: request.dockerfileIsText ? "-" : request.dockerfileName, dockerfileText: request.dockerfileText,
                                               buildArgs: request.buildArgs, labels: request.labels, target: request.target,
                                               platforms: request.platforms, platform: input.image.platform,
                                               materials: try input.materials.entries(platform: input.image.platform), git: git,

@@ -50,6 +50,7 @@ struct BakeTargetBuild {
             let path = scratch + "/\(name).Dockerfile"
             try Data(inline.utf8).write(to: URL(fileURLWithPath: path))
             job.dockerfile = path
+            job.dockerfileLabel = "target '\(name)' (dockerfile-inline)"
         } else {
             // Relative to the context, as buildx takes it; `cwd://` names the working directory instead.
             let dockerfile = target.dockerfile ?? "Dockerfile"
