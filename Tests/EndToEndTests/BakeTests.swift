@@ -279,5 +279,21 @@ final class BakeTests: XCTestCase {
         XCTAssertNotEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stderr.contains("target 'app' (dockerfile-inline):2: "), result.stderr)
         XCTAssertFalse(result.stderr.contains("slipway-bake-"), "no scratch path: \(result.stderr)")
+        // Its provenance names the Dockerfile `Dockerfile`, as buildx's does for inline text.
+        try Run.write(["docker-bake.hcl": "target \"app\" {\n  dockerfile-inline = \"FROM scratch\\nCOPY a.txt /a.txt\\n\"\n  output = [\"type=oci,dest=out,tar=false\"]\n}\n",
+                       "a.txt": "a\n"], under: project)
+        let built = try slipway(in: project, ["bake", "--provenance", "mode=min", "app"])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        let blobs = project + "/out/blobs/sha256"
+        var entryPoints: [String] = []
+        for blob in try FileManager.default.contentsOfDirectory(atPath: blobs) {
+            guard let data = FileManager.default.contents(atPath: blobs + "/" + blob), data.count < 1 << 20,
+                  let statement = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let predicate = statement["predicate"] as? [String: Any] else { continue }
+            let v02 = (predicate["invocation"] as? [String: Any])?["configSource"] as? [String: Any]
+            let v1 = ((predicate["buildDefinition"] as? [String: Any])?["externalParameters"] as? [String: Any])?["configSource"] as? [String: Any]
+            if let name = v02?["entryPoint"] as? String ?? v1?["path"] as? String { entryPoints.append(name) }
+        }
+        XCTAssertEqual(entryPoints, ["Dockerfile"])
     }
 }
