@@ -41,14 +41,7 @@ public final class TagResolutionCache: Sendable {
         withLock {
             var document = load()
             document.entries[key] = entry
-            guard let data = try? CanonicalJSON.encode(document) else { return }
-            let temporary = file.deletingLastPathComponent().appendingPathComponent(".resolutions-\(UUID().uuidString)")
-            do {
-                try data.write(to: temporary)
-                if rename(temporary.path, file.path) != 0 { unlink(temporary.path) }
-            } catch {
-                unlink(temporary.path)
-            }
+            save(document)
         }
     }
 
@@ -65,14 +58,7 @@ public final class TagResolutionCache: Sendable {
             let before = document.entries.count
             document.entries = document.entries.filter { !isGone($0.value.digest) }
             removed = before - document.entries.count
-            guard removed > 0, let data = try? CanonicalJSON.encode(document) else { return }
-            let temporary = file.deletingLastPathComponent().appendingPathComponent(".resolutions-\(UUID().uuidString)")
-            do {
-                try data.write(to: temporary)
-                if rename(temporary.path, file.path) != 0 { unlink(temporary.path) }
-            } catch {
-                unlink(temporary.path)
-            }
+            if removed > 0 { save(document) }
         }
         return removed
     }
@@ -80,6 +66,19 @@ public final class TagResolutionCache: Sendable {
     /// Forgets every resolution (`cache prune --all`).
     public func clear() {
         withLock { _ = unlink(file.path) }
+    }
+
+    /// Replaces the file atomically (a reader sees the old or the new document, never a torn
+    /// one); a failed write leaves the old one. Called with the lock held.
+    private func save(_ document: Document) {
+        guard let data = try? CanonicalJSON.encode(document) else { return }
+        let temporary = file.deletingLastPathComponent().appendingPathComponent(".resolutions-\(UUID().uuidString)")
+        do {
+            try data.write(to: temporary)
+            if rename(temporary.path, file.path) != 0 { unlink(temporary.path) }
+        } catch {
+            unlink(temporary.path)
+        }
     }
 
     private func load() -> Document {

@@ -63,23 +63,10 @@ final class ReferrerSignatureStorage: SignatureStorage {
                 in repository: ImageReference) async throws -> String {
         // The subject as the registry serves it: media type and size are part of the referrer.
         let subject = try await clients.client(for: repository.registry).fetchManifest(digest.description, in: repository.repository).descriptor
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-sig-\(UUID().uuidString)")
-        let cleanup = Interruption.register { try? FileManager.default.removeItem(at: scratch) }
-        defer {
-            try? FileManager.default.removeItem(at: scratch)
-            Interruption.unregister(cleanup)
-        }
-        let store = try ContentStore(root: scratch)
-        for entry in existing.signatures { try store.put(entry.payload, mediaType: entry.layer.mediaType) }
-        try store.put(signature.payload, mediaType: SimpleSigningPayload.mediaType)
         // Only signatures whose payload was read are carried over: the new referrer's blobs must all exist.
         let built = try CosignSignatureReferrer.build(layers: existing.signatures.map(\.layer) + [signature.layer], subject: subject)
-        try store.put(built.config, mediaType: built.configDescriptor.mediaType)
-        try store.put(built.manifest, mediaType: MediaType.imageManifest)
         let target = repository.with(tag: nil, digest: nil)
-        let pusher = Pusher(store: store, transport: session.transport, credentials: session.credentials,
-                            options: session.settings.pushOptions(jobs: 2))
-        _ = try await pusher.push(built.manifestDescriptor, to: [target])
+        try await clients.pushSignatureImage(built, payloads: existing, adding: signature, to: target)
         let indexing = try await clients.client(for: repository.registry)
             .pushReferrer(built.manifest, descriptor: built.manifestDescriptor, subject: digest, in: repository.repository)
         let how: String

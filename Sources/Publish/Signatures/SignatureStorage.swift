@@ -67,22 +67,9 @@ final class CosignTagStorage: SignatureStorage {
 
     func append(_ signature: CosignSignatureImage.Signature, to existing: StoredSignatures, of digest: Digest,
                 in repository: ImageReference) async throws -> String {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-sig-\(UUID().uuidString)")
-        let cleanup = Interruption.register { try? FileManager.default.removeItem(at: scratch) }
-        defer {
-            try? FileManager.default.removeItem(at: scratch)
-            Interruption.unregister(cleanup)
-        }
-        let store = try ContentStore(root: scratch)
-        for entry in existing.signatures { try store.put(entry.payload, mediaType: entry.layer.mediaType) }
-        try store.put(signature.payload, mediaType: SimpleSigningPayload.mediaType)
         let built = try CosignSignatureImage.build(layers: (existing.manifest?.layers ?? []) + [signature.layer])
-        try store.put(built.config, mediaType: MediaType.imageConfig)
-        try store.put(built.manifest, mediaType: MediaType.imageManifest)
         let target = repository.with(tag: CosignSignatureImage.tag(for: digest), digest: nil)
-        let pusher = Pusher(store: store, transport: session.transport, credentials: session.credentials,
-                            options: session.settings.pushOptions(jobs: 2))
-        _ = try await pusher.push(built.manifestDescriptor, to: [target])
+        try await clients.pushSignatureImage(built, payloads: existing, adding: signature, to: target)
         return "\(target)@\(built.manifestDescriptor.digest)"
     }
 }
@@ -94,6 +81,28 @@ final class SignatureClients: Sendable {
     private let clients = Locked<[String: RegistryClient]>([:])
 
     init(session: RegistrySession) { self.session = session }
+
+    /// Pushes one signature image: the payloads `existing` read plus `signature`'s, and the
+    /// `built` config and manifest, through a scratch content store that is removed afterwards,
+    /// interrupted or not. Both storages push this way; they differ only in the manifest they
+    /// build and the reference it goes to.
+    func pushSignatureImage(_ built: CosignSignatureImage.Built, payloads existing: StoredSignatures,
+                            adding signature: CosignSignatureImage.Signature, to target: ImageReference) async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-sig-\(UUID().uuidString)")
+        let cleanup = Interruption.register { try? FileManager.default.removeItem(at: scratch) }
+        defer {
+            try? FileManager.default.removeItem(at: scratch)
+            Interruption.unregister(cleanup)
+        }
+        let store = try ContentStore(root: scratch)
+        for entry in existing.signatures { try store.put(entry.payload, mediaType: entry.layer.mediaType) }
+        try store.put(signature.payload, mediaType: SimpleSigningPayload.mediaType)
+        try store.put(built.config, mediaType: built.configDescriptor.mediaType)
+        try store.put(built.manifest, mediaType: MediaType.imageManifest)
+        let pusher = Pusher(store: store, transport: session.transport, credentials: session.credentials,
+                            options: session.settings.pushOptions(jobs: 2))
+        _ = try await pusher.push(built.manifestDescriptor, to: [target])
+    }
 
     func client(for registry: String) -> RegistryClient {
         clients.withLock { clients in
