@@ -23,40 +23,51 @@ public enum RunSecrets {
     public static func parse(_ specs: [String], environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String: SecretValue] {
         var secrets: [String: SecretValue] = [:]
         for spec in specs where !spec.isEmpty {
-            var id = ""
-            var file = ""
-            var env = ""
-            var type = ""
+            var fields: [(key: String, value: String)] = []
             for field in try CSVFields.split(spec, what: "secret") {
                 let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 guard parts.count == 2 else { throw BuildError("--secret: invalid field '\(field)' must be a key=value pair") }
-                switch parts[0].lowercased() {
-                case "type":
-                    guard parts[1] == "file" || parts[1] == "env" else { throw BuildError("--secret: unsupported secret type \"\(parts[1])\"") }
-                    type = parts[1]
-                case "id": id = parts[1]
-                case "source", "src": file = parts[1]
-                case "env": env = parts[1]
-                default: throw BuildError("--secret: unexpected key '\(parts[0])' in '\(field)'")
-                }
+                fields.append((parts[0], parts[1]))
             }
-            if type == "env" && env.isEmpty { env = file; file = "" }
-            guard !id.isEmpty else { throw BuildError("--secret: secret missing ID (write id=NAME,src=FILE or id=NAME,env=VARIABLE)") }
-            if env.isEmpty && file.isEmpty {
-                if environment[id] != nil { env = id } else { file = id }
-            }
-            if !env.isEmpty {
-                secrets[id] = SecretValue(Array((environment[env] ?? "").utf8))
-                continue
-            }
-            var info = stat()
-            guard stat(file, &info) == 0 else {
-                throw BuildError("--secret id=\(id): failed to stat \(file): \(String(cString: strerror(errno)))")
-            }
-            guard info.st_size <= maxSize else { throw BuildError("--secret id=\(id): secret too big. max size 500KB") }
-            secrets[id] = SecretValue(try readBounded(file, id: id))
+            let secret = try resolve(fields, environment: environment)
+            secrets[secret.id] = secret.value
         }
         return secrets
+    }
+
+    /// One secret from its key=value fields, already split (a bake target's `secret` entry
+    /// arrives as attributes, not as flag text): read from its file or variable now.
+    public static func resolve(_ fields: [(key: String, value: String)],
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (id: String, value: SecretValue) {
+        var id = ""
+        var file = ""
+        var env = ""
+        var type = ""
+        for (key, value) in fields {
+            switch key.lowercased() {
+            case "type":
+                guard value == "file" || value == "env" else { throw BuildError("--secret: unsupported secret type \"\(value)\"") }
+                type = value
+            case "id": id = value
+            case "source", "src": file = value
+            case "env": env = value
+            default: throw BuildError("--secret: unexpected key '\(key)' in '\(key)=\(value)'")
+            }
+        }
+        if type == "env" && env.isEmpty { env = file; file = "" }
+        guard !id.isEmpty else { throw BuildError("--secret: secret missing ID (write id=NAME,src=FILE or id=NAME,env=VARIABLE)") }
+        if env.isEmpty && file.isEmpty {
+            if environment[id] != nil { env = id } else { file = id }
+        }
+        if !env.isEmpty {
+            return (id, SecretValue(Array((environment[env] ?? "").utf8)))
+        }
+        var info = stat()
+        guard stat(file, &info) == 0 else {
+            throw BuildError("--secret id=\(id): failed to stat \(file): \(String(cString: strerror(errno)))")
+        }
+        guard info.st_size <= maxSize else { throw BuildError("--secret id=\(id): secret too big. max size 500KB") }
+        return (id, SecretValue(try readBounded(file, id: id)))
     }
 
     /// The file's bytes, up to the limit (what stat said may have grown; /dev/null is fine).

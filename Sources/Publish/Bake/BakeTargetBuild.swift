@@ -113,22 +113,17 @@ struct BakeTargetBuild {
             }
         }
         if let secrets = target.secret, !secrets.isEmpty {
-            // The same specs `build --secret` takes; a relative `src` is the working directory's, as buildx reads it.
-            let specs = secrets.map { entry -> String in
-                var attributes = entry.attributes
-                if let source = attributes["src"] ?? attributes["source"] {
-                    attributes.removeValue(forKey: "source")
-                    attributes["src"] = absolute(source)
+            // As `build --secret` reads them; a relative `src` is the working directory's, as buildx reads it.
+            for entry in secrets {
+                let fields = entry.attributes.sorted { $0.key < $1.key }.map { field in
+                    (key: field.key, value: field.key == "src" || field.key == "source" ? absolute(field.value) : field.value)
                 }
-                return attributes.keys.sorted().map { key in
-                    let field = "\(key)=\(attributes[key] ?? "")"
-                    return field.contains(",") || field.contains("\"") ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
-                }.joined(separator: ",")
-            }
-            do {
-                job.runSettings.secrets = try RunSecrets.parse(specs, environment: bake.environment)
-            } catch let error as BuildError {
-                throw PublishError.invalidArgument("target '\(name)': secret: \(error.message)")
+                do {
+                    let secret = try RunSecrets.resolve(fields, environment: bake.environment)
+                    job.runSettings.secrets[secret.id] = secret.value
+                } catch let error as BuildError {
+                    throw PublishError.invalidArgument("target '\(name)': secret: \(error.message)")
+                }
             }
         }
         if let ssh = target.ssh, !ssh.isEmpty { notes.append("ssh: accepted for buildx compatibility; slipway forwards no SSH agent (ignored)") }
