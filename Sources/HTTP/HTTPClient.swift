@@ -28,7 +28,17 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
     /// a small request that may use h2 (a HEAD, a session's POST) takes an idle HTTP/1.1
     /// connection when there is one, and the next blob body opens one more (measured: 17
     /// connections for a 126-blob push at --jobs 8, against 1 + 8 with the two caches).
-    let bulkLoop = TransferLoop()
+    /// Started by the first bulk transfer: most clients (AWS, instance metadata, pulls) never
+    /// send one and so never run a second thread.
+    var bulkLoop: TransferLoop {
+        bulkLoopStore.withLock { store in
+            if let existing = store { return existing }
+            let started = TransferLoop()
+            store = started
+            return started
+        }
+    }
+    private let bulkLoopStore = Locked<TransferLoop?>(nil)
 
     /// A client configured from the environment, shared by everything in the process so all
     /// requests share one connection cache.
@@ -55,7 +65,11 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
         // the multi still held connections into it was a double free at exit.
         let owned = OwnedCurlState(handles: pool.withLock { $0 }, share: share, shareLocks: shareLocks, connectTo: connectToList)
         let loop = loop
-        bulkLoop.stop { loop.stop { owned.free() } }
+        if let bulk = bulkLoopStore.withLock({ $0 }) {
+            bulk.stop { loop.stop { owned.free() } }
+        } else {
+            loop.stop { owned.free() }
+        }
     }
 
     public func allowsPlainHTTP(host: String) -> Bool {
